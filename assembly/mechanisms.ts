@@ -1,0 +1,122 @@
+// Per-word samplers of the word mechanisms (SPEC M2, M3, M4). The TypeScript
+// reference twin is packages/core/src/backends/js.ts; both draw the same uniforms
+// in the same order.
+
+import { uniform, skipUniforms } from "./random";
+import { truncatedGumbel, poissonFromCdf } from "./samplers";
+import { dist64 } from "./distances";
+
+/**
+ * M4, the truncated Gumbel mechanism, for `count` words. For each word: k from the
+ * Poisson table (capped at K), candidates = the word (distance 0) and its k
+ * nearest neighbours, truncated Gumbel(0, b) noise on [-m, m] for each, output the
+ * argmin of distance - noise (ties: lower vocabulary id). Always consumes 1 + (K+1)
+ * uniforms per word, whatever k is, so randomness use does not depend on the input.
+ *
+ * `distCache` (f64[n*K], NaN = not yet computed) memoises exact float64 distances
+ * from a word to its table neighbours.
+ */
+export function gumbelBatch(
+  ids: usize,
+  count: i32,
+  out: usize,
+  vecs: usize,
+  d: i32,
+  table: usize,
+  K: i32,
+  cdf: usize,
+  b: f64,
+  fLow: f64,
+  fRange: f64,
+  distCache: usize,
+): void {
+  const rowBytes = <usize>d << 2;
+  for (let i = 0; i < count; i++) {
+    const w = load<i32>(ids + (<usize>i << 2));
+    const k = poissonFromCdf(cdf, K);
+    let bestId = w;
+    let bestVal = -truncatedGumbel(b, fLow, fRange); // distance 0 minus noise
+    const base = <usize>w * <usize>K;
+    for (let j = 0; j < k; j++) {
+      const slot = base + <usize>j;
+      const y = load<i32>(table + (slot << 2));
+      let dy = load<f64>(distCache + (slot << 3));
+      if (isNaN(dy)) {
+        dy = dist64(vecs + <usize>w * rowBytes, vecs + <usize>y * rowBytes, d);
+        store<f64>(distCache + (slot << 3), dy);
+      }
+      const val = dy - truncatedGumbel(b, fLow, fRange);
+      if (val < bestVal || (val == bestVal && y < bestId)) {
+        bestVal = val;
+        bestId = y;
+      }
+    }
+    skipUniforms(K - k);
+    store<i32>(out + (<usize>i << 2), bestId);
+  }
+}
+
+/** Exact float64 distances from word w to its first `k` table neighbours, via the cache. */
+export function neighbourDistances(w: i32, k: i32, vecs: usize, d: i32, table: usize, K: i32, distCache: usize, out: usize): void {
+  const rowBytes = <usize>d << 2;
+  const base = <usize>w * <usize>K;
+  for (let j = 0; j < k; j++) {
+    const slot = base + <usize>j;
+    let dy = load<f64>(distCache + (slot << 3));
+    if (isNaN(dy)) {
+      dy = dist64(vecs + <usize>w * rowBytes, vecs + <usize>load<i32>(table + (slot << 2)) * rowBytes, d);
+      store<f64>(distCache + (slot << 3), dy);
+    }
+    store<f64>(out + (<usize>j << 3), dy);
+  }
+}
+
+/**
+ * One draw from P(j) proportional to exp(-scale * dist[j]) over `n` float64
+ * distances by one uniform against the cumulative weights (SPEC M2: the same law
+ * as Gumbel-max, one exp per entry). `weights` is scratch f64[n]. Ties in the
+ * cumulative search go to the lower index.
+ */
+export function expSample(dist: usize, n: i32, scale: f64, u: f64, weights: usize): i32 {
+  let dmin = Infinity;
+  for (let j = 0; j < n; j++) dmin = min(dmin, load<f64>(dist + (<usize>j << 3)));
+  let total: f64 = 0;
+  for (let j = 0; j < n; j++) {
+    const w = Math.exp(-scale * (load<f64>(dist + (<usize>j << 3)) - dmin));
+    store<f64>(weights + (<usize>j << 3), w);
+    total += w;
+  }
+  const target = u * total;
+  let acc: f64 = 0;
+  let last = 0;
+  for (let j = 0; j < n; j++) {
+    const w = load<f64>(weights + (<usize>j << 3));
+    if (w > 0) last = j;
+    acc += w;
+    if (acc >= target && w > 0) return j;
+  }
+  return last;
+}
+
+/**
+ * M3 (TEM) selection: candidates with distances `dist[0..cnt)` (scores -d) plus the
+ * catch-all with log-weight `logCatch` (already multiplied by epsilon/2; -Inf when
+ * empty). Returns the winning candidate's index, or -1 for the catch-all.
+ */
+export function temSelect(dist: usize, cnt: i32, halfEps: f64, logCatch: f64, u: f64): i32 {
+  let top = logCatch;
+  for (let j = 0; j < cnt; j++) top = max(top, -halfEps * load<f64>(dist + (<usize>j << 3)));
+  let total: f64 = 0;
+  for (let j = 0; j < cnt; j++) total += Math.exp(-halfEps * load<f64>(dist + (<usize>j << 3)) - top);
+  const wCatch = logCatch == -Infinity ? 0.0 : Math.exp(logCatch - top);
+  total += wCatch;
+  const target = u * total;
+  let acc: f64 = 0;
+  for (let j = 0; j < cnt; j++) {
+    acc += Math.exp(-halfEps * load<f64>(dist + (<usize>j << 3)) - top);
+    if (acc >= target) return j;
+  }
+  return wCatch > 0 ? -1 : cnt - 1;
+}
+
+export { uniform };

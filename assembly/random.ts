@@ -1,0 +1,44 @@
+// The uniform stream every sampler reads (SPEC "Randomness").
+//
+// Random bytes live in a pool inside this module's memory. When it runs dry the
+// host fills it in place through `env.fillRandom`: in production that is
+// `crypto.getRandomValues` (in chunks of at most 65,536 bytes); in tests it is the
+// seeded stream from `@veil/core/testing`. Every uniform consumes exactly 8 bytes
+// (a little-endian u64 whose top 52 bits are used), so the TypeScript reference,
+// reading the same byte stream 8 bytes at a time, sees the same uniforms.
+
+@external("env", "fillRandom")
+declare function fillRandom(ptr: usize, len: i32): void;
+
+export const POOL_BYTES: i32 = 65536;
+let pool: usize = 0;
+let pos: i32 = POOL_BYTES;
+
+/** Drops buffered bytes, so the next uniform comes from a fresh fill. */
+export function resetRandomPool(): void {
+  pos = POOL_BYTES;
+}
+
+/** Uniform double in (0, 1): `(m + 0.5) / 2^52` with 52 random bits `m`, never 0 or 1. */
+// @ts-ignore: decorator
+@inline
+export function uniform(): f64 {
+  if (pos + 8 > POOL_BYTES) {
+    if (pool == 0) pool = heap.alloc(<usize>POOL_BYTES);
+    fillRandom(pool, POOL_BYTES);
+    pos = 0;
+  }
+  const x = load<u64>(pool + <usize>pos);
+  pos += 8;
+  return (<f64>(x >> 12) + 0.5) * 2.220446049250313e-16; // 2^-52
+}
+
+/** Skips `count` uniforms' worth of bytes (keeps randomness use independent of the input). */
+export function skipUniforms(count: i32): void {
+  for (let i = 0; i < count; i++) uniform();
+}
+
+/** Writes `count` uniforms (f64) to `out`. */
+export function drawUniforms(out: usize, count: i32): void {
+  for (let i = 0; i < count; i++) store<f64>(out + (<usize>i << 3), uniform());
+}

@@ -1,0 +1,118 @@
+// Samplers of SPEC "Randomness", one uniform stream (random.ts) underneath.
+// packages/core/src/random/samplers.ts is the TypeScript twin: keep the order of
+// uniform draws identical, or seeded outputs stop matching across backends.
+
+import { uniform } from "./random";
+
+/** Standard Gumbel: G = -ln(-ln U). */
+export function gumbel(): f64 {
+  return -Math.log(-Math.log(uniform()));
+}
+
+/**
+ * Gumbel(0, b) truncated to [-m, m] by inverse CDF. The caller passes
+ * `fLow = F(-m)` and `fRange = F(m) - F(-m)` with F(x) = exp(-e^(-x/b)).
+ */
+// @ts-ignore: decorator
+@inline
+export function truncatedGumbel(b: f64, fLow: f64, fRange: f64): f64 {
+  return -b * Math.log(-Math.log(fLow + uniform() * fRange));
+}
+
+/** Poisson by inversion against a cumulative table `cdf[0..kMax]` (last entry 1: the cap). */
+// @ts-ignore: decorator
+@inline
+export function poissonFromCdf(cdf: usize, kMax: i32): i32 {
+  const u = uniform();
+  let k = 0;
+  while (k < kMax && u > load<f64>(cdf + (<usize>k << 3))) k++;
+  return k;
+}
+
+let spare: f64 = 0;
+
+/**
+ * Two independent standard normals by the Marsaglia polar method. Returns the
+ * first; the second is left in `lastSpare()`. No state carries between calls.
+ */
+export function normalPair(): f64 {
+  let u: f64, v: f64, s: f64;
+  do {
+    u = 2.0 * uniform() - 1.0;
+    v = 2.0 * uniform() - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  const f = Math.sqrt((-2.0 * Math.log(s)) / s);
+  spare = v * f;
+  return u * f;
+}
+
+export function lastSpare(): f64 {
+  return spare;
+}
+
+/** Gamma(shape, scale) by Marsaglia-Tsang (shape >= 1); one normal pair per trial, the spare unused. */
+export function gamma(shape: f64, scale: f64): f64 {
+  const dd = shape - 1.0 / 3.0;
+  const c = 1.0 / Math.sqrt(9.0 * dd);
+  while (true) {
+    const x = normalPair();
+    const t = 1.0 + c * x;
+    if (t <= 0.0) continue;
+    const v = t * t * t;
+    const u = uniform();
+    const x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2) return dd * v * scale;
+    if (Math.log(u) < 0.5 * x2 + dd * (1.0 - v + Math.log(v))) return dd * v * scale;
+  }
+  return 0; // unreachable
+}
+
+/** A uniform direction on the sphere in R^d into `out` (f64[d]): d normals over their norm. */
+export function sphereDirection(out: usize, d: i32): void {
+  let norm2: f64 = 0;
+  do {
+    norm2 = 0;
+    for (let i = 0; i < d; i += 2) {
+      const a = normalPair();
+      store<f64>(out + (<usize>i << 3), a);
+      norm2 += a * a;
+      if (i + 1 < d) {
+        const b = spare;
+        store<f64>(out + (<usize>(i + 1) << 3), b);
+        norm2 += b * b;
+      }
+    }
+  } while (norm2 == 0.0);
+  const inv = 1.0 / Math.sqrt(norm2);
+  for (let i = 0; i < d; i++) {
+    const p = out + (<usize>i << 3);
+    store<f64>(p, load<f64>(p) * inv);
+  }
+}
+
+/**
+ * The multivariate Laplace noise of SPEC M1 into `out` (f64[d]): a uniform
+ * direction times r ~ Gamma(d, 1/epsilon), density proportional to exp(-epsilon |z|).
+ */
+export function laplaceNoise(out: usize, d: i32, epsilon: f64): void {
+  sphereDirection(out, d);
+  const r = gamma(<f64>d, 1.0 / epsilon);
+  for (let i = 0; i < d; i++) {
+    const p = out + (<usize>i << 3);
+    store<f64>(p, load<f64>(p) * r);
+  }
+}
+
+/** Test hooks: fill `out` with `count` draws of one sampler (distribution tests). */
+export function sampleMany(kind: i32, out: usize, count: i32, a: f64, b: f64, c: f64): void {
+  for (let i = 0; i < count; i++) {
+    let x: f64 = 0;
+    if (kind == 0) x = uniform();
+    else if (kind == 1) x = gumbel();
+    else if (kind == 2) x = truncatedGumbel(a, b, c);
+    else if (kind == 3) x = normalPair();
+    else if (kind == 4) x = gamma(a, b);
+    store<f64>(out + (<usize>i << 3), x);
+  }
+}

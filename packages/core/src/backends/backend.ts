@@ -1,0 +1,68 @@
+import type { Embedding } from "../embeddings/embedding.js";
+import type { RandomSource } from "../random/source.js";
+
+export type BackendName = "wasm" | "js";
+
+/** Parameters of the M4 sampler, computed once per (pack, epsilon) by mechanisms/calibration.ts. */
+export interface GumbelSamplerParams {
+  /** Cumulative Poisson(lambda) table over k = 0..K, last entry 1 (the cap at K). */
+  poissonCdf: Float64Array;
+  /** Gumbel scale b. */
+  b: number;
+  /** F(-m) and F(m) - F(-m), F(x) = exp(-e^(-x/b)), m = d_max. */
+  fLow: number;
+  fRange: number;
+}
+
+/** Exact K-nearest-neighbour rows for a range of vocabulary words. */
+export interface KnnResult {
+  rowStart: number;
+  rows: number;
+  K: number;
+  /** rows*K ids, each row sorted by exact float64 distance, ties to the lower id. */
+  ids: Int32Array;
+  /** Exact float64 distance to each row's nearest other word. */
+  nearest: Float64Array;
+  /** Each row's largest distance (float64 at the float32 arg-max) and where it is. */
+  farthest: Float64Array;
+  farthestId: Int32Array;
+  /** Rows whose float32 shortlist could not certify exactness and were rescanned in float64. */
+  rescanned: number;
+}
+
+export type KnnProgress = (done: number, total: number) => void;
+
+/**
+ * The compute primitives a mechanism needs. Two implementations: `wasm`
+ * (AssemblyScript SIMD, the default) and `js` (plain TypeScript, the reference
+ * and the fallback). With the same seeded random source both draw the same
+ * uniforms in the same order and give the same outputs.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  readonly embedding: Embedding;
+  setRandomSource(source: RandomSource): void;
+  /** `count` uniforms in (0, 1). */
+  uniforms(count: number): Float64Array;
+  /** One M1 noise vector (length d). */
+  laplaceNoise(epsilon: number): Float64Array;
+  /** The exact nearest vocabulary word (float64, ties to the lower id) to each of `count` points (count*d). */
+  nearestWords(points: Float64Array, count: number): Int32Array;
+  /** M4 for every id. */
+  gumbelBatch(ids: Int32Array, p: GumbelSamplerParams): Int32Array;
+  /** Exact distances from w to its first k table neighbours. */
+  neighbourDistances(w: number, k: number): Float64Array;
+  /**
+   * Float64 distances from each word to every vocabulary word, one row at a time.
+   * The row is only valid during the callback. Entries for the word itself (0) and
+   * its table neighbours are exact; see the backend for the rest.
+   */
+  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void;
+  /** One draw from P(j) proportional to exp(-scale * row[j]) with uniform u (SPEC M2). */
+  expSample(row: Float64Array, scale: number, u: number): number;
+  /** TEM selection (SPEC M3): index into `dists`, or -1 for the catch-all. */
+  temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number;
+  /** Exact K nearest other words of rows [rowStart, rowEnd). */
+  knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult;
+  dispose(): void;
+}

@@ -1,0 +1,159 @@
+// The reference backend: plain TypeScript, float64 everywhere, no SIMD. It is the
+// fallback when WebAssembly is unavailable and the oracle the WASM backend is
+// tested against (same seeded stream, same outputs).
+import type { Embedding } from "../embeddings/embedding.js";
+import { wordDistance } from "../embeddings/embedding.js";
+import { cryptoSource, type RandomSource } from "../random/source.js";
+import { UniformStream } from "../random/uniform-stream.js";
+import { laplaceNoise, poissonFromCdf, truncatedGumbel } from "../random/samplers.js";
+import type { Backend, GumbelSamplerParams, KnnProgress, KnnResult } from "./backend.js";
+import { knnRowExact, nearestExact } from "./exact.js";
+
+export class JsBackend implements Backend {
+  readonly name = "js" as const;
+  private readonly stream: UniformStream;
+  private readonly distCache: Float64Array | null;
+
+  constructor(readonly embedding: Embedding, source: RandomSource = cryptoSource()) {
+    this.stream = new UniformStream(source);
+    this.distCache = embedding.neighbours ? new Float64Array(embedding.n * embedding.K).fill(NaN) : null;
+  }
+
+  setRandomSource(source: RandomSource): void {
+    this.stream.source = source;
+    this.stream.reset();
+  }
+
+  uniforms(count: number): Float64Array {
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.stream.next();
+    return out;
+  }
+
+  laplaceNoise(epsilon: number): Float64Array {
+    return laplaceNoise(this.stream, this.embedding.d, epsilon);
+  }
+
+  nearestWords(points: Float64Array, count: number): Int32Array {
+    const out = new Int32Array(count);
+    for (let i = 0; i < count; i++) out[i] = nearestExact(this.embedding, points, i * this.embedding.d);
+    return out;
+  }
+
+  neighbourDistances(w: number, k: number): Float64Array {
+    const e = this.embedding;
+    const out = new Float64Array(k);
+    if (!e.neighbours || !this.distCache) return out;
+    for (let j = 0; j < k; j++) {
+      const slot = w * e.K + j;
+      let dy = this.distCache[slot]!;
+      if (Number.isNaN(dy)) this.distCache[slot] = dy = wordDistance(e, w, e.neighbours[slot]!);
+      out[j] = dy;
+    }
+    return out;
+  }
+
+  gumbelBatch(ids: Int32Array, p: GumbelSamplerParams): Int32Array {
+    const e = this.embedding;
+    const K = e.K;
+    const table = e.neighbours!;
+    const s = this.stream;
+    const out = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const w = ids[i]!;
+      const k = poissonFromCdf(s, p.poissonCdf);
+      let bestId = w;
+      let bestVal = -truncatedGumbel(s, p.b, p.fLow, p.fRange);
+      const dist = this.neighbourDistances(w, k);
+      for (let j = 0; j < k; j++) {
+        const y = table[w * K + j]!;
+        const val = dist[j]! - truncatedGumbel(s, p.b, p.fLow, p.fRange);
+        if (val < bestVal || (val === bestVal && y < bestId)) {
+          bestVal = val;
+          bestId = y;
+        }
+      }
+      s.skip(K - k);
+      out[i] = bestId;
+    }
+    return out;
+  }
+
+  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {
+    const e = this.embedding;
+    const row = new Float64Array(e.n);
+    ids.forEach((w, i) => {
+      for (let y = 0; y < e.n; y++) row[y] = y === w ? 0 : wordDistance(e, w, y);
+      fn(i, row);
+    });
+  }
+
+  expSample(row: Float64Array, scale: number, u: number): number {
+    return expSampleJs(row, scale, u);
+  }
+
+  temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
+    return temSelectJs(dists, halfEps, logCatch, u);
+  }
+
+  knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult {
+    const rows = rowEnd - rowStart;
+    const res: KnnResult = {
+      rowStart, rows, K, ids: new Int32Array(rows * K), nearest: new Float64Array(rows),
+      farthest: new Float64Array(rows), farthestId: new Int32Array(rows), rescanned: 0,
+    };
+    for (let r = 0; r < rows; r++) {
+      const x = knnRowExact(this.embedding, rowStart + r, K);
+      res.ids.set(x.ids, r * K);
+      res.nearest[r] = x.dist[0]!;
+      res.farthest[r] = x.farthest;
+      res.farthestId[r] = x.farthestId;
+      if (onProgress && (r & 255) === 255) onProgress(r + 1, rows);
+    }
+    onProgress?.(rows, rows);
+    return res;
+  }
+
+  dispose(): void {}
+}
+
+/** The twin of assembly expSample: one uniform against the cumulative weights. */
+export function expSampleJs(row: Float64Array, scale: number, u: number): number {
+  const n = row.length;
+  let dmin = Infinity;
+  for (let j = 0; j < n; j++) dmin = Math.min(dmin, row[j]!);
+  const weights = new Float64Array(n);
+  let total = 0;
+  for (let j = 0; j < n; j++) {
+    const w = Math.exp(-scale * (row[j]! - dmin));
+    weights[j] = w;
+    total += w;
+  }
+  const target = u * total;
+  let acc = 0, last = 0;
+  for (let j = 0; j < n; j++) {
+    const w = weights[j]!;
+    if (w > 0) last = j;
+    acc += w;
+    if (acc >= target && w > 0) return j;
+  }
+  return last;
+}
+
+/** The twin of assembly temSelect. */
+export function temSelectJs(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
+  const cnt = dists.length;
+  let top = logCatch;
+  for (let j = 0; j < cnt; j++) top = Math.max(top, -halfEps * dists[j]!);
+  let total = 0;
+  for (let j = 0; j < cnt; j++) total += Math.exp(-halfEps * dists[j]! - top);
+  const wCatch = logCatch === -Infinity ? 0 : Math.exp(logCatch - top);
+  total += wCatch;
+  const target = u * total;
+  let acc = 0;
+  for (let j = 0; j < cnt; j++) {
+    acc += Math.exp(-halfEps * dists[j]! - top);
+    if (acc >= target) return j;
+  }
+  return wCatch > 0 ? -1 : cnt - 1;
+}

@@ -1,0 +1,63 @@
+// Loading veil.wasm: in Node from the file beside this module, in a browser by
+// fetch (streaming compile). Nothing runs at import time (SSR-safe).
+
+/** The exports of assembly/index.ts (pointers are byte offsets into `memory`). */
+export interface VeilWasmExports {
+  memory: WebAssembly.Memory;
+  alloc(size: number): number;
+  free(ptr: number): void;
+  resetRandomPool(): void;
+  skipUniforms(count: number): void;
+  drawUniforms(out: number, count: number): void;
+  sampleMany(kind: number, out: number, count: number, a: number, b: number, c: number): void;
+  laplaceNoise(out: number, d: number, epsilon: number): void;
+  packPanels(vecs: number, n: number, d: number, panels: number, norms: number): void;
+  rowNorms(vecs: number, count: number, d: number, out: number): void;
+  distTile(q: number, qNorms: number, nq: number, d: number, panels: number, vNorms: number, p0: number, p1: number, out: number, stride: number): void;
+  dist64(x: number, y: number, d: number): number;
+  sqrtRow(inp: number, n: number, out: number): void;
+  topkInit(heapD: number, heapI: number, nq: number, kk: number, rowMax: number, rowArg: number): void;
+  knnBlock(q: number, qNorms: number, nq: number, d: number, panels: number, vNorms: number, n: number, tile: number, chunkPanels: number, selfBase: number, heapD: number, heapI: number, kk: number, rowMax: number, rowArg: number): void;
+  gumbelBatch(ids: number, count: number, out: number, vecs: number, d: number, table: number, K: number, cdf: number, b: number, fLow: number, fRange: number, distCache: number): void;
+  neighbourDistances(w: number, k: number, vecs: number, d: number, table: number, K: number, distCache: number, out: number): void;
+  expSample(dist: number, n: number, scale: number, u: number, weights: number): number;
+  temSelect(dist: number, cnt: number, halfEps: number, logCatch: number, u: number): number;
+}
+
+let compiled: Promise<WebAssembly.Module> | null = null;
+
+/** Where veil.wasm lives: beside the built JS (`dist/veil.wasm`). */
+export function defaultWasmUrl(): URL {
+  return new URL("../veil.wasm", import.meta.url);
+}
+
+/** Compiles veil.wasm once per realm. `source` overrides where it comes from. */
+export function compileVeilWasm(source?: URL | string | BufferSource): Promise<WebAssembly.Module> {
+  if (source && typeof source !== "string" && !(source instanceof URL)) return WebAssembly.compile(source);
+  if (!source && compiled) return compiled;
+  const url = source ? new URL(source, import.meta.url) : defaultWasmUrl();
+  const p = (async () => {
+    if (url.protocol === "file:") {
+      const fs = await import("node:fs/promises");
+      return WebAssembly.compile(await fs.readFile(url));
+    }
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`fetching ${url.href} failed with HTTP ${res.status}`);
+    return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer());
+  })();
+  if (!source) compiled = p;
+  return p;
+}
+
+/** Instantiates with `fillRandom(ptr, len)` as the only source of random bytes. */
+export async function instantiateVeilWasm(mod: WebAssembly.Module, fillRandom: (ptr: number, len: number) => void): Promise<VeilWasmExports> {
+  const instance = await WebAssembly.instantiate(mod, {
+    env: {
+      fillRandom,
+      abort(_msg: number, _file: number, line: number, col: number) {
+        throw new Error(`veil.wasm aborted at ${line}:${col}`);
+      },
+    },
+  });
+  return instance.exports as unknown as VeilWasmExports;
+}

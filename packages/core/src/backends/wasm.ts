@@ -1,0 +1,302 @@
+// The default backend: the AssemblyScript kernels in assembly/ compiled to
+// WebAssembly SIMD. Memory is managed by hand: the vocabulary, the neighbour table
+// and scratch buffers live in the module's linear memory and are passed as byte
+// offsets; typed views are re-created after any call that may grow memory.
+//
+// Exactness: the matrix-product distance kernel is float32. Every nearest-word
+// decision is re-ranked in float64 over a shortlist, and the shortlist is
+// certified: if the float32 error bound could let a word outside it win, the row
+// is rescanned in float64 (counted in `rescanned`).
+import type { Embedding } from "../embeddings/embedding.js";
+import { wordDistance } from "../embeddings/embedding.js";
+import { cryptoSource, type RandomSource } from "../random/source.js";
+import type { Backend, GumbelSamplerParams, KnnProgress, KnnResult } from "./backend.js";
+import { byDistanceThenId, knnRowExact, nearestExact, pointDistance } from "./exact.js";
+import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
+
+const QUERY_BLOCK = 64;
+const CHUNK_PANELS = 128; // 1024 vocabulary columns per tile: 64 x 1024 floats = 256 KiB
+const SHORTLIST_EXTRA = 16;
+const NEAREST_SHORTLIST = 8;
+const U = 2 ** -24;
+
+export interface WasmBackendOptions {
+  random?: RandomSource;
+  /** Where veil.wasm is (URL or bytes); defaults to the file beside this module. */
+  wasm?: URL | string | BufferSource;
+}
+
+export async function createWasmBackend(embedding: Embedding, options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
+  const mod = await compileVeilWasm(options.wasm);
+  const holder: { b?: WasmBackend } = {};
+  const ex = await instantiateVeilWasm(mod, (ptr, len) => holder.b!.fillRandom(ptr, len));
+  const b = new WasmBackend(embedding, ex, options.random ?? cryptoSource());
+  holder.b = b;
+  return b;
+}
+
+export class WasmBackend implements Backend {
+  readonly name = "wasm" as const;
+  private readonly ex: VeilWasmExports;
+  private source: RandomSource;
+  private readonly vecs: number;
+  private readonly table: number;
+  private readonly distCache: number;
+  private panels = 0;
+  private vNorms = 0;
+  private vNormMax = 0;
+  private readonly scratch = new Map<string, { ptr: number; bytes: number }>();
+
+  constructor(readonly embedding: Embedding, ex: VeilWasmExports, source: RandomSource) {
+    this.ex = ex;
+    this.source = source;
+    const e = embedding;
+    this.vecs = ex.alloc(e.vectors.byteLength);
+    this.u8(this.vecs, e.vectors.byteLength).set(new Uint8Array(e.vectors.buffer, e.vectors.byteOffset, e.vectors.byteLength));
+    if (e.neighbours) {
+      this.table = ex.alloc(e.neighbours.byteLength);
+      this.i32(this.table, e.neighbours.length).set(e.neighbours);
+      this.distCache = ex.alloc(e.n * e.K * 8);
+      this.u8(this.distCache, e.n * e.K * 8).fill(0xff); // all-ones bits: NaN = "not computed"
+    } else {
+      this.table = 0;
+      this.distCache = 0;
+    }
+  }
+
+  /** Called from inside WebAssembly when its random pool runs dry. */
+  fillRandom(ptr: number, len: number): void {
+    this.source.fill(this.u8(ptr, len));
+  }
+
+  setRandomSource(source: RandomSource): void {
+    this.source = source;
+    this.ex.resetRandomPool();
+  }
+
+  // --- views and scratch ----------------------------------------------------
+  private u8(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.ex.memory.buffer, ptr, len);
+  }
+  private i32(ptr: number, len: number): Int32Array {
+    return new Int32Array(this.ex.memory.buffer, ptr, len);
+  }
+  private f32(ptr: number, len: number): Float32Array {
+    return new Float32Array(this.ex.memory.buffer, ptr, len);
+  }
+  private f64(ptr: number, len: number): Float64Array {
+    return new Float64Array(this.ex.memory.buffer, ptr, len);
+  }
+  /** A named scratch buffer of at least `bytes`, reused across calls. */
+  private buf(name: string, bytes: number): number {
+    const cur = this.scratch.get(name);
+    if (cur && cur.bytes >= bytes) return cur.ptr;
+    if (cur) this.ex.free(cur.ptr);
+    const ptr = this.ex.alloc(Math.max(16, bytes));
+    this.scratch.set(name, { ptr, bytes });
+    return ptr;
+  }
+
+  private ensurePanels(): void {
+    if (this.panels) return;
+    const e = this.embedding;
+    const nPad = Math.ceil(e.n / 8) * 8;
+    this.panels = this.ex.alloc(nPad * e.d * 4);
+    this.vNorms = this.ex.alloc(nPad * 4);
+    this.ex.packPanels(this.vecs, e.n, e.d, this.panels, this.vNorms);
+    const norms = this.f32(this.vNorms, e.n);
+    let m = 0;
+    for (let i = 0; i < e.n; i++) m = Math.max(m, norms[i]!);
+    this.vNormMax = m;
+  }
+
+  // --- primitives -----------------------------------------------------------
+  uniforms(count: number): Float64Array {
+    const p = this.buf("uniforms", count * 8);
+    this.ex.drawUniforms(p, count);
+    return this.f64(p, count).slice();
+  }
+
+  laplaceNoise(epsilon: number): Float64Array {
+    const d = this.embedding.d;
+    const p = this.buf("noise", d * 8);
+    this.ex.laplaceNoise(p, d, epsilon);
+    return this.f64(p, d).slice();
+  }
+
+  gumbelBatch(ids: Int32Array, p: GumbelSamplerParams): Int32Array {
+    const e = this.embedding;
+    const m = ids.length;
+    const pIds = this.buf("ids", m * 4);
+    const pOut = this.buf("out", m * 4);
+    const pCdf = this.buf("cdf", p.poissonCdf.byteLength);
+    this.i32(pIds, m).set(ids);
+    this.f64(pCdf, p.poissonCdf.length).set(p.poissonCdf);
+    this.ex.gumbelBatch(pIds, m, pOut, this.vecs, e.d, this.table, e.K, pCdf, p.b, p.fLow, p.fRange, this.distCache);
+    return this.i32(pOut, m).slice();
+  }
+
+  neighbourDistances(w: number, k: number): Float64Array {
+    const e = this.embedding;
+    if (!this.table || k === 0) return new Float64Array(k);
+    const p = this.buf("nd", k * 8);
+    this.ex.neighbourDistances(w, k, this.vecs, e.d, this.table, e.K, this.distCache, p);
+    return this.f64(p, k).slice();
+  }
+
+  expSample(row: Float64Array, scale: number, u: number): number {
+    const n = row.length;
+    let ptr: number;
+    if (row.buffer === this.ex.memory.buffer) ptr = row.byteOffset;
+    else {
+      ptr = this.buf("exprow", n * 8);
+      this.f64(ptr, n).set(row);
+    }
+    const w = this.buf("weights", n * 8);
+    return this.ex.expSample(ptr, n, scale, u, w);
+  }
+
+  temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
+    const p = this.buf("tem", Math.max(1, dists.length) * 8);
+    this.f64(p, dists.length).set(dists);
+    return this.ex.temSelect(p, dists.length, halfEps, logCatch, u);
+  }
+
+  /**
+   * Runs the float32 top-`kk` kernel for `count` query vectors (f32, row-major)
+   * and hands each query's shortlist (ids, f32 squared distances, the shortlist's
+   * cut-off) to `visit`. `selfBase` >= 0 excludes word selfBase+q from query q.
+   */
+  private shortlists(
+    queries: Float32Array,
+    count: number,
+    kk: number,
+    selfBase: number,
+    visit: (q: number, ids: Int32Array, d2: Float32Array, cut: number, qNorm: number, rowMax: number, rowArg: number) => void,
+    onBlock?: (done: number) => void,
+  ): void {
+    this.ensurePanels();
+    const e = this.embedding;
+    const d = e.d;
+    const pQ = this.buf("q", QUERY_BLOCK * d * 4);
+    const pQn = this.buf("qn", QUERY_BLOCK * 4);
+    const pTile = this.buf("tile", QUERY_BLOCK * CHUNK_PANELS * 8 * 4);
+    const pHd = this.buf("heapD", QUERY_BLOCK * kk * 4);
+    const pHi = this.buf("heapI", QUERY_BLOCK * kk * 4);
+    const pMax = this.buf("rowMax", QUERY_BLOCK * 4);
+    const pArg = this.buf("rowArg", QUERY_BLOCK * 4);
+    for (let q0 = 0; q0 < count; q0 += QUERY_BLOCK) {
+      const nq = Math.min(QUERY_BLOCK, count - q0);
+      const nq4 = (nq + 3) & ~3;
+      const qv = this.f32(pQ, nq4 * d);
+      qv.set(queries.subarray(q0 * d, (q0 + nq) * d));
+      qv.fill(0, nq * d);
+      this.ex.rowNorms(pQ, nq4, d, pQn);
+      this.ex.topkInit(pHd, pHi, nq4, kk, pMax, pArg);
+      this.ex.knnBlock(pQ, pQn, nq4, d, this.panels, this.vNorms, e.n, pTile, CHUNK_PANELS, selfBase >= 0 ? selfBase + q0 : -1, pHd, pHi, kk, pMax, pArg);
+      const hd = this.f32(pHd, nq4 * kk), hi = this.i32(pHi, nq4 * kk);
+      const qn = this.f32(pQn, nq4), rm = this.f32(pMax, nq4), ra = this.i32(pArg, nq4);
+      for (let q = 0; q < nq; q++) {
+        visit(q0 + q, hi.subarray(q * kk, (q + 1) * kk), hd.subarray(q * kk, (q + 1) * kk), hd[q * kk]!, qn[q]!, rm[q]!, ra[q]!);
+      }
+      onBlock?.(q0 + nq);
+    }
+  }
+
+  /** Bound on |float32 d^2 - exact d^2| for the kernel's |q|^2 + |v|^2 - 2 q.v. */
+  private errorBound(qNorm: number): number {
+    return 4 * (this.embedding.d + 4) * U * (qNorm + this.vNormMax);
+  }
+
+  nearestWords(points: Float64Array, count: number): Int32Array {
+    const e = this.embedding;
+    const out = new Int32Array(count);
+    const kk = Math.min(NEAREST_SHORTLIST, e.n);
+    const q32 = Float32Array.from(points.subarray(0, count * e.d));
+    this.shortlists(q32, count, kk, -1, (q, ids, d2, cut, qNorm) => {
+      const cands: { d: number; y: number }[] = [];
+      for (let j = 0; j < kk; j++) if (ids[j]! < e.n) cands.push({ d: pointDistance(e, points, q * e.d, ids[j]!), y: ids[j]! });
+      cands.sort(byDistanceThenId);
+      const best = cands[0]!;
+      // Certified when every word outside the shortlist is provably farther.
+      const ok = kk >= e.n || best.d * best.d < cut - this.errorBound(qNorm);
+      out[q] = ok ? best.y : nearestExact(e, points, q * e.d);
+    });
+    return out;
+  }
+
+  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {
+    this.ensurePanels();
+    const e = this.embedding;
+    const d = e.d;
+    const nPanels = Math.ceil(e.n / 8);
+    const stride = nPanels * 8;
+    const block = 16;
+    const pQ = this.buf("rq", block * d * 4);
+    const pQn = this.buf("rqn", block * 4);
+    const pTile = this.buf("rtile", block * stride * 4);
+    const pRow = this.buf("row64", e.n * 8);
+    this.buf("weights", e.n * 8); // reserved now so a sampler called from `fn` never grows memory under `row`
+    for (let i0 = 0; i0 < ids.length; i0 += block) {
+      const nq = Math.min(block, ids.length - i0);
+      const nq4 = (nq + 3) & ~3;
+      const qv = this.f32(pQ, nq4 * d);
+      qv.fill(0);
+      for (let q = 0; q < nq; q++) qv.set(e.vectors.subarray(ids[i0 + q]! * d, (ids[i0 + q]! + 1) * d), q * d);
+      this.ex.rowNorms(pQ, nq4, d, pQn);
+      this.ex.distTile(pQ, pQn, nq4, d, this.panels, this.vNorms, 0, nPanels, pTile, stride);
+      for (let q = 0; q < nq; q++) {
+        const w = ids[i0 + q]!;
+        this.ex.sqrtRow(pTile + q * stride * 4, e.n, pRow);
+        // Exact float64 where the probability mass is: the word itself and its table neighbours.
+        const nd = this.neighbourDistances(w, e.K);
+        const row = this.f64(pRow, e.n);
+        row[w] = 0;
+        if (e.neighbours) for (let j = 0; j < e.K; j++) row[e.neighbours[w * e.K + j]!] = nd[j]!;
+        fn(i0 + q, row);
+      }
+    }
+  }
+
+  knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult {
+    const e = this.embedding;
+    const rows = rowEnd - rowStart;
+    const kk = Math.min(K + SHORTLIST_EXTRA, e.n - 1);
+    const res: KnnResult = {
+      rowStart, rows, K, ids: new Int32Array(rows * K), nearest: new Float64Array(rows),
+      farthest: new Float64Array(rows), farthestId: new Int32Array(rows), rescanned: 0,
+    };
+    const queries = e.vectors.subarray(rowStart * e.d, rowEnd * e.d);
+    this.shortlists(queries, rows, kk, rowStart, (r, ids, d2, cut, qNorm, _rowMax, rowArg) => {
+      const w = rowStart + r;
+      const cands: { d: number; y: number }[] = [];
+      for (let j = 0; j < kk; j++) {
+        const y = ids[j]!;
+        if (y >= 0 && y < e.n) cands.push({ d: wordDistance(e, w, y), y });
+      }
+      cands.sort(byDistanceThenId);
+      const kth = cands[Math.min(K, cands.length) - 1]!.d;
+      const certified = kk >= e.n - 1 || kth * kth < cut - this.errorBound(qNorm);
+      if (certified) {
+        for (let j = 0; j < K; j++) res.ids[r * K + j] = cands[j]!.y;
+        res.nearest[r] = cands[0]!.d;
+        res.farthest[r] = wordDistance(e, w, rowArg);
+        res.farthestId[r] = rowArg;
+      } else {
+        const x = knnRowExact(e, w, K);
+        res.ids.set(x.ids, r * K);
+        res.nearest[r] = x.dist[0]!;
+        res.farthest[r] = x.farthest;
+        res.farthestId[r] = x.farthestId;
+        res.rescanned++;
+      }
+    }, onProgress ? (done) => onProgress(done, rows) : undefined);
+    return res;
+  }
+
+  dispose(): void {
+    // The instance and its memory are garbage-collected with this object.
+    this.scratch.clear();
+  }
+}

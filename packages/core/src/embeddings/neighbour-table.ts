@@ -1,0 +1,36 @@
+import type { Backend, KnnProgress, KnnResult } from "../backends/backend.js";
+
+export interface NeighbourTable {
+  K: number;
+  ids: Int32Array;
+  /** Smallest distance between two distinct words, and the pair. */
+  dMin: number;
+  dMinPair: [number, number];
+  /** Largest distance between two words, and the pair. */
+  dMax: number;
+  dMaxPair: [number, number];
+  rescanned: number;
+}
+
+/** Merges per-range k-NN results (from one backend or several workers) into a table with d_min/d_max. */
+export function mergeKnn(parts: KnnResult[], n: number, K: number): NeighbourTable {
+  const ids = new Int32Array(n * K);
+  let dMin = Infinity, dMax = -Infinity, rescanned = 0;
+  let dMinPair: [number, number] = [0, 0], dMaxPair: [number, number] = [0, 0];
+  for (const p of parts) {
+    ids.set(p.ids, p.rowStart * K);
+    rescanned += p.rescanned;
+    for (let r = 0; r < p.rows; r++) {
+      const w = p.rowStart + r;
+      if (p.nearest[r]! < dMin) (dMin = p.nearest[r]!), (dMinPair = [w, p.ids[r * K]!]);
+      if (p.farthest[r]! > dMax) (dMax = p.farthest[r]!), (dMaxPair = [w, p.farthestId[r]!]);
+    }
+  }
+  return { K, ids, dMin, dMinPair, dMax, dMaxPair, rescanned };
+}
+
+/** Exact K-nearest-neighbour table of the whole vocabulary on one backend (one thread). */
+export function buildNeighbourTable(backend: Backend, K: number, onProgress?: KnnProgress): NeighbourTable {
+  const n = backend.embedding.n;
+  return mergeKnn([backend.knn(Math.min(K, n - 1), 0, n, onProgress)], n, Math.min(K, n - 1));
+}

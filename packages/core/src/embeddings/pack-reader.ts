@@ -1,0 +1,95 @@
+import { EmbeddingFormatError } from "../errors.js";
+import { type Embedding, makeIndex } from "./embedding.js";
+import { HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_FLOAT32, bodyLayout, type PackHeader, type PackMetadata } from "./pack-format.js";
+import { sha256, toHex } from "./sha256.js";
+
+const MAX_WORDS = 10_000_000;
+const MAX_DIM = 4096;
+const MAX_K = 1024;
+
+/** Parses and checks the fixed header alone (cheap: no hashing). */
+export function readPackHeader(bytes: Uint8Array): PackHeader {
+  if (bytes.length < HEADER_BYTES) throw new EmbeddingFormatError("truncated", `the file has ${bytes.length} bytes, fewer than the ${HEADER_BYTES}-byte header`);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (magic !== PACK_MAGIC) throw new EmbeddingFormatError("bad-magic", "the file does not start with VEILPACK; it is not a Veil embedding pack");
+  const v = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  const h: PackHeader = {
+    version: v.getUint16(8, true),
+    vectorType: v.getUint16(10, true),
+    n: v.getUint32(12, true),
+    d: v.getUint32(16, true),
+    K: v.getUint32(20, true),
+    dMin: v.getFloat64(24, true),
+    dMax: v.getFloat64(32, true),
+    metaBytes: v.getUint32(40, true),
+    wordBytes: v.getUint32(44, true),
+    sha256: bytes.slice(48, 80),
+  };
+  if (h.version !== PACK_VERSION) throw new EmbeddingFormatError("unsupported-version", `format version ${h.version}; this Veil reads version ${PACK_VERSION}`);
+  if (h.vectorType !== VECTOR_FLOAT32) throw new EmbeddingFormatError("unsupported-vector-type", `vector type ${h.vectorType}; only 1 (float32) is supported`);
+  if (h.n < 2 || h.n > MAX_WORDS) throw new EmbeddingFormatError("bad-header", `word count ${h.n} is outside [2, ${MAX_WORDS}]`);
+  if (h.d < 1 || h.d > MAX_DIM) throw new EmbeddingFormatError("bad-header", `dimension ${h.d} is outside [1, ${MAX_DIM}]`);
+  if (h.K > MAX_K || h.K >= h.n) throw new EmbeddingFormatError("bad-header", `neighbour-table width ${h.K} must be below the word count ${h.n} and at most ${MAX_K}`);
+  if (!(Number.isFinite(h.dMin) && Number.isFinite(h.dMax) && h.dMin > 0 && h.dMin <= h.dMax))
+    throw new EmbeddingFormatError("bad-header", `d_min ${h.dMin} and d_max ${h.dMax} must be finite with 0 < d_min <= d_max`);
+  for (let i = 80; i < HEADER_BYTES; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
+  return h;
+}
+
+/**
+ * Reads a pack and validates everything: header, length, SHA-256 of the body,
+ * the word list (n distinct non-empty words), finite vectors, and the neighbour
+ * table (ids in range, never the word itself, no repeats in a row). Any damage is
+ * an `EmbeddingFormatError` whose `reason` names it.
+ */
+export async function readPack(input: Uint8Array | ArrayBuffer): Promise<Embedding> {
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const h = readPackHeader(bytes);
+  const lay = bodyLayout(h);
+  if (bytes.length < lay.end) throw new EmbeddingFormatError("truncated", `expected ${lay.end} bytes from the header, got ${bytes.length}`);
+  if (bytes.length > lay.end) throw new EmbeddingFormatError("trailing-bytes", `expected ${lay.end} bytes from the header, got ${bytes.length}`);
+  const digest = await sha256(bytes.subarray(HEADER_BYTES));
+  if (toHex(digest) !== toHex(h.sha256)) throw new EmbeddingFormatError("checksum-mismatch", "the SHA-256 of the body does not match the header; the file is corrupt");
+
+  let metadata: PackMetadata;
+  try {
+    metadata = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(lay.meta, lay.words))) as PackMetadata;
+    if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) throw new Error("not an object");
+  } catch {
+    throw new EmbeddingFormatError("bad-metadata", "the metadata section is not a JSON object");
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(lay.words, lay.words + h.wordBytes));
+  } catch {
+    throw new EmbeddingFormatError("bad-words", "the word list is not valid UTF-8");
+  }
+  const words = text.split("\n");
+  if (words.length !== h.n) throw new EmbeddingFormatError("bad-words", `the word list has ${words.length} words, the header says ${h.n}`);
+  const index = makeIndex(words);
+  if (index.size !== h.n) throw new EmbeddingFormatError("bad-words", "the word list has repeated words");
+  if (words.some((w) => w.length === 0)) throw new EmbeddingFormatError("bad-words", "the word list has an empty word");
+  for (let i = lay.words + h.wordBytes; i < lay.vectors; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-padding", "padding after the word list is not zero");
+
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new EmbeddingFormatError("unsupported-platform", "big-endian platforms are not supported");
+  // Copy into aligned, owned buffers (the input may be a view at any offset).
+  const vectors = new Float32Array(bytes.slice(lay.vectors, lay.table).buffer);
+  for (let i = 0; i < vectors.length; i++) {
+    if (!Number.isFinite(vectors[i]!)) throw new EmbeddingFormatError("bad-vectors", `vector component ${i} (word ${Math.floor(i / h.d)}) is not finite`);
+  }
+  let neighbours: Int32Array | null = null;
+  if (h.K > 0) {
+    neighbours = new Int32Array(bytes.slice(lay.table, lay.end).buffer);
+    const seen = new Int32Array(h.n).fill(-1);
+    for (let w = 0; w < h.n; w++) {
+      for (let j = 0; j < h.K; j++) {
+        const y = neighbours[w * h.K + j]!;
+        if (y < 0 || y >= h.n) throw new EmbeddingFormatError("bad-neighbours", `word ${w}'s neighbour ${j} has id ${y >>> 0}, outside the vocabulary`);
+        if (y === w) throw new EmbeddingFormatError("bad-neighbours", `word ${w} lists itself as a neighbour`);
+        if (seen[y] === w) throw new EmbeddingFormatError("bad-neighbours", `word ${w} lists neighbour ${y} twice`);
+        seen[y] = w;
+      }
+    }
+  }
+  return { n: h.n, d: h.d, K: h.K, words, vectors, neighbours, dMin: h.dMin, dMax: h.dMax, metadata, sha256: toHex(h.sha256), index };
+}

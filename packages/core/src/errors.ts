@@ -1,0 +1,94 @@
+/**
+ * Every error Veil throws is a `VeilError` with a stable `name` and `code`, and a
+ * message that says what to do next. Messages never quote the user's text.
+ */
+export class VeilError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Epsilon is missing, not a finite number, or not positive. */
+export class InvalidEpsilonError extends VeilError {
+  constructor(message: string) {
+    super("INVALID_EPSILON", message);
+  }
+}
+
+/** Epsilon is a valid number but below the mechanism's calibrated range (M4). */
+export class EpsilonOutOfRangeError extends VeilError {
+  readonly minEpsilon: number;
+  constructor(message: string, minEpsilon: number) {
+    super("EPSILON_OUT_OF_RANGE", message);
+    this.minEpsilon = minEpsilon;
+  }
+}
+
+export class UnknownMechanismError extends VeilError {
+  constructor(name: unknown, known: readonly string[]) {
+    super("UNKNOWN_MECHANISM", `Unknown mechanism ${JSON.stringify(String(name)).slice(0, 40)}: use one of ${known.join(", ")}.`);
+  }
+}
+
+/** An option other than epsilon has a bad value. */
+export class InvalidOptionError extends VeilError {
+  constructor(message: string) {
+    super("INVALID_OPTION", message);
+  }
+}
+
+export class EmptyTextError extends VeilError {
+  constructor() {
+    super("EMPTY_TEXT", "The text is empty: pass at least one character.");
+  }
+}
+
+export class TextTooLargeError extends VeilError {
+  readonly limit: number;
+  constructor(length: number, limit: number) {
+    super("TEXT_TOO_LARGE", `The text has ${length} characters; the limit is ${limit}. Split it and perturb the parts separately (each part's epsilon adds up).`);
+    this.limit = limit;
+  }
+}
+
+/** The embedding pack is truncated, corrupt, or not a Veil pack. `reason` names what is wrong. */
+export class EmbeddingFormatError extends VeilError {
+  readonly reason: string;
+  constructor(reason: string, detail: string) {
+    super("EMBEDDING_FORMAT", `Invalid embedding pack (${reason}): ${detail}. Rebuild it with \`veil pack\` or download it again.`);
+    this.reason = reason;
+  }
+}
+
+/** No embedding pack was given or found. */
+export class MissingPackError extends VeilError {
+  constructor(detail: string) {
+    super("MISSING_PACK", `${detail} Build the default pack with \`npm start\` or \`pnpm veil pack\`, or pass a pack explicitly.`);
+  }
+}
+
+/** The random source is missing or failed; nothing was released. */
+export class RandomSourceError extends VeilError {
+  constructor(detail: string, cause?: unknown) {
+    super("RANDOM_SOURCE", `Secure randomness failed (${detail}); nothing was output. Veil needs crypto.getRandomValues.`, { cause });
+  }
+}
+
+/** No backend could start; the message lists every backend's reason. */
+export class BackendUnavailableError extends VeilError {
+  readonly reasons: Readonly<Record<string, string>>;
+  constructor(reasons: Record<string, string>) {
+    super("BACKEND_UNAVAILABLE", `No compute backend could start: ${Object.entries(reasons).map(([k, v]) => `${k}: ${v}`).join("; ")}.`);
+    this.reasons = reasons;
+  }
+}
+
+/** A word id or word not in the vocabulary where a vocabulary word is required (stats). */
+export class UnknownWordError extends VeilError {
+  constructor(detail: string) {
+    super("UNKNOWN_WORD", detail);
+  }
+}

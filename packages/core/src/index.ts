@@ -1,0 +1,21 @@
+// @veil/core: word-level differential privacy over a public word embedding.
+export { createVeil, Veil, type CreateVeilOptions } from "./veil.js";
+export type { PerturbOptions, PerturbResult, WordResult } from "./text/perturb.js";
+export { MAX_TEXT_LENGTH, DEFAULT_PLACEHOLDER } from "./text/perturb.js";
+export { tokenize, isSingleWord, lookupKey, type Token } from "./text/tokenize.js";
+export { MECHANISMS, MECHANISM_INFO, type MechanismName, type MechanismOptions } from "./mechanisms/options.js";
+export { OutputLaw } from "./mechanisms/law.js";
+export { calibrateGumbel, gumbelMinEpsilon, type GumbelCalibration } from "./mechanisms/truncated-gumbel.js";
+export { temRadius, DEFAULT_BETA } from "./mechanisms/tem.js";
+export type { WordStats, OutputProbability } from "./stats/privacy-stats.js";
+export { readPack, readPackHeader } from "./embeddings/pack-reader.js";
+export { writePack, type PackContents } from "./embeddings/pack-writer.js";
+export { PACK_MAGIC, PACK_VERSION, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
+export type { Embedding } from "./embeddings/embedding.js";
+export { buildNeighbourTable, type NeighbourTable } from "./embeddings/neighbour-table.js";
+export { selectBackend, type BackendPreference, type BackendChoice } from "./backends/registry.js";
+export type { Backend, BackendName, KnnResult } from "./backends/backend.js";
+export { createWasmBackend } from "./backends/wasm.js";
+export { JsBackend } from "./backends/js.js";
+export { cryptoSource, type RandomSource } from "./random/source.js";
+export * from "./errors.js";

@@ -1,0 +1,101 @@
+// M3: the truncated exponential mechanism, TEM (SPEC M3; Carvalho et al., SDM 2023).
+// gamma = (2/eps) ln((1-beta)(n-1)/beta); L_w = words within gamma of w; scores
+// -d(w, y) inside, the catch-all scores -gamma + (2/eps) ln(n - |L_w|). Sampled by one
+// uniform against the cumulative weights (the same law as Gumbel-max over the
+// scores). If the catch-all wins, a second uniform picks the r-th word outside L_w,
+// r = floor(u * (n - |L_w|)): the law of SPEC's rejection sampling on indices, with
+// a fixed two uniforms per word so randomness use does not depend on the input.
+import type { Backend } from "../backends/backend.js";
+import { OutputLaw } from "./law.js";
+
+export const DEFAULT_BETA = 0.001;
+
+export function temRadius(n: number, epsilon: number, beta = DEFAULT_BETA): number {
+  return (2 / epsilon) * Math.log(((1 - beta) * (n - 1)) / beta);
+}
+
+interface Candidates {
+  ids: Int32Array;
+  dists: Float64Array;
+}
+
+/** L_w with exact distances: from the neighbour table when the radius ends inside it, else a full row. */
+function candidateSets(backend: Backend, words: Int32Array, gamma: number): Candidates[] {
+  const e = backend.embedding;
+  const sets: Candidates[] = new Array(words.length);
+  const needRow: number[] = [];
+  words.forEach((w, i) => {
+    if (e.neighbours && e.K > 0) {
+      const nd = backend.neighbourDistances(w, e.K);
+      if (nd[e.K - 1]! > gamma) {
+        let c = 0;
+        while (c < e.K && nd[c]! <= gamma) c++;
+        const ids = new Int32Array(c + 1);
+        const dists = new Float64Array(c + 1);
+        ids[0] = w;
+        for (let j = 0; j < c; j++) {
+          ids[j + 1] = e.neighbours[w * e.K + j]!;
+          dists[j + 1] = nd[j]!;
+        }
+        sets[i] = { ids, dists };
+        return;
+      }
+    }
+    needRow.push(i);
+  });
+  if (needRow.length) {
+    backend.forEachDistanceRow(Int32Array.from(needRow, (i) => words[i]!), (r, row) => {
+      const w = words[needRow[r]!]!;
+      const ids: number[] = [w];
+      const dists: number[] = [0];
+      for (let y = 0; y < row.length; y++) if (y !== w && row[y]! <= gamma) (ids.push(y), dists.push(row[y]!));
+      sets[needRow[r]!] = { ids: Int32Array.from(ids), dists: Float64Array.from(dists) };
+    });
+  }
+  return sets;
+}
+
+export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number, beta = DEFAULT_BETA): Int32Array {
+  const n = backend.embedding.n;
+  const gamma = temRadius(n, epsilon, beta);
+  const us = backend.uniforms(2 * ids.length);
+  const unique = [...new Set(ids)];
+  const sets = candidateSets(backend, Int32Array.from(unique), gamma);
+  const byWord = new Map<number, Candidates>();
+  unique.forEach((w, i) => byWord.set(w, sets[i]!));
+  const out = new Int32Array(ids.length);
+  ids.forEach((w, pos) => {
+    const c = byWord.get(w)!;
+    const outside = n - c.ids.length;
+    const logCatch = outside > 0 ? (-epsilon * gamma) / 2 + Math.log(outside) : -Infinity;
+    const j = backend.temSelect(c.dists, epsilon / 2, logCatch, us[2 * pos]!);
+    out[pos] = j >= 0 ? c.ids[j]! : nthOutside(c.ids, Math.floor(us[2 * pos + 1]! * outside), n);
+  });
+  return out;
+}
+
+/** The r-th (0-based) vocabulary id not in `inside`. */
+export function nthOutside(inside: Int32Array, r: number, n: number): number {
+  const sorted = Int32Array.from(inside).sort();
+  let id = r;
+  // Each member at or below the running id pushes it one further.
+  for (const m of sorted) {
+    if (m <= id) id++;
+    else break;
+  }
+  return Math.min(id, n - 1);
+}
+
+/** Exact law of M3 for word w. */
+export function temLaw(backend: Backend, w: number, epsilon: number, beta = DEFAULT_BETA): OutputLaw {
+  const n = backend.embedding.n;
+  const gamma = temRadius(n, epsilon, beta);
+  const c = candidateSets(backend, Int32Array.of(w), gamma)[0]!;
+  const outside = n - c.ids.length;
+  // Work relative to the largest log-weight (w itself, score 0) to avoid overflow.
+  const wIn = Float64Array.from(c.dists, (dy) => Math.exp((-epsilon * dy) / 2));
+  const each = Math.exp((-epsilon * gamma) / 2);
+  let z = outside * each;
+  for (const x of wIn) z += x;
+  return new OutputLaw(c.ids, wIn.map((x) => x / z), n, outside > 0 ? each / z : 0);
+}

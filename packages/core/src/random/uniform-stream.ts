@@ -1,0 +1,36 @@
+import type { RandomSource } from "./source.js";
+
+const POOL_BYTES = 65536;
+const TWO_M52 = 2.220446049250313e-16;
+
+/**
+ * The TypeScript twin of assembly/random.ts: uniforms in (0, 1) from a 64 KiB
+ * pool of random bytes, 8 bytes per uniform (top 52 bits of a little-endian u64),
+ * `U = (m + 0.5) / 2^52`, so U is never 0 or 1.
+ */
+export class UniformStream {
+  private readonly pool = new Uint8Array(POOL_BYTES);
+  private readonly view = new DataView(this.pool.buffer);
+  private pos = POOL_BYTES;
+  constructor(public source: RandomSource) {}
+
+  reset(): void {
+    this.pos = POOL_BYTES;
+  }
+
+  next(): number {
+    if (this.pos + 8 > POOL_BYTES) {
+      this.source.fill(this.pool);
+      this.pos = 0;
+    }
+    const lo = this.view.getUint32(this.pos, true);
+    const hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    // top 52 bits of (hi:lo) = hi * 2^20 + (lo >>> 12)
+    return (hi * 1048576 + (lo >>> 12) + 0.5) * TWO_M52;
+  }
+
+  skip(count: number): void {
+    for (let i = 0; i < count; i++) this.next();
+  }
+}

@@ -1,0 +1,24 @@
+// @veil/core/testing: deterministic randomness for tests and reproducible
+// benchmarks ONLY. Never use this to protect real data: a seeded stream is
+// predictable, and every result produced with it is marked `seeded: true`.
+import { INTERNAL, type Veil } from "./veil.js";
+import { seededSource } from "./random/seeded.js";
+import type { Backend } from "./backends/backend.js";
+
+export { seededSource };
+export { UniformStream } from "./random/uniform-stream.js";
+export * as samplers from "./random/samplers.js";
+export { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./backends/wasm-module.js";
+export { winnerProbabilities, poissonCdf } from "./mechanisms/truncated-gumbel.js";
+export { lambertW0 } from "./math/lambert-w.js";
+export { nthOutside } from "./mechanisms/tem.js";
+
+/** Switches a Veil to the seeded stream `seed`. */
+export function useSeededRandom(veil: Veil, seed: number): void {
+  veil[INTERNAL]().setRandomSource(seededSource(seed));
+}
+
+/** The backend a Veil runs on (for tests that compare backends). */
+export function backendOf(veil: Veil): Backend {
+  return veil[INTERNAL]().backend;
+}

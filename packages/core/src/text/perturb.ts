@@ -1,0 +1,97 @@
+import type { Backend } from "../backends/backend.js";
+import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors.js";
+import { privatizeIds, prepare, type Prepared } from "../mechanisms/run.js";
+import { MECHANISM_INFO, type MechanismName, type MechanismOptions } from "../mechanisms/options.js";
+import { applyCase, casePattern, lookupKey, tokenize } from "./tokenize.js";
+
+/** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
+export const MAX_TEXT_LENGTH = 1_000_000;
+export const DEFAULT_PLACEHOLDER = "***";
+
+export interface PerturbOptions extends MechanismOptions {
+  /** Out-of-vocabulary words: "redact" (default) replaces them with `placeholder`; "keep" lets them through, marked unprotected. */
+  oov?: "redact" | "keep";
+  placeholder?: string;
+}
+
+export interface WordResult {
+  source: string;
+  output: string;
+  /** Offset of the source word in the input (UTF-16). */
+  start: number;
+  inVocabulary: boolean;
+  /** False only for out-of-vocabulary words kept with `oov: "keep"`. */
+  protected: boolean;
+  changed: boolean;
+  mechanism: MechanismName;
+  epsilon: number;
+}
+
+export interface PerturbResult {
+  text: string;
+  words: WordResult[];
+  mechanism: MechanismName;
+  epsilon: number;
+  backend: string;
+  /** True when produced with the testing-only seeded generator. */
+  seeded: boolean;
+  /** M4 only: false when an explicit scale replaced the calibration. */
+  calibrated: boolean;
+  privacy: {
+    /** Vocabulary words perturbed (each spends epsilon per unit of embedding distance). */
+    wordsPerturbed: number;
+    /** Sum of the perturbed words' epsilons (composition over words). */
+    epsilonTotal: number;
+    guarantee: string;
+  };
+}
+
+export function perturbText(backend: Backend, text: string, options: PerturbOptions, seeded: boolean): PerturbResult {
+  if (typeof text !== "string") throw new InvalidOptionError("text must be a string.");
+  if (text.length === 0) throw new EmptyTextError();
+  if (text.length > MAX_TEXT_LENGTH) throw new TextTooLargeError(text.length, MAX_TEXT_LENGTH);
+  if (options?.oov !== undefined && options.oov !== "redact" && options.oov !== "keep") throw new InvalidOptionError(`oov must be "redact" or "keep", got ${String(options.oov)}.`);
+  const prepared: Prepared = prepare(backend.embedding, options); // validates before any randomness is drawn
+  const oov = options.oov ?? "redact";
+  const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
+  const e = backend.embedding;
+  const tokens = tokenize(text);
+  const ids: number[] = [];
+  const slots: number[] = []; // token index of each vocabulary word
+  tokens.forEach((t, i) => {
+    if (!t.wordLike) return;
+    const id = e.index.get(lookupKey(t.text));
+    if (id !== undefined) {
+      ids.push(id);
+      slots.push(i);
+    }
+  });
+  const outIds = privatizeIds(backend, Int32Array.from(ids), prepared);
+  const outText: string[] = tokens.map((t) => t.text);
+  const words: WordResult[] = [];
+  let k = 0;
+  tokens.forEach((t, i) => {
+    if (!t.wordLike) return;
+    const base = { source: t.text, start: t.start, mechanism: options.mechanism, epsilon: options.epsilon };
+    if (slots[k] === i) {
+      const out = applyCase(e.words[outIds[k]!]!, casePattern(t.text));
+      words.push({ ...base, output: out, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k] });
+      outText[i] = out;
+      k++;
+    } else {
+      const out = oov === "keep" ? t.text : placeholder;
+      words.push({ ...base, output: out, inVocabulary: false, protected: oov !== "keep", changed: out !== t.text });
+      outText[i] = out;
+    }
+  });
+  return {
+    text: outText.join(""),
+    words,
+    mechanism: options.mechanism,
+    epsilon: options.epsilon,
+    backend: backend.name,
+    seeded,
+    calibrated: prepared.kind !== "gumbel" || prepared.cal.calibrated,
+    privacy: { wordsPerturbed: ids.length, epsilonTotal: ids.length * options.epsilon, guarantee: MECHANISM_INFO[options.mechanism].guarantee },
+  };
+}

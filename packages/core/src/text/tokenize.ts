@@ -1,0 +1,56 @@
+// SPEC "Text handling": Intl.Segmenter at word granularity; only word-like
+// segments are perturbed, everything else passes through untouched.
+
+export interface Token {
+  text: string;
+  start: number;
+  /** True for segments the segmenter marks word-like (letters, digits, ideographs). */
+  wordLike: boolean;
+}
+
+let segmenter: Intl.Segmenter | null = null;
+
+export function tokenize(text: string): Token[] {
+  segmenter ??= new Intl.Segmenter("en", { granularity: "word" });
+  const out: Token[] = [];
+  for (const s of segmenter.segment(text)) out.push({ text: s.segment, start: s.index, wordLike: s.isWordLike === true });
+  return out;
+}
+
+/** The vocabulary key of a word: NFC, lower-case. */
+export function lookupKey(word: string): string {
+  return word.normalize("NFC").toLowerCase();
+}
+
+export type CasePattern = "lower" | "title" | "upper" | "other";
+
+export function casePattern(word: string): CasePattern {
+  const lower = word.toLowerCase();
+  const upper = word.toUpperCase();
+  if (lower === upper) return "other"; // no letters with case (digits, CJK)
+  if (word === lower) return "lower";
+  if (word === upper) return [...word].length > 1 ? "upper" : "title";
+  const [first, ...rest] = [...word];
+  if (first === first!.toUpperCase() && rest.join("") === rest.join("").toLowerCase()) return "title";
+  return "other";
+}
+
+/** Gives `word` (lower-case) the case pattern of the source word. */
+export function applyCase(word: string, pattern: CasePattern): string {
+  switch (pattern) {
+    case "upper":
+      return word.toUpperCase();
+    case "title": {
+      const [first, ...rest] = [...word];
+      return first === undefined ? word : first.toUpperCase() + rest.join("");
+    }
+    default:
+      return word;
+  }
+}
+
+/** True when `w` is one whole word-like segment: what the tokenizer can ever look up. */
+export function isSingleWord(w: string): boolean {
+  const t = tokenize(w);
+  return t.length === 1 && t[0]!.wordLike;
+}
