@@ -12,7 +12,7 @@ export { readPack, readPackHeader } from "./embeddings/pack-reader.js";
 export { writePack, type PackContents } from "./embeddings/pack-writer.js";
 export { PACK_MAGIC, PACK_VERSION, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
 export type { Embedding } from "./embeddings/embedding.js";
-export { buildNeighbourTable, type NeighbourTable } from "./embeddings/neighbour-table.js";
+export { buildNeighbourTable, mergeKnn, type NeighbourTable } from "./embeddings/neighbour-table.js";
 export { selectBackend, type BackendPreference, type BackendChoice } from "./backends/registry.js";
 export type { Backend, BackendName, KnnResult } from "./backends/backend.js";
 export { createWasmBackend } from "./backends/wasm.js";

@@ -43,7 +43,8 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
  * an `EmbeddingFormatError` whose `reason` names it.
  */
 export async function readPack(input: Uint8Array | ArrayBuffer): Promise<Embedding> {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  // A plain Uint8Array view: Node's Buffer#slice does not copy, Uint8Array#slice does.
+  const bytes = input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
   const h = readPackHeader(bytes);
   const lay = bodyLayout(h);
   if (bytes.length < lay.end) throw new EmbeddingFormatError("truncated", `expected ${lay.end} bytes from the header, got ${bytes.length}`);

@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// The `veil` command. Run from the repository root as `pnpm veil <command>`.
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { createVeil, MECHANISMS, VeilError, type Veil, type MechanismOptions, type BackendPreference } from "@veil/core";
+import { useSeededRandom } from "@veil/core/testing";
+import { defaultPackPath } from "./paths.js";
+import { buildPack } from "./pack/build-pack.js";
+
+const USAGE = `veil: differential privacy for text, word by word.
+
+Usage:
+  veil perturb --mechanism <${MECHANISMS.join("|")}> --epsilon <x> [--json] [--oov redact|keep]
+               [--scale b] [--lambda l] [--beta b]          text on stdin, result on stdout
+  veil stats   --mechanism <m> --epsilon <x> [--samples N] [--top N] WORD...
+                                                           JSON: N_w, S_w, most likely outputs
+  veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--out FILE] [--all-tokens]
+                                                           build an embedding pack
+  veil info                                                the pack's header figures
+
+Common options:
+  --pack PATH        the embedding pack (default: ${"packs/glove-6b-100d-50k.veilpack"}, or $VEIL_PACK)
+  --backend B        auto (default) | wasm | js
+  --seed N           TESTING ONLY: deterministic randomness (never for real data)
+  -h, --help`;
+
+class UsageError extends Error {}
+
+const options = {
+  mechanism: { type: "string", short: "m" },
+  epsilon: { type: "string", short: "e" },
+  json: { type: "boolean" },
+  oov: { type: "string" },
+  scale: { type: "string" },
+  lambda: { type: "string" },
+  beta: { type: "string" },
+  samples: { type: "string" },
+  top: { type: "string" },
+  pack: { type: "string" },
+  backend: { type: "string" },
+  seed: { type: "string" },
+  from: { type: "string" },
+  input: { type: "string" },
+  words: { type: "string" },
+  k: { type: "string" },
+  out: { type: "string" },
+  threads: { type: "string" },
+  "all-tokens": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === "" || Number.isNaN(x)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v.slice(0, 40))}`);
+  return x;
+}
+
+function int(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
+  const x = num(name, v);
+  if (x !== undefined && !(Number.isInteger(x) && x >= lo && x <= hi)) throw new UsageError(`--${name} must be an integer in [${lo}, ${hi}]`);
+  return x;
+}
+
+type Values = ReturnType<typeof parse>["values"];
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function mechanismOptions(v: Values): MechanismOptions {
+  if (!v.mechanism) throw new UsageError("--mechanism is required");
+  if (v.epsilon === undefined) throw new UsageError("--epsilon is required");
+  const o: MechanismOptions = { mechanism: v.mechanism as MechanismOptions["mechanism"], epsilon: num("epsilon", v.epsilon)! };
+  const scale = num("scale", v.scale), lambda = num("lambda", v.lambda), beta = num("beta", v.beta);
+  if (scale !== undefined) o.scale = scale;
+  if (lambda !== undefined) o.lambda = lambda;
+  if (beta !== undefined) o.beta = beta;
+  return o;
+}
+
+async function loadVeil(v: Values): Promise<Veil> {
+  const file = v.pack ?? defaultPackPath();
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    throw new VeilError("MISSING_PACK", `No embedding pack at ${file}. Build the default one with \`npm start\` (or \`pnpm veil pack\`), or pass --pack PATH.`);
+  }
+  const veil = await createVeil({ pack: bytes, backend: (v.backend ?? "auto") as BackendPreference });
+  const seed = int("seed", v.seed, 0, 2 ** 32 - 1);
+  if (seed !== undefined) useSeededRandom(veil, seed);
+  return veil;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError("perturb reads the text from stdin: echo 'some text' | veil perturb ...");
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "-h" || command === "--help" || command === "help") {
+    process.stdout.write(USAGE + "\n");
+    return command ? 0 : 2;
+  }
+  const { values: v, positionals } = parse(rest);
+  if (v.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  switch (command) {
+    case "perturb": {
+      const o = mechanismOptions(v);
+      if (v.oov !== undefined && v.oov !== "keep" && v.oov !== "redact") throw new UsageError("--oov must be redact or keep");
+      const veil = await loadVeil(v);
+      let text = await readStdin();
+      const trailingNewline = text.endsWith("\n") && !v.json;
+      if (trailingNewline) text = text.slice(0, -1);
+      const res = veil.perturb(text, { ...o, ...(v.oov && { oov: v.oov as "keep" | "redact" }) });
+      process.stdout.write(v.json ? JSON.stringify(res, null, 2) + "\n" : res.text + (trailingNewline ? "\n" : ""));
+      return 0;
+    }
+    case "stats": {
+      const o = mechanismOptions(v);
+      if (positionals.length === 0) throw new UsageError("stats needs at least one WORD");
+      const samples = int("samples", v.samples, 1, 10_000_000) ?? 1000;
+      const top = int("top", v.top, 1, 1000) ?? 10;
+      const veil = await loadVeil(v);
+      const out = positionals.map((w) => ({ mechanism: o.mechanism, epsilon: o.epsilon, ...veil.stats(w, o, { samples, top }) }));
+      process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+      return 0;
+    }
+    case "pack": {
+      const from = (v.from ?? (v.input ? "glove" : "wink")) as "wink" | "glove";
+      if (from !== "wink" && from !== "glove") throw new UsageError("--from must be wink or glove");
+      if (from === "glove" && !v.input) throw new UsageError("--from glove needs --input FILE (GloVe or word2vec text)");
+      const report = await buildPack({
+        from, ...(v.input && { input: v.input }), words: int("words", v.words, 2, 10_000_000) ?? 50_000, K: int("k", v.k, 1, 1024) ?? 64,
+        out: v.out ?? defaultPackPath(), ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }), allTokens: v["all-tokens"] === true,
+      });
+      if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      return 0;
+    }
+    case "info": {
+      const veil = await loadVeil(v);
+      const e = veil.embedding;
+      process.stdout.write(JSON.stringify({ n: e.n, d: e.d, K: e.K, dMin: e.dMin, dMax: e.dMax, sha256: e.sha256, metadata: e.metadata, gumbelMinEpsilon: veil.minEpsilon("gumbel"), backend: veil.backend }, null, 2) + "\n");
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; use perturb, stats, pack or info`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`veil: ${e.message}\n(see veil --help)\n`);
+      process.exitCode = 2;
+    } else if (e instanceof VeilError) {
+      process.stderr.write(`veil: ${e.name}: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`veil: unexpected error: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);
