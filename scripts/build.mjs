@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Builds the WebAssembly module (AssemblyScript, SIMD) and every TypeScript package.
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { mkdirSync } from "node:fs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status || 1);
+}
+mkdirSync(path.join(root, "packages/core/dist"), { recursive: true });
+run(bin("asc"), ["assembly/index.ts", "--outFile", "packages/core/dist/veil.wasm", "--runtime", "stub", "--enable", "simd", "-O3", "--noAssert", "--initialMemory", "2"]);
+run(bin("tsc"), ["-b", "packages/core", "packages/cli"]);

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Set-up for a fresh machine with only Node and npm: installs pnpm if missing,
+// the workspace's packages, builds everything, and builds the default embedding
+// pack if it is not there (or is damaged). Idempotent: a second run is quick.
+// Flags: --browser also installs Debian's Chromium (for Playwright tests).
+import { execSync, spawnSync } from "node:child_process";
+import { existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PNPM_VERSION = "12.21.0";
+const PACK = path.join(root, "packs", "glove-6b-100d-50k.veilpack");
+const log = (m) => process.stderr.write(`[setup] ${m}\n`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.status !== 0) {
+    log(`failed: ${cmd} ${args.join(" ")} (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+function has(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+// 1. pnpm
+if (!has("pnpm") || execSync("pnpm --version").toString().trim() !== PNPM_VERSION) {
+  log(`installing pnpm ${PNPM_VERSION} with npm`);
+  run("npm", ["install", "-g", `pnpm@${PNPM_VERSION}`, "--no-fund", "--no-audit"]);
+}
+
+// 2. packages (fast when already installed)
+log("installing workspace packages");
+run("pnpm", ["install", "--frozen-lockfile", "--reporter=append-only"], { env: { ...process.env, CI: "true" } });
+
+// 3. Chromium for Playwright (never `playwright install`: there is no network for it)
+if (process.argv.includes("--browser") && !existsSync("/usr/bin/chromium")) {
+  log("installing Debian's chromium");
+  run("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"]);
+}
+
+// 4. build
+run("node", ["scripts/build.mjs"]);
+
+// 5. the default pack
+function packLooksValid(file) {
+  try {
+    const fd = openSync(file, "r");
+    const h = Buffer.alloc(128);
+    readSync(fd, h, 0, 128, 0);
+    closeSync(fd);
+    if (h.toString("latin1", 0, 8) !== "VEILPACK") return false;
+    const n = h.readUInt32LE(12), d = h.readUInt32LE(16), K = h.readUInt32LE(20), meta = h.readUInt32LE(40), words = h.readUInt32LE(44);
+    const end = ((128 + meta + words + 3) & ~3) + n * d * 4 + n * K * 4;
+    return statSync(file).size === end;
+  } catch {
+    return false;
+  }
+}
+if (!packLooksValid(PACK)) {
+  log("building the default embedding pack (GloVe 6B 100d, 50,000 words, exact 64-NN table)");
+  run("node", ["packages/cli/dist/main.js", "pack", "--from", "wink", "--words", "50000", "--k", "64", "--out", PACK]);
+} else {
+  log(`default pack present: ${path.relative(root, PACK)}`);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// `npm test` after set-up: lint, formatting, then every test file with Node's
+// test runner. Statistical tests are seeded unless VEIL_UNSEEDED=1.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync, existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  if (r.status !== 0) process.exit(r.status || 1);
+}
+run("node", ["scripts/lint.mjs"]);
+run(path.join(root, "node_modules/.bin/prettier"), ["--check", "--log-level", "warn", "."]);
+
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (name === "node_modules") continue;
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith(".test.js")) files.push(path.relative(root, p));
+  }
+}
+for (const pkg of readdirSync(path.join(root, "packages"))) {
+  const dist = path.join(root, "packages", pkg, "dist");
+  if (existsSync(dist)) walk(dist);
+}
+files.sort();
+run("node", ["--test", "--test-concurrency=2", ...files]);
