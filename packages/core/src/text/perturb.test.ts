@@ -1,0 +1,107 @@
+// Text handling (SPEC "Text handling") and bad input: typed errors, nothing released.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createVeil, INTERNAL } from "../veil.js";
+import { cryptoSource } from "../random/source.js";
+import { useSeededRandom } from "../testing.js";
+import { makeIndex, type Embedding } from "../embeddings/embedding.js";
+import { toyEmbedding } from "../test-support/toy.js";
+import { applyCase, casePattern, tokenize } from "./tokenize.js";
+import { EmptyTextError, EpsilonOutOfRangeError, InvalidEpsilonError, InvalidOptionError, MissingPackError, RandomSourceError, TextTooLargeError, UnknownMechanismError, UnknownWordError } from "../errors.js";
+import { MAX_TEXT_LENGTH } from "./perturb.js";
+import type { MechanismOptions } from "../mechanisms/options.js";
+
+// A toy embedding whose words are real English words, so texts read naturally.
+const base = toyEmbedding(12, 4, 6, 31);
+const words = ["the", "cat", "dog", "sat", "on", "mat", "a", "rug", "ran", "to", "big", "red"];
+const e: Embedding = { ...base, words, index: makeIndex(words) };
+
+test("tokenizer: word-like segments only; punctuation and spaces pass through", () => {
+  const t = tokenize("The cat, sat!  On 3 mats.");
+  assert.deepEqual(t.filter((x) => x.wordLike).map((x) => x.text), ["The", "cat", "sat", "On", "3", "mats"]);
+  assert.equal(t.map((x) => x.text).join(""), "The cat, sat!  On 3 mats.");
+});
+
+test("case patterns are restored", () => {
+  assert.equal(casePattern("cat"), "lower");
+  assert.equal(casePattern("Cat"), "title");
+  assert.equal(casePattern("CAT"), "upper");
+  assert.equal(casePattern("I"), "title");
+  assert.equal(casePattern("iPhone"), "other");
+  assert.equal(casePattern("42"), "other");
+  assert.equal(applyCase("dog", "title"), "Dog");
+  assert.equal(applyCase("dog", "upper"), "DOG");
+  assert.equal(applyCase("dog", "other"), "dog");
+});
+
+test("perturb keeps layout, restores case, redacts out-of-vocabulary words by default", async () => {
+  const v = await createVeil({ pack: e, backend: "wasm" });
+  useSeededRandom(v, 1);
+  const r = v.perturb("The CAT sat on Zorblax's mat!\n", { mechanism: "laplace", epsilon: 0.5 });
+  assert.match(r.text, /^[A-Z][a-z]+ [A-Z]+ [a-z]+ [a-z]+ \*\*\*'s [a-z]+!\n$|^[A-Z][a-z]* [A-Z]+ [a-z]+ [a-z]+ \*\*\* [a-z]+!\n$/);
+  const oov = r.words.filter((w) => !w.inVocabulary);
+  assert.ok(oov.length >= 1 && oov.every((w) => w.output === "***" && w.protected));
+  assert.equal(r.privacy.wordsPerturbed, r.words.filter((w) => w.inVocabulary).length);
+  assert.equal(r.privacy.epsilonTotal, 0.5 * r.privacy.wordsPerturbed);
+  assert.equal(r.seeded, true);
+  assert.equal(r.backend, "wasm");
+  for (const w of r.words) assert.equal(w.changed, w.output !== w.source && w.output.toLowerCase() !== w.source.toLowerCase() ? true : w.changed);
+});
+
+test("oov: keep lets unknown words through and marks them unprotected", async () => {
+  const v = await createVeil({ pack: e, backend: "js" });
+  const r = v.perturb("Alice sat", { mechanism: "exponential", epsilon: 1000, oov: "keep" });
+  assert.equal(r.text, "Alice sat");
+  assert.deepEqual(r.words.map((w) => [w.source, w.inVocabulary, w.protected]), [["Alice", false, false], ["sat", true, true]]);
+});
+
+test("bad input gets typed errors", async () => {
+  const v = await createVeil({ pack: e, backend: "wasm" });
+  const ok: MechanismOptions = { mechanism: "tem", epsilon: 1 };
+  assert.throws(() => v.perturb("", ok), EmptyTextError);
+  assert.throws(() => v.perturb("a".repeat(MAX_TEXT_LENGTH + 1), ok), TextTooLargeError);
+  for (const epsilon of [NaN, Infinity, -Infinity, 0, -1, "1" as unknown as number, undefined as unknown as number])
+    assert.throws(() => v.perturb("the cat", { mechanism: "tem", epsilon }), InvalidEpsilonError, String(epsilon));
+  assert.throws(() => v.perturb("the cat", { mechanism: "nope" as never, epsilon: 1 }), UnknownMechanismError);
+  assert.throws(() => v.perturb("the cat", { mechanism: "gumbel", epsilon: 1 }), (err: unknown) => err instanceof EpsilonOutOfRangeError && err.minEpsilon === v.minEpsilon("gumbel"));
+  assert.throws(() => v.perturb("the cat", { ...ok, oov: "drop" as never }), InvalidOptionError);
+  assert.throws(() => v.perturb("the cat", { mechanism: "tem", epsilon: 1, beta: 2 }), InvalidOptionError);
+  assert.throws(() => v.perturb("the cat", { mechanism: "gumbel", epsilon: 1, scale: -1 }), InvalidOptionError);
+  assert.throws(() => v.stats("zorblax", ok), UnknownWordError);
+  await assert.rejects(createVeil({ pack: undefined as never }), MissingPackError);
+  await assert.rejects(createVeil({ pack: e, backend: "cuda" as never }), InvalidOptionError);
+  // Error messages never echo the user's text.
+  try {
+    v.perturb("secret-diagnosis ".repeat(70_000), ok);
+  } catch (err) {
+    assert.ok(!(err as Error).message.includes("secret"));
+  }
+});
+
+test("a failing random source fails the call and releases nothing", async () => {
+  for (const backend of ["js", "wasm"] as const) {
+    const v = await createVeil({ pack: e, backend });
+    v[INTERNAL]().setRandomSource({ seeded: false, fill() { throw new RandomSourceError("test: entropy unavailable"); } });
+    for (const m of ["laplace", "exponential", "tem"] as const) assert.throws(() => v.perturb("the cat sat", { mechanism: m, epsilon: 1 }), RandomSourceError);
+    const saved = globalThis.crypto;
+    Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true });
+    try {
+      v[INTERNAL]().setRandomSource(cryptoSource());
+      assert.throws(() => v.perturb("the cat sat", { mechanism: "tem", epsilon: 1 }), RandomSourceError);
+    } finally {
+      Object.defineProperty(globalThis, "crypto", { value: saved, configurable: true });
+    }
+  }
+});
+
+test("stats: N_w and S_w by sampling agree with the exact law", async () => {
+  const v = await createVeil({ pack: e, backend: "wasm" });
+  useSeededRandom(v, 3);
+  const s = v.stats("cat", { mechanism: "exponential", epsilon: 2 }, { samples: 20_000 });
+  assert.ok(s.exact);
+  assert.ok(Math.abs(s.sampled.Nw - s.exact.Nw) < 5 * Math.sqrt((s.exact.Nw * (1 - s.exact.Nw)) / 20_000));
+  assert.ok(s.sampled.Sw <= 12 && Math.abs(s.sampled.Sw - s.exact.Sw) <= 2);
+  const m1 = v.stats("cat", { mechanism: "laplace", epsilon: 2 }, { samples: 500 });
+  assert.equal(m1.exact, undefined, "M1 has no exact law");
+  assert.ok(m1.sampled.Nw > 0 && m1.sampled.Nw < 1);
+});
