@@ -23,7 +23,7 @@ export function packPanels(vecs: usize, n: i32, d: i32, panels: usize, norms: us
         norm += <f64>x * <f64>x;
       }
       // Padding rows get an infinite norm, so their distance is +Inf and they never win.
-      store<f32>(norms + (<usize>row << 2), row < n ? <f32>norm : Infinity);
+      store<f32>(norms + ((<usize>row) << 2), row < n ? <f32>norm : Infinity);
     }
   }
 }
@@ -36,7 +36,7 @@ export function rowNorms(vecs: usize, count: i32, d: i32, out: usize): void {
       const x = <f64>load<f32>(vecs + ((<usize>i * <usize>d + <usize>k) << 2));
       s += x * x;
     }
-    store<f32>(out + (<usize>i << 2), <f32>s);
+    store<f32>(out + ((<usize>i) << 2), <f32>s);
   }
 }
 
@@ -46,35 +46,28 @@ export function rowNorms(vecs: usize, count: i32, d: i32, out: usize): void {
  * floats, column (p - p0) * 8 + lane). Values can be slightly negative for
  * near-identical vectors (float32 cancellation); callers clamp.
  */
-export function distTile(
-  q: usize,
-  qNorms: usize,
-  nq: i32,
-  d: i32,
-  panels: usize,
-  vNorms: usize,
-  p0: i32,
-  p1: i32,
-  out: usize,
-  stride: i32,
-): void {
-  const rowBytes = <usize>d << 2;
+export function distTile(q: usize, qNorms: usize, nq: i32, d: i32, panels: usize, vNorms: usize, p0: i32, p1: i32, out: usize, stride: i32): void {
+  const rowBytes = (<usize>d) << 2;
   const panelBytes = <usize>d * PANEL * 4;
   const two = f32x4.splat(2.0);
   for (let p = p0; p < p1; p++) {
     const pan = panels + <usize>p * panelBytes;
-    const vn0 = v128.load(vNorms + (<usize>p << 5));
-    const vn1 = v128.load(vNorms + (<usize>p << 5) + 16);
-    const col = <usize>(p - p0) << 5; // bytes: 8 floats
+    const vn0 = v128.load(vNorms + ((<usize>p) << 5));
+    const vn1 = v128.load(vNorms + ((<usize>p) << 5) + 16);
+    const col = (<usize>(p - p0)) << 5; // bytes: 8 floats
     for (let qi = 0; qi < nq; qi += 4) {
       const q0 = q + <usize>qi * rowBytes;
       const q1 = q0 + rowBytes;
       const q2 = q1 + rowBytes;
       const q3 = q2 + rowBytes;
-      let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
-      let a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-      let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
-      let a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+      let a00 = f32x4.splat(0),
+        a01 = f32x4.splat(0);
+      let a10 = f32x4.splat(0),
+        a11 = f32x4.splat(0);
+      let a20 = f32x4.splat(0),
+        a21 = f32x4.splat(0);
+      let a30 = f32x4.splat(0),
+        a31 = f32x4.splat(0);
       let vp = pan;
       for (let k: usize = 0; k < rowBytes; k += 4) {
         const v0 = v128.load(vp);
@@ -94,11 +87,11 @@ export function distTile(
         a31 = f32x4.add(a31, f32x4.mul(s3, v1));
       }
       const o0 = out + ((<usize>qi * <usize>stride) << 2) + col;
-      const ob = <usize>stride << 2;
-      const n0 = v128.load32_splat(qNorms + (<usize>qi << 2));
-      const n1 = v128.load32_splat(qNorms + (<usize>(qi + 1) << 2));
-      const n2 = v128.load32_splat(qNorms + (<usize>(qi + 2) << 2));
-      const n3 = v128.load32_splat(qNorms + (<usize>(qi + 3) << 2));
+      const ob = (<usize>stride) << 2;
+      const n0 = v128.load32_splat(qNorms + ((<usize>qi) << 2));
+      const n1 = v128.load32_splat(qNorms + ((<usize>(qi + 1)) << 2));
+      const n2 = v128.load32_splat(qNorms + ((<usize>(qi + 2)) << 2));
+      const n3 = v128.load32_splat(qNorms + ((<usize>(qi + 3)) << 2));
       v128.store(o0, f32x4.sub(f32x4.add(n0, vn0), f32x4.mul(two, a00)));
       v128.store(o0, f32x4.sub(f32x4.add(n0, vn1), f32x4.mul(two, a01)), 16);
       v128.store(o0 + ob, f32x4.sub(f32x4.add(n1, vn0), f32x4.mul(two, a10)));
@@ -117,8 +110,8 @@ export function dist64(x: usize, y: usize, d: i32): f64 {
   let acc1 = f64x2.splat(0);
   let k = 0;
   for (; k + 4 <= d; k += 4) {
-    const a = v128.load(x + (<usize>k << 2));
-    const b = v128.load(y + (<usize>k << 2));
+    const a = v128.load(x + ((<usize>k) << 2));
+    const b = v128.load(y + ((<usize>k) << 2));
     const dl = f64x2.sub(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b));
     const ah = i32x4.shuffle(a, a, 2, 3, 0, 1);
     const bh = i32x4.shuffle(b, b, 2, 3, 0, 1);
@@ -129,7 +122,7 @@ export function dist64(x: usize, y: usize, d: i32): f64 {
   const acc = f64x2.add(acc0, acc1);
   let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
   for (; k < d; k++) {
-    const t = <f64>load<f32>(x + (<usize>k << 2)) - <f64>load<f32>(y + (<usize>k << 2));
+    const t = <f64>load<f32>(x + ((<usize>k) << 2)) - <f64>load<f32>(y + ((<usize>k) << 2));
     s += t * t;
   }
   return Math.sqrt(s);
@@ -138,7 +131,7 @@ export function dist64(x: usize, y: usize, d: i32): f64 {
 /** Float32 squared distances (clamped at 0) to float64 distances, in place into `out`. */
 export function sqrtRow(inp: usize, n: i32, out: usize): void {
   for (let j = 0; j < n; j++) {
-    const v = <f64>load<f32>(inp + (<usize>j << 2));
-    store<f64>(out + (<usize>j << 3), v > 0 ? Math.sqrt(v) : 0.0);
+    const v = <f64>load<f32>(inp + ((<usize>j) << 2));
+    store<f64>(out + ((<usize>j) << 3), v > 0 ? Math.sqrt(v) : 0.0);
   }
 }

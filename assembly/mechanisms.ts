@@ -30,9 +30,9 @@ export function gumbelBatch(
   fRange: f64,
   distCache: usize,
 ): void {
-  const rowBytes = <usize>d << 2;
+  const rowBytes = (<usize>d) << 2;
   for (let i = 0; i < count; i++) {
-    const w = load<i32>(ids + (<usize>i << 2));
+    const w = load<i32>(ids + ((<usize>i) << 2));
     const k = poissonFromCdf(cdf, K);
     let bestId = w;
     let bestVal = -truncatedGumbel(b, fLow, fRange); // distance 0 minus noise
@@ -52,13 +52,13 @@ export function gumbelBatch(
       }
     }
     skipUniforms(K - k);
-    store<i32>(out + (<usize>i << 2), bestId);
+    store<i32>(out + ((<usize>i) << 2), bestId);
   }
 }
 
 /** Exact float64 distances from word w to its first `k` table neighbours, via the cache. */
 export function neighbourDistances(w: i32, k: i32, vecs: usize, d: i32, table: usize, K: i32, distCache: usize, out: usize): void {
-  const rowBytes = <usize>d << 2;
+  const rowBytes = (<usize>d) << 2;
   const base = <usize>w * <usize>K;
   for (let j = 0; j < k; j++) {
     const slot = base + <usize>j;
@@ -67,7 +67,7 @@ export function neighbourDistances(w: i32, k: i32, vecs: usize, d: i32, table: u
       dy = dist64(vecs + <usize>w * rowBytes, vecs + <usize>load<i32>(table + (slot << 2)) * rowBytes, d);
       store<f64>(distCache + (slot << 3), dy);
     }
-    store<f64>(out + (<usize>j << 3), dy);
+    store<f64>(out + ((<usize>j) << 3), dy);
   }
 }
 
@@ -79,18 +79,18 @@ export function neighbourDistances(w: i32, k: i32, vecs: usize, d: i32, table: u
  */
 export function expSample(dist: usize, n: i32, scale: f64, u: f64, weights: usize): i32 {
   let dmin = Infinity;
-  for (let j = 0; j < n; j++) dmin = min(dmin, load<f64>(dist + (<usize>j << 3)));
+  for (let j = 0; j < n; j++) dmin = min(dmin, load<f64>(dist + ((<usize>j) << 3)));
   let total: f64 = 0;
   for (let j = 0; j < n; j++) {
-    const w = Math.exp(-scale * (load<f64>(dist + (<usize>j << 3)) - dmin));
-    store<f64>(weights + (<usize>j << 3), w);
+    const w = Math.exp(-scale * (load<f64>(dist + ((<usize>j) << 3)) - dmin));
+    store<f64>(weights + ((<usize>j) << 3), w);
     total += w;
   }
   const target = u * total;
   let acc: f64 = 0;
   let last = 0;
   for (let j = 0; j < n; j++) {
-    const w = load<f64>(weights + (<usize>j << 3));
+    const w = load<f64>(weights + ((<usize>j) << 3));
     if (w > 0) last = j;
     acc += w;
     if (acc >= target && w > 0) return j;
@@ -105,15 +105,15 @@ export function expSample(dist: usize, n: i32, scale: f64, u: f64, weights: usiz
  */
 export function temSelect(dist: usize, cnt: i32, halfEps: f64, logCatch: f64, u: f64): i32 {
   let top = logCatch;
-  for (let j = 0; j < cnt; j++) top = max(top, -halfEps * load<f64>(dist + (<usize>j << 3)));
+  for (let j = 0; j < cnt; j++) top = max(top, -halfEps * load<f64>(dist + ((<usize>j) << 3)));
   let total: f64 = 0;
-  for (let j = 0; j < cnt; j++) total += Math.exp(-halfEps * load<f64>(dist + (<usize>j << 3)) - top);
+  for (let j = 0; j < cnt; j++) total += Math.exp(-halfEps * load<f64>(dist + ((<usize>j) << 3)) - top);
   const wCatch = logCatch == -Infinity ? 0.0 : Math.exp(logCatch - top);
   total += wCatch;
   const target = u * total;
   let acc: f64 = 0;
   for (let j = 0; j < cnt; j++) {
-    acc += Math.exp(-halfEps * load<f64>(dist + (<usize>j << 3)) - top);
+    acc += Math.exp(-halfEps * load<f64>(dist + ((<usize>j) << 3)) - top);
     if (acc >= target) return j;
   }
   return wCatch > 0 ? -1 : cnt - 1;

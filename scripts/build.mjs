@@ -12,5 +12,17 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status || 1);
 }
 mkdirSync(path.join(root, "packages/core/dist"), { recursive: true });
-run(bin("asc"), ["assembly/index.ts", "--outFile", "packages/core/dist/veil.wasm", "--runtime", "stub", "--enable", "simd", "-O3", "--noAssert", "--initialMemory", "2"]);
+run(bin("asc"), [
+  "assembly/index.ts",
+  "--outFile",
+  "packages/core/dist/veil.wasm",
+  "--runtime",
+  "stub",
+  "--enable",
+  "simd",
+  "-O3",
+  "--noAssert",
+  "--initialMemory",
+  "2",
+]);
 run(bin("tsc"), ["-b", "packages/core", "packages/cli"]);

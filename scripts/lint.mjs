@@ -26,11 +26,14 @@ for (const top of ["packages", "assembly", "apps", "e2e"]) {
   walk(path.join(root, top), (file) => {
     const rel = path.relative(root, file);
     const isTest = /\.test\.|\/test\//.test(rel);
-    readFileSync(file, "utf8").split("\n").forEach((line, i) => {
-      const code = line.replace(/\/\/.*$/, "");
-      if (!isTest && /\bMath\.random\b/.test(code)) problems.push(`${rel}:${i + 1}: Math.random is forbidden in sources; use the RandomSource (crypto.getRandomValues).`);
-      if (/\b(it|test|describe)\.only\s*\(/.test(code)) problems.push(`${rel}:${i + 1}: focused test (.only) skips the others.`);
-    });
+    readFileSync(file, "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, "");
+        if (!isTest && /\bMath\.random\b/.test(code))
+          problems.push(`${rel}:${i + 1}: Math.random is forbidden in sources; use the RandomSource (crypto.getRandomValues).`);
+        if (/\b(it|test|describe)\.only\s*\(/.test(code)) problems.push(`${rel}:${i + 1}: focused test (.only) skips the others.`);
+      });
   });
 }
 if (problems.length) {

@@ -52,7 +52,11 @@ function packLooksValid(file) {
     readSync(fd, h, 0, 128, 0);
     closeSync(fd);
     if (h.toString("latin1", 0, 8) !== "VEILPACK") return false;
-    const n = h.readUInt32LE(12), d = h.readUInt32LE(16), K = h.readUInt32LE(20), meta = h.readUInt32LE(40), words = h.readUInt32LE(44);
+    const n = h.readUInt32LE(12),
+      d = h.readUInt32LE(16),
+      K = h.readUInt32LE(20),
+      meta = h.readUInt32LE(40),
+      words = h.readUInt32LE(44);
     const end = ((128 + meta + words + 3) & ~3) + n * d * 4 + n * K * 4;
     return statSync(file).size === end;
   } catch {

@@ -22,4 +22,6 @@ for (const [m, eps] of runs) {
   }
   console.log(`${m} (epsilon ${eps}):\n  ${r.stdout.trim()}\n`);
 }
-console.log("Try it yourself:\n  echo 'your text' | pnpm veil perturb --mechanism gumbel --epsilon 50\n  pnpm veil stats --mechanism tem --epsilon 3 headache\n");
+console.log(
+  "Try it yourself:\n  echo 'your text' | pnpm veil perturb --mechanism gumbel --epsilon 50\n  pnpm veil stats --mechanism tem --epsilon 3 headache\n",
+);

@@ -75,7 +75,9 @@ function mechanismOptions(v: Values): MechanismOptions {
   if (!v.mechanism) throw new UsageError("--mechanism is required");
   if (v.epsilon === undefined) throw new UsageError("--epsilon is required");
   const o: MechanismOptions = { mechanism: v.mechanism as MechanismOptions["mechanism"], epsilon: num("epsilon", v.epsilon)! };
-  const scale = num("scale", v.scale), lambda = num("lambda", v.lambda), beta = num("beta", v.beta);
+  const scale = num("scale", v.scale),
+    lambda = num("lambda", v.lambda),
+    beta = num("beta", v.beta);
   if (scale !== undefined) o.scale = scale;
   if (lambda !== undefined) o.lambda = lambda;
   if (beta !== undefined) o.beta = beta;
@@ -141,8 +143,13 @@ export async function main(argv: string[]): Promise<number> {
       if (from !== "wink" && from !== "glove") throw new UsageError("--from must be wink or glove");
       if (from === "glove" && !v.input) throw new UsageError("--from glove needs --input FILE (GloVe or word2vec text)");
       const report = await buildPack({
-        from, ...(v.input && { input: v.input }), words: int("words", v.words, 2, 10_000_000) ?? 50_000, K: int("k", v.k, 1, 1024) ?? 64,
-        out: v.out ?? defaultPackPath(), ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }), allTokens: v["all-tokens"] === true,
+        from,
+        ...(v.input && { input: v.input }),
+        words: int("words", v.words, 2, 10_000_000) ?? 50_000,
+        K: int("k", v.k, 1, 1024) ?? 64,
+        out: v.out ?? defaultPackPath(),
+        ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }),
+        allTokens: v["all-tokens"] === true,
       });
       if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       return 0;
@@ -150,7 +157,23 @@ export async function main(argv: string[]): Promise<number> {
     case "info": {
       const veil = await loadVeil(v);
       const e = veil.embedding;
-      process.stdout.write(JSON.stringify({ n: e.n, d: e.d, K: e.K, dMin: e.dMin, dMax: e.dMax, sha256: e.sha256, metadata: e.metadata, gumbelMinEpsilon: veil.minEpsilon("gumbel"), backend: veil.backend }, null, 2) + "\n");
+      process.stdout.write(
+        JSON.stringify(
+          {
+            n: e.n,
+            d: e.d,
+            K: e.K,
+            dMin: e.dMin,
+            dMax: e.dMax,
+            sha256: e.sha256,
+            metadata: e.metadata,
+            gumbelMinEpsilon: veil.minEpsilon("gumbel"),
+            backend: veil.backend,
+          },
+          null,
+          2,
+        ) + "\n",
+      );
       return 0;
     }
     default:

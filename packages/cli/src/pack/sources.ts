@@ -30,7 +30,7 @@ export async function* readWinkJson(file: string): AsyncGenerator<VectorEntry> {
           buf = buf.slice(Math.max(0, buf.length - 64)); // keep a tail in case the key straddles chunks
           continue;
         }
-        if (!dim) throw new Error("wink embeddings: no \"dimensions\" field before \"vectors\"");
+        if (!dim) throw new Error('wink embeddings: no "dimensions" field before "vectors"');
         buf = buf.slice(at + '"vectors":{'.length);
         inVectors = true;
       }

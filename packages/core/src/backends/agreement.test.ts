@@ -11,7 +11,11 @@ import { useSeededRandom } from "../testing.js";
 import { MECHANISMS, type MechanismOptions } from "../mechanisms/options.js";
 
 test("k-NN tables are identical and d_min/d_max agree (random vocabularies, odd sizes)", async () => {
-  for (const [n, d, K, seed] of [[333, 13, 20, 1], [1000, 24, 64, 2], [70, 100, 69, 3]] as const) {
+  for (const [n, d, K, seed] of [
+    [333, 13, 20, 1],
+    [1000, 24, 64, 2],
+    [70, 100, 69, 3],
+  ] as const) {
     const e = toyEmbedding(n, d, 0, seed);
     const a = buildNeighbourTable(new JsBackend(e), K);
     const b = buildNeighbourTable(await createWasmBackend(e), K);
@@ -23,7 +27,8 @@ test("k-NN tables are identical and d_min/d_max agree (random vocabularies, odd 
 
 test("distance rows agree to float tolerance; the word itself and its neighbours in float64", async () => {
   const e = toyEmbedding(500, 20, 16, 4);
-  const js = new JsBackend(e), wasm = await createWasmBackend(e);
+  const js = new JsBackend(e),
+    wasm = await createWasmBackend(e);
   const ids = Int32Array.of(0, 17, 499, 250, 17);
   const rows: Float64Array[] = [];
   js.forEachDistanceRow(ids, (_i, r) => rows.push(r.slice()));
@@ -42,7 +47,8 @@ test("distance rows agree to float tolerance; the word itself and its neighbours
 
 test("exact nearest word of arbitrary points agrees (M1's search)", async () => {
   const e = toyEmbedding(800, 30, 0, 5);
-  const js = new JsBackend(e), wasm = await createWasmBackend(e);
+  const js = new JsBackend(e),
+    wasm = await createWasmBackend(e);
   const pts = new Float64Array(300 * e.d);
   const u = js.uniforms(pts.length);
   for (let i = 0; i < pts.length; i++) pts[i] = (u[i]! - 0.5) * 3;
@@ -51,15 +57,20 @@ test("exact nearest word of arbitrary points agrees (M1's search)", async () => 
 
 test("same seeded stream, same outputs, for every mechanism", async () => {
   const e = toyEmbedding(400, 16, 32, 6);
-  const js = await createVeil({ pack: e, backend: "js" }), wasm = await createVeil({ pack: e, backend: "wasm" });
+  const js = await createVeil({ pack: e, backend: "js" }),
+    wasm = await createVeil({ pack: e, backend: "wasm" });
   const ids = Int32Array.from({ length: 3000 }, (_, i) => (i * 7919) % e.n);
   const eps = { laplace: 6, exponential: 5, tem: 8, gumbel: wasm.minEpsilon("gumbel") * 2 };
   for (const m of MECHANISMS) {
     const o: MechanismOptions = { mechanism: m, epsilon: eps[m] };
     useSeededRandom(js, 99);
     useSeededRandom(wasm, 99);
-    const a = js.privatizeIds(ids, o), b = wasm.privatizeIds(ids, o);
+    const a = js.privatizeIds(ids, o),
+      b = wasm.privatizeIds(ids, o);
     assert.deepEqual(b, a, m);
-    assert.ok(a.some((y, i) => y !== ids[i]), `${m} changed nothing: the comparison would be vacuous`);
+    assert.ok(
+      a.some((y, i) => y !== ids[i]),
+      `${m} changed nothing: the comparison would be vacuous`,
+    );
   }
 });

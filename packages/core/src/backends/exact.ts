@@ -3,7 +3,9 @@ import type { Embedding } from "../embeddings/embedding.js";
 
 /** Exact distance from an f64 point to word y. */
 export function pointDistance(e: Embedding, p: Float64Array, po: number, y: number): number {
-  const v = e.vectors, d = e.d, oy = y * d;
+  const v = e.vectors,
+    d = e.d,
+    oy = y * d;
   let s = 0;
   for (let k = 0; k < d; k++) {
     const t = p[po + k]! - v[oy + k]!;
@@ -14,7 +16,8 @@ export function pointDistance(e: Embedding, p: Float64Array, po: number, y: numb
 
 /** Exact nearest word to point p (ties to the lower id) by a full float64 scan. */
 export function nearestExact(e: Embedding, p: Float64Array, po: number): number {
-  let best = -1, bestD = Infinity;
+  let best = -1,
+    bestD = Infinity;
   for (let y = 0; y < e.n; y++) {
     const dy = pointDistance(e, p, po, y);
     if (dy < bestD) {
@@ -28,7 +31,8 @@ export function nearestExact(e: Embedding, p: Float64Array, po: number): number 
 /** Exact K nearest other words of w by a full float64 scan, sorted by (distance, id). */
 export function knnRowExact(e: Embedding, w: number, K: number): { ids: Int32Array; dist: Float64Array; farthest: number; farthestId: number } {
   const dist = new Float64Array(e.n);
-  let farthest = -1, farthestId = -1;
+  let farthest = -1,
+    farthestId = -1;
   for (let y = 0; y < e.n; y++) {
     const dy = y === w ? Infinity : wordDist(e, w, y);
     dist[y] = dy;
@@ -43,7 +47,10 @@ export function knnRowExact(e: Embedding, w: number, K: number): { ids: Int32Arr
 }
 
 function wordDist(e: Embedding, a: number, b: number): number {
-  const v = e.vectors, d = e.d, oa = a * d, ob = b * d;
+  const v = e.vectors,
+    d = e.d,
+    oa = a * d,
+    ob = b * d;
   let s = 0;
   for (let k = 0; k < d; k++) {
     const t = v[oa + k]! - v[ob + k]!;

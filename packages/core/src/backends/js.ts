@@ -14,7 +14,10 @@ export class JsBackend implements Backend {
   private readonly stream: UniformStream;
   private readonly distCache: Float64Array | null;
 
-  constructor(readonly embedding: Embedding, source: RandomSource = cryptoSource()) {
+  constructor(
+    readonly embedding: Embedding,
+    source: RandomSource = cryptoSource(),
+  ) {
     this.stream = new UniformStream(source);
     this.distCache = embedding.neighbours ? new Float64Array(embedding.n * embedding.K).fill(NaN) : null;
   }
@@ -99,8 +102,14 @@ export class JsBackend implements Backend {
   knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult {
     const rows = rowEnd - rowStart;
     const res: KnnResult = {
-      rowStart, rows, K, ids: new Int32Array(rows * K), nearest: new Float64Array(rows),
-      farthest: new Float64Array(rows), farthestId: new Int32Array(rows), rescanned: 0,
+      rowStart,
+      rows,
+      K,
+      ids: new Int32Array(rows * K),
+      nearest: new Float64Array(rows),
+      farthest: new Float64Array(rows),
+      farthestId: new Int32Array(rows),
+      rescanned: 0,
     };
     for (let r = 0; r < rows; r++) {
       const x = knnRowExact(this.embedding, rowStart + r, K);
@@ -130,7 +139,8 @@ export function expSampleJs(row: Float64Array, scale: number, u: number): number
     total += w;
   }
   const target = u * total;
-  let acc = 0, last = 0;
+  let acc = 0,
+    last = 0;
   for (let j = 0; j < n; j++) {
     const w = weights[j]!;
     if (w > 0) last = j;

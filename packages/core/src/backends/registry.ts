@@ -29,8 +29,13 @@ export interface BackendChoice {
   failures: Record<string, string>;
 }
 
-export async function selectBackend(e: Embedding, preference: BackendPreference = "auto", o: { random?: RandomSource; wasm?: URL | string | BufferSource } = {}): Promise<BackendChoice> {
-  if (preference !== "auto" && !registry.some((r) => r.name === preference)) throw new InvalidOptionError(`backend must be "auto", "wasm" or "js", got ${JSON.stringify(String(preference))}.`);
+export async function selectBackend(
+  e: Embedding,
+  preference: BackendPreference = "auto",
+  o: { random?: RandomSource; wasm?: URL | string | BufferSource } = {},
+): Promise<BackendChoice> {
+  if (preference !== "auto" && !registry.some((r) => r.name === preference))
+    throw new InvalidOptionError(`backend must be "auto", "wasm" or "js", got ${JSON.stringify(String(preference))}.`);
   const order = [...registry].sort((a, b) => b.priority - a.priority).filter((r) => preference === "auto" || r.name === preference);
   const failures: Record<string, string> = {};
   for (const r of order) {

@@ -17,8 +17,37 @@ export interface VeilWasmExports {
   dist64(x: number, y: number, d: number): number;
   sqrtRow(inp: number, n: number, out: number): void;
   topkInit(heapD: number, heapI: number, nq: number, kk: number, rowMax: number, rowArg: number): void;
-  knnBlock(q: number, qNorms: number, nq: number, d: number, panels: number, vNorms: number, n: number, tile: number, chunkPanels: number, selfBase: number, heapD: number, heapI: number, kk: number, rowMax: number, rowArg: number): void;
-  gumbelBatch(ids: number, count: number, out: number, vecs: number, d: number, table: number, K: number, cdf: number, b: number, fLow: number, fRange: number, distCache: number): void;
+  knnBlock(
+    q: number,
+    qNorms: number,
+    nq: number,
+    d: number,
+    panels: number,
+    vNorms: number,
+    n: number,
+    tile: number,
+    chunkPanels: number,
+    selfBase: number,
+    heapD: number,
+    heapI: number,
+    kk: number,
+    rowMax: number,
+    rowArg: number,
+  ): void;
+  gumbelBatch(
+    ids: number,
+    count: number,
+    out: number,
+    vecs: number,
+    d: number,
+    table: number,
+    K: number,
+    cdf: number,
+    b: number,
+    fLow: number,
+    fRange: number,
+    distCache: number,
+  ): void;
   neighbourDistances(w: number, k: number, vecs: number, d: number, table: number, K: number, distCache: number, out: number): void;
   expSample(dist: number, n: number, scale: number, u: number, weights: number): number;
   temSelect(dist: number, cnt: number, halfEps: number, logCatch: number, u: number): number;

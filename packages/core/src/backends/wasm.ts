@@ -48,7 +48,11 @@ export class WasmBackend implements Backend {
   private vNormMax = 0;
   private readonly scratch = new Map<string, { ptr: number; bytes: number }>();
 
-  constructor(readonly embedding: Embedding, ex: VeilWasmExports, source: RandomSource) {
+  constructor(
+    readonly embedding: Embedding,
+    ex: VeilWasmExports,
+    source: RandomSource,
+  ) {
     this.ex = ex;
     this.source = source;
     const e = embedding;
@@ -195,8 +199,11 @@ export class WasmBackend implements Backend {
       this.ex.rowNorms(pQ, nq4, d, pQn);
       this.ex.topkInit(pHd, pHi, nq4, kk, pMax, pArg);
       this.ex.knnBlock(pQ, pQn, nq4, d, this.panels, this.vNorms, e.n, pTile, CHUNK_PANELS, selfBase >= 0 ? selfBase + q0 : -1, pHd, pHi, kk, pMax, pArg);
-      const hd = this.f32(pHd, nq4 * kk), hi = this.i32(pHi, nq4 * kk);
-      const qn = this.f32(pQn, nq4), rm = this.f32(pMax, nq4), ra = this.i32(pArg, nq4);
+      const hd = this.f32(pHd, nq4 * kk),
+        hi = this.i32(pHi, nq4 * kk);
+      const qn = this.f32(pQn, nq4),
+        rm = this.f32(pMax, nq4),
+        ra = this.i32(pArg, nq4);
       for (let q = 0; q < nq; q++) {
         visit(q0 + q, hi.subarray(q * kk, (q + 1) * kk), hd.subarray(q * kk, (q + 1) * kk), hd[q * kk]!, qn[q]!, rm[q]!, ra[q]!);
       }
@@ -264,34 +271,47 @@ export class WasmBackend implements Backend {
     const rows = rowEnd - rowStart;
     const kk = Math.min(K + SHORTLIST_EXTRA, e.n - 1);
     const res: KnnResult = {
-      rowStart, rows, K, ids: new Int32Array(rows * K), nearest: new Float64Array(rows),
-      farthest: new Float64Array(rows), farthestId: new Int32Array(rows), rescanned: 0,
+      rowStart,
+      rows,
+      K,
+      ids: new Int32Array(rows * K),
+      nearest: new Float64Array(rows),
+      farthest: new Float64Array(rows),
+      farthestId: new Int32Array(rows),
+      rescanned: 0,
     };
     const queries = e.vectors.subarray(rowStart * e.d, rowEnd * e.d);
-    this.shortlists(queries, rows, kk, rowStart, (r, ids, d2, cut, qNorm, _rowMax, rowArg) => {
-      const w = rowStart + r;
-      const cands: { d: number; y: number }[] = [];
-      for (let j = 0; j < kk; j++) {
-        const y = ids[j]!;
-        if (y >= 0 && y < e.n) cands.push({ d: wordDistance(e, w, y), y });
-      }
-      cands.sort(byDistanceThenId);
-      const kth = cands[Math.min(K, cands.length) - 1]!.d;
-      const certified = kk >= e.n - 1 || kth * kth < cut - this.errorBound(qNorm);
-      if (certified) {
-        for (let j = 0; j < K; j++) res.ids[r * K + j] = cands[j]!.y;
-        res.nearest[r] = cands[0]!.d;
-        res.farthest[r] = wordDistance(e, w, rowArg);
-        res.farthestId[r] = rowArg;
-      } else {
-        const x = knnRowExact(e, w, K);
-        res.ids.set(x.ids, r * K);
-        res.nearest[r] = x.dist[0]!;
-        res.farthest[r] = x.farthest;
-        res.farthestId[r] = x.farthestId;
-        res.rescanned++;
-      }
-    }, onProgress ? (done) => onProgress(done, rows) : undefined);
+    this.shortlists(
+      queries,
+      rows,
+      kk,
+      rowStart,
+      (r, ids, d2, cut, qNorm, _rowMax, rowArg) => {
+        const w = rowStart + r;
+        const cands: { d: number; y: number }[] = [];
+        for (let j = 0; j < kk; j++) {
+          const y = ids[j]!;
+          if (y >= 0 && y < e.n) cands.push({ d: wordDistance(e, w, y), y });
+        }
+        cands.sort(byDistanceThenId);
+        const kth = cands[Math.min(K, cands.length) - 1]!.d;
+        const certified = kk >= e.n - 1 || kth * kth < cut - this.errorBound(qNorm);
+        if (certified) {
+          for (let j = 0; j < K; j++) res.ids[r * K + j] = cands[j]!.y;
+          res.nearest[r] = cands[0]!.d;
+          res.farthest[r] = wordDistance(e, w, rowArg);
+          res.farthestId[r] = rowArg;
+        } else {
+          const x = knnRowExact(e, w, K);
+          res.ids.set(x.ids, r * K);
+          res.nearest[r] = x.dist[0]!;
+          res.farthest[r] = x.farthest;
+          res.farthestId[r] = x.farthestId;
+          res.rescanned++;
+        }
+      },
+      onProgress ? (done) => onProgress(done, rows) : undefined,
+    );
     return res;
   }
 

@@ -34,7 +34,8 @@ export function makeIndex(words: readonly string[]): Map<string, number> {
 export function wordDistance(e: Pick<Embedding, "vectors" | "d">, a: number, b: number): number {
   const { vectors: v, d } = e;
   let s = 0;
-  const oa = a * d, ob = b * d;
+  const oa = a * d,
+    ob = b * d;
   for (let k = 0; k < d; k++) {
     const t = v[oa + k]! - v[ob + k]!;
     s += t * t;

@@ -15,15 +15,18 @@ export interface NeighbourTable {
 /** Merges per-range k-NN results (from one backend or several workers) into a table with d_min/d_max. */
 export function mergeKnn(parts: KnnResult[], n: number, K: number): NeighbourTable {
   const ids = new Int32Array(n * K);
-  let dMin = Infinity, dMax = -Infinity, rescanned = 0;
-  let dMinPair: [number, number] = [0, 0], dMaxPair: [number, number] = [0, 0];
+  let dMin = Infinity,
+    dMax = -Infinity,
+    rescanned = 0;
+  let dMinPair: [number, number] = [0, 0],
+    dMaxPair: [number, number] = [0, 0];
   for (const p of parts) {
     ids.set(p.ids, p.rowStart * K);
     rescanned += p.rescanned;
     for (let r = 0; r < p.rows; r++) {
       const w = p.rowStart + r;
-      if (p.nearest[r]! < dMin) (dMin = p.nearest[r]!), (dMinPair = [w, p.ids[r * K]!]);
-      if (p.farthest[r]! > dMax) (dMax = p.farthest[r]!), (dMaxPair = [w, p.farthestId[r]!]);
+      if (p.nearest[r]! < dMin) ((dMin = p.nearest[r]!), (dMinPair = [w, p.ids[r * K]!]));
+      if (p.farthest[r]! > dMax) ((dMax = p.farthest[r]!), (dMaxPair = [w, p.farthestId[r]!]));
     }
   }
   return { K, ids, dMin, dMinPair, dMax, dMaxPair, rescanned };

@@ -11,7 +11,16 @@ import { toyEmbedding } from "../test-support/toy.js";
 import { seededSource } from "../random/seeded.js";
 
 const toy = toyEmbedding(50, 6, 8, 21);
-const contents = { words: toy.words, d: toy.d, vectors: toy.vectors, neighbours: toy.neighbours, K: toy.K, dMin: toy.dMin, dMax: toy.dMax, metadata: { name: "toy" } };
+const contents = {
+  words: toy.words,
+  d: toy.d,
+  vectors: toy.vectors,
+  neighbours: toy.neighbours,
+  K: toy.K,
+  dMin: toy.dMin,
+  dMax: toy.dMax,
+  metadata: { name: "toy" },
+};
 
 async function rejects(bytes: Uint8Array, reason: string) {
   await assert.rejects(readPack(bytes), (e: unknown) => {
@@ -61,17 +70,50 @@ test("trailing bytes, bad magic, versions, vector type, header fields", async ()
     return b;
   };
   await rejects(new Uint8Array([...good, 0]), "trailing-bytes");
-  await rejects(edit((_v, b) => (b[0] = 0x58)), "bad-magic");
-  await rejects(edit((v) => v.setUint16(8, 2, true)), "unsupported-version");
-  await rejects(edit((v) => v.setUint16(10, 2, true)), "unsupported-vector-type");
-  await rejects(edit((v) => v.setUint32(12, 1, true)), "bad-header");
-  await rejects(edit((v) => v.setUint32(12, 51, true)), "truncated");
-  await rejects(edit((v) => v.setUint32(16, 0, true)), "bad-header");
-  await rejects(edit((v) => v.setUint32(20, 50, true)), "bad-header");
-  await rejects(edit((v) => v.setFloat64(24, NaN, true)), "bad-header");
-  await rejects(edit((v) => v.setFloat64(24, 0, true)), "bad-header");
-  await rejects(edit((v) => v.setFloat64(32, toy.dMin / 2, true)), "bad-header");
-  await rejects(edit((_v, b) => (b[100] = 1)), "bad-header");
+  await rejects(
+    edit((_v, b) => (b[0] = 0x58)),
+    "bad-magic",
+  );
+  await rejects(
+    edit((v) => v.setUint16(8, 2, true)),
+    "unsupported-version",
+  );
+  await rejects(
+    edit((v) => v.setUint16(10, 2, true)),
+    "unsupported-vector-type",
+  );
+  await rejects(
+    edit((v) => v.setUint32(12, 1, true)),
+    "bad-header",
+  );
+  await rejects(
+    edit((v) => v.setUint32(12, 51, true)),
+    "truncated",
+  );
+  await rejects(
+    edit((v) => v.setUint32(16, 0, true)),
+    "bad-header",
+  );
+  await rejects(
+    edit((v) => v.setUint32(20, 50, true)),
+    "bad-header",
+  );
+  await rejects(
+    edit((v) => v.setFloat64(24, NaN, true)),
+    "bad-header",
+  );
+  await rejects(
+    edit((v) => v.setFloat64(24, 0, true)),
+    "bad-header",
+  );
+  await rejects(
+    edit((v) => v.setFloat64(32, toy.dMin / 2, true)),
+    "bad-header",
+  );
+  await rejects(
+    edit((_v, b) => (b[100] = 1)),
+    "bad-header",
+  );
   assert.equal(readPackHeader(good).n, 50);
 });
 
@@ -92,7 +134,13 @@ test("any flipped byte in the body fails the checksum", async () => {
 
 test("damage behind a valid checksum: words, metadata, vectors, neighbour table", async () => {
   const good = await writePack(contents);
-  const lay = bodyLayout({ n: 50, d: 6, K: 8, metaBytes: new DataView(good.buffer).getUint32(40, true), wordBytes: new DataView(good.buffer).getUint32(44, true) });
+  const lay = bodyLayout({
+    n: 50,
+    d: 6,
+    K: 8,
+    metaBytes: new DataView(good.buffer).getUint32(40, true),
+    wordBytes: new DataView(good.buffer).getUint32(44, true),
+  });
   const edit = async (f: (b: Uint8Array, v: DataView) => void) => {
     const b = good.slice();
     f(b, new DataView(b.buffer));

@@ -9,7 +9,8 @@ const MAX_K = 1024;
 
 /** Parses and checks the fixed header alone (cheap: no hashing). */
 export function readPackHeader(bytes: Uint8Array): PackHeader {
-  if (bytes.length < HEADER_BYTES) throw new EmbeddingFormatError("truncated", `the file has ${bytes.length} bytes, fewer than the ${HEADER_BYTES}-byte header`);
+  if (bytes.length < HEADER_BYTES)
+    throw new EmbeddingFormatError("truncated", `the file has ${bytes.length} bytes, fewer than the ${HEADER_BYTES}-byte header`);
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   if (magic !== PACK_MAGIC) throw new EmbeddingFormatError("bad-magic", "the file does not start with VEILPACK; it is not a Veil embedding pack");
   const v = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
@@ -29,7 +30,8 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
   if (h.vectorType !== VECTOR_FLOAT32) throw new EmbeddingFormatError("unsupported-vector-type", `vector type ${h.vectorType}; only 1 (float32) is supported`);
   if (h.n < 2 || h.n > MAX_WORDS) throw new EmbeddingFormatError("bad-header", `word count ${h.n} is outside [2, ${MAX_WORDS}]`);
   if (h.d < 1 || h.d > MAX_DIM) throw new EmbeddingFormatError("bad-header", `dimension ${h.d} is outside [1, ${MAX_DIM}]`);
-  if (h.K > MAX_K || h.K >= h.n) throw new EmbeddingFormatError("bad-header", `neighbour-table width ${h.K} must be below the word count ${h.n} and at most ${MAX_K}`);
+  if (h.K > MAX_K || h.K >= h.n)
+    throw new EmbeddingFormatError("bad-header", `neighbour-table width ${h.K} must be below the word count ${h.n} and at most ${MAX_K}`);
   if (!(Number.isFinite(h.dMin) && Number.isFinite(h.dMax) && h.dMin > 0 && h.dMin <= h.dMax))
     throw new EmbeddingFormatError("bad-header", `d_min ${h.dMin} and d_max ${h.dMax} must be finite with 0 < d_min <= d_max`);
   for (let i = 80; i < HEADER_BYTES; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
@@ -50,7 +52,8 @@ export async function readPack(input: Uint8Array | ArrayBuffer): Promise<Embeddi
   if (bytes.length < lay.end) throw new EmbeddingFormatError("truncated", `expected ${lay.end} bytes from the header, got ${bytes.length}`);
   if (bytes.length > lay.end) throw new EmbeddingFormatError("trailing-bytes", `expected ${lay.end} bytes from the header, got ${bytes.length}`);
   const digest = await sha256(bytes.subarray(HEADER_BYTES));
-  if (toHex(digest) !== toHex(h.sha256)) throw new EmbeddingFormatError("checksum-mismatch", "the SHA-256 of the body does not match the header; the file is corrupt");
+  if (toHex(digest) !== toHex(h.sha256))
+    throw new EmbeddingFormatError("checksum-mismatch", "the SHA-256 of the body does not match the header; the file is corrupt");
 
   let metadata: PackMetadata;
   try {
@@ -70,7 +73,8 @@ export async function readPack(input: Uint8Array | ArrayBuffer): Promise<Embeddi
   const index = makeIndex(words);
   if (index.size !== h.n) throw new EmbeddingFormatError("bad-words", "the word list has repeated words");
   if (words.some((w) => w.length === 0)) throw new EmbeddingFormatError("bad-words", "the word list has an empty word");
-  for (let i = lay.words + h.wordBytes; i < lay.vectors; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-padding", "padding after the word list is not zero");
+  for (let i = lay.words + h.wordBytes; i < lay.vectors; i++)
+    if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-padding", "padding after the word list is not zero");
 
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new EmbeddingFormatError("unsupported-platform", "big-endian platforms are not supported");
   // Copy into aligned, owned buffers (the input may be a view at any offset).

@@ -25,7 +25,11 @@ export function exponentialLaw(backend: Backend, w: number, epsilon: number): Ou
     let total = 0;
     for (let j = 0; j < n; j++) total += p[j] = Math.exp((-epsilon / 2) * (row[j]! - dmin));
     for (let j = 0; j < n; j++) p[j]! /= total;
-    law = new OutputLaw(Int32Array.from({ length: n }, (_, j) => j), p, n);
+    law = new OutputLaw(
+      Int32Array.from({ length: n }, (_, j) => j),
+      p,
+      n,
+    );
   });
   return law!;
 }

@@ -22,7 +22,10 @@ export class OutputLaw {
   }
   /** The m most likely outputs (explicit support first; ties to the lower id). */
   top(m: number): { id: number; p: number }[] {
-    return [...this.map.entries()].map(([id, p]) => ({ id, p })).sort((a, b) => b.p - a.p || a.id - b.id).slice(0, m);
+    return [...this.map.entries()]
+      .map(([id, p]) => ({ id, p }))
+      .sort((a, b) => b.p - a.p || a.id - b.id)
+      .slice(0, m);
   }
   /** Expected number of distinct outputs in N independent draws (the exact E[S_w]). */
   expectedDistinct(N: number): number {

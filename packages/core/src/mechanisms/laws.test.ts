@@ -77,7 +77,10 @@ test("M4 calibrated: samples fit the exact law (epsilon moves the law too little
 
 test("M2 and M3 satisfy the metric-DP inequality exactly on the toy vocabulary", async () => {
   const v = await createVeil({ pack: toy, backend: "js" });
-  for (const o of [{ mechanism: "exponential", epsilon: 3 }, { mechanism: "tem", epsilon: 20 }] as MechanismOptions[]) {
+  for (const o of [
+    { mechanism: "exponential", epsilon: 3 },
+    { mechanism: "tem", epsilon: 20 },
+  ] as MechanismOptions[]) {
     const laws = toy.words.slice(0, 20).map((w) => v.law(w, o)!);
     for (let a = 0; a < laws.length; a++)
       for (let b = 0; b < laws.length; b++) {
@@ -91,14 +94,22 @@ test("M1 and M2 satisfy the metric-DP inequality empirically (Wilson bounds, z =
   const v = await createVeil({ pack: toy, backend: "wasm" });
   useSeededRandom(v, testSeed(5));
   const M = 40_000;
-  for (const o of [{ mechanism: "laplace", epsilon: 4 }, { mechanism: "exponential", epsilon: 3 }] as MechanismOptions[]) {
-    const pairs: [number, number][] = [[0, toy.neighbours![0]!], [1, toy.neighbours![toy.K]!], [2, 30]];
+  for (const o of [
+    { mechanism: "laplace", epsilon: 4 },
+    { mechanism: "exponential", epsilon: 3 },
+  ] as MechanismOptions[]) {
+    const pairs: [number, number][] = [
+      [0, toy.neighbours![0]!],
+      [1, toy.neighbours![toy.K]!],
+      [2, 30],
+    ];
     for (const [a, b] of pairs) {
       const ca = countValues(v.privatizeIds(new Int32Array(M).fill(a), o));
       const cb = countValues(v.privatizeIds(new Int32Array(M).fill(b), o));
       const bound = Math.exp(o.epsilon * wordDistance(toy, a, b));
       for (const [y, k] of ca) {
-        const lo = wilson(k, M).lo, hi = wilson(cb.get(y) ?? 0, M).hi;
+        const lo = wilson(k, M).lo,
+          hi = wilson(cb.get(y) ?? 0, M).hi;
         assert.ok(lo <= bound * hi, `${o.mechanism}: output ${y} has P(.|${a}) >= ${lo} > e^(eps d) * ${hi}`);
       }
     }

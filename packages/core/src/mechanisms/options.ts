@@ -29,7 +29,8 @@ export function checkMechanism(name: unknown): MechanismName {
 }
 
 export function checkEpsilon(epsilon: unknown): number {
-  if (typeof epsilon !== "number" || !Number.isFinite(epsilon)) throw new InvalidEpsilonError(`epsilon must be a finite number, got ${typeof epsilon === "number" ? String(epsilon) : typeof epsilon}.`);
+  if (typeof epsilon !== "number" || !Number.isFinite(epsilon))
+    throw new InvalidEpsilonError(`epsilon must be a finite number, got ${typeof epsilon === "number" ? String(epsilon) : typeof epsilon}.`);
   if (epsilon <= 0) throw new InvalidEpsilonError(`epsilon must be positive, got ${epsilon}.`);
   return epsilon;
 }
@@ -38,8 +39,11 @@ export function checkOptions(o: MechanismOptions): MechanismOptions {
   if (typeof o !== "object" || o === null) throw new InvalidOptionError("options must be an object with mechanism and epsilon.");
   checkMechanism(o.mechanism);
   checkEpsilon(o.epsilon);
-  if (o.beta !== undefined && !(typeof o.beta === "number" && o.beta > 0 && o.beta < 1)) throw new InvalidOptionError(`beta must be in (0, 1), got ${String(o.beta)}.`);
-  if (o.scale !== undefined && !(typeof o.scale === "number" && Number.isFinite(o.scale) && o.scale > 0)) throw new InvalidOptionError(`scale must be a finite positive number, got ${String(o.scale)}.`);
-  if (o.lambda !== undefined && !(typeof o.lambda === "number" && Number.isFinite(o.lambda) && o.lambda >= 0)) throw new InvalidOptionError(`lambda must be a finite number >= 0, got ${String(o.lambda)}.`);
+  if (o.beta !== undefined && !(typeof o.beta === "number" && o.beta > 0 && o.beta < 1))
+    throw new InvalidOptionError(`beta must be in (0, 1), got ${String(o.beta)}.`);
+  if (o.scale !== undefined && !(typeof o.scale === "number" && Number.isFinite(o.scale) && o.scale > 0))
+    throw new InvalidOptionError(`scale must be a finite positive number, got ${String(o.scale)}.`);
+  if (o.lambda !== undefined && !(typeof o.lambda === "number" && Number.isFinite(o.lambda) && o.lambda >= 0))
+    throw new InvalidOptionError(`lambda must be a finite number >= 0, got ${String(o.lambda)}.`);
   return o;
 }

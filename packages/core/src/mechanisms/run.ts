@@ -19,7 +19,11 @@ export function prepare(e: Embedding, o: MechanismOptions): Prepared {
   checkOptions(o);
   switch (o.mechanism) {
     case "gumbel":
-      return { kind: "gumbel", epsilon: o.epsilon, cal: calibrateGumbel(e, o.epsilon, { ...(o.scale !== undefined && { scale: o.scale }), ...(o.lambda !== undefined && { lambda: o.lambda }) }) };
+      return {
+        kind: "gumbel",
+        epsilon: o.epsilon,
+        cal: calibrateGumbel(e, o.epsilon, { ...(o.scale !== undefined && { scale: o.scale }), ...(o.lambda !== undefined && { lambda: o.lambda }) }),
+      };
     case "tem":
       return { kind: "tem", epsilon: o.epsilon, beta: o.beta ?? DEFAULT_BETA };
     default:

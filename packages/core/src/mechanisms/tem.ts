@@ -44,13 +44,16 @@ function candidateSets(backend: Backend, words: Int32Array, gamma: number): Cand
     needRow.push(i);
   });
   if (needRow.length) {
-    backend.forEachDistanceRow(Int32Array.from(needRow, (i) => words[i]!), (r, row) => {
-      const w = words[needRow[r]!]!;
-      const ids: number[] = [w];
-      const dists: number[] = [0];
-      for (let y = 0; y < row.length; y++) if (y !== w && row[y]! <= gamma) (ids.push(y), dists.push(row[y]!));
-      sets[needRow[r]!] = { ids: Int32Array.from(ids), dists: Float64Array.from(dists) };
-    });
+    backend.forEachDistanceRow(
+      Int32Array.from(needRow, (i) => words[i]!),
+      (r, row) => {
+        const w = words[needRow[r]!]!;
+        const ids: number[] = [w];
+        const dists: number[] = [0];
+        for (let y = 0; y < row.length; y++) if (y !== w && row[y]! <= gamma) (ids.push(y), dists.push(row[y]!));
+        sets[needRow[r]!] = { ids: Int32Array.from(ids), dists: Float64Array.from(dists) };
+      },
+    );
   }
   return sets;
 }
@@ -97,5 +100,10 @@ export function temLaw(backend: Backend, w: number, epsilon: number, beta = DEFA
   const each = Math.exp((-epsilon * gamma) / 2);
   let z = outside * each;
   for (const x of wIn) z += x;
-  return new OutputLaw(c.ids, wIn.map((x) => x / z), n, outside > 0 ? each / z : 0);
+  return new OutputLaw(
+    c.ids,
+    wIn.map((x) => x / z),
+    n,
+    outside > 0 ? each / z : 0,
+  );
 }

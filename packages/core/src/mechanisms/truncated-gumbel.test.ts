@@ -13,7 +13,10 @@ const e = toyEmbedding(100, 8, 16, 9);
 test("calibration follows SPEC M4 step 2 and refuses epsilon at or below the minimum, naming it", () => {
   const min = gumbelMinEpsilon(e);
   assert.ok(Math.abs(min - (2 * (1 + Math.log(100)) + 3) / e.dMin) < 1e-12);
-  assert.throws(() => calibrateGumbel(e, min), (err: unknown) => err instanceof EpsilonOutOfRangeError && err.minEpsilon === min && err.message.includes(min.toFixed(3)));
+  assert.throws(
+    () => calibrateGumbel(e, min),
+    (err: unknown) => err instanceof EpsilonOutOfRangeError && err.minEpsilon === min && err.message.includes(min.toFixed(3)),
+  );
   assert.throws(() => calibrateGumbel(e, min * 0.5), EpsilonOutOfRangeError);
   const eps = min * 3;
   const c = calibrateGumbel(e, eps);
@@ -37,9 +40,11 @@ test("the Poisson table is cumulative and capped at K", () => {
 });
 
 test("winner probabilities by quadrature sum to 1 and match simulation of argmin(d - g)", () => {
-  const b = 0.8, m = 2.5;
+  const b = 0.8,
+    m = 2.5;
   const F = (x: number) => Math.exp(-Math.exp(-x / b));
-  const fLow = F(-m), fRange = F(m) - F(-m);
+  const fLow = F(-m),
+    fRange = F(m) - F(-m);
   const Ft = (x: number) => (x <= -m ? 0 : x >= m ? 1 : (F(x) - fLow) / fRange);
   const ft = (x: number) => (x < -m || x > m ? 0 : Math.exp(-x / b - Math.exp(-x / b)) / b / fRange);
   const d = Float64Array.of(0, 0.4, 0.45, 1.3, 2.2, 5.2);
@@ -50,12 +55,14 @@ test("winner probabilities by quadrature sum to 1 and match simulation of argmin
   const M = 400_000;
   const wins = new Float64Array(d.length);
   for (let t = 0; t < M; t++) {
-    let best = 0, bv = Infinity;
+    let best = 0,
+      bv = Infinity;
     for (let i = 0; i < d.length; i++) {
       const v = d[i]! - truncatedGumbel(s, b, fLow, fRange);
-      if (v < bv) (bv = v), (best = i);
+      if (v < bv) ((bv = v), (best = i));
     }
     wins[best]!++;
   }
-  for (let i = 0; i < d.length; i++) assert.ok(Math.abs(wins[i]! / M - p[i]!) < 5 * Math.sqrt((p[i]! * (1 - p[i]!)) / M) + 1e-9, `candidate ${i}: ${wins[i]! / M} vs ${p[i]}`);
+  for (let i = 0; i < d.length; i++)
+    assert.ok(Math.abs(wins[i]! / M - p[i]!) < 5 * Math.sqrt((p[i]! * (1 - p[i]!)) / M) + 1e-9, `candidate ${i}: ${wins[i]! / M} vs ${p[i]}`);
 });

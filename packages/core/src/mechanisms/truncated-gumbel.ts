@@ -90,7 +90,7 @@ export function gumbelLaw(backend: Backend, w: number, cal: GumbelCalibration): 
   const dist = backend.neighbourDistances(w, K);
   const { b, fLow, fRange, m } = cal;
   const Ft = (x: number) => (x <= -m ? 0 : x >= m ? 1 : (Math.exp(-Math.exp(-x / b)) - fLow) / fRange);
-  const ft = (x: number) => (x < -m || x > m ? 0 : (Math.exp(-x / b - Math.exp(-x / b)) / b) / fRange);
+  const ft = (x: number) => (x < -m || x > m ? 0 : Math.exp(-x / b - Math.exp(-x / b)) / b / fRange);
   const probs = new Float64Array(K + 1); // index 0 = w, j+1 = table neighbour j
   let prevCdf = 0;
   for (let k = 0; k <= K; k++) {
@@ -119,7 +119,9 @@ export function winnerProbabilities(d: Float64Array, Ft: (x: number) => number, 
   const cuts = new Set<number>();
   for (const x of d) (cuts.add(-m - x), cuts.add(m - x));
   const pts = [...cuts].sort((a, b) => a - b);
-  const F = new Float64Array(c), pre = new Float64Array(c + 1), suf = new Float64Array(c + 1);
+  const F = new Float64Array(c),
+    pre = new Float64Array(c + 1),
+    suf = new Float64Array(c + 1);
   const f = (s: number, into: Float64Array) => {
     for (let j = 0; j < c; j++) F[j] = Ft(s + d[j]!);
     pre[0] = 1;

@@ -59,7 +59,12 @@ for (const impl of ["ts", "wasm"] as const) {
   test(`${impl}: uniforms are uniform on (0, 1) and never 0 or 1`, async () => {
     const xs = (await make(testSeed(11)))(0);
     assert.ok(xs.every((x) => x > 0 && x < 1));
-    acceptAndReject("uniform", xs, (x) => x, (x) => Math.min(1, x * 1.1));
+    acceptAndReject(
+      "uniform",
+      xs,
+      (x) => x,
+      (x) => Math.min(1, x * 1.1),
+    );
   });
 
   test(`${impl}: standard Gumbel`, async () => {
@@ -68,10 +73,14 @@ for (const impl of ["ts", "wasm"] as const) {
   });
 
   test(`${impl}: truncated Gumbel(0, b) on [-m, m]`, async () => {
-    const b = 2, m = 3;
+    const b = 2,
+      m = 3;
     const { fLow, fRange, cdf } = truncParams(b, m);
     const xs = (await make(testSeed(13)))(2, b, fLow, fRange);
-    assert.ok(xs.every((x) => x >= -m && x <= m), "outside the truncation interval");
+    assert.ok(
+      xs.every((x) => x >= -m && x <= m),
+      "outside the truncation interval",
+    );
     acceptAndReject("truncated gumbel", xs, cdf, truncParams(b * 1.1, m).cdf);
   });
 
@@ -83,12 +92,18 @@ for (const impl of ["ts", "wasm"] as const) {
   test(`${impl}: Gamma(100, 1/epsilon) (Marsaglia-Tsang), the norm law of M1`, async () => {
     const eps = 2;
     const xs = (await make(testSeed(15)))(4, 100, 1 / eps);
-    acceptAndReject("gamma", xs, (x) => gammaP(100, x * eps), (x) => gammaP(100, x * eps * 1.1));
+    acceptAndReject(
+      "gamma",
+      xs,
+      (x) => gammaP(100, x * eps),
+      (x) => gammaP(100, x * eps * 1.1),
+    );
   });
 }
 
 test("Poisson by inversion with the cap at K (chi-square, power at 1.1 lambda)", () => {
-  const lambda = Math.log(49_999), K = 64;
+  const lambda = Math.log(49_999),
+    K = 64;
   const s = new UniformStream(seededSource(testSeed(16)));
   const cdf = poissonCdf(lambda, K);
   const ks = Int32Array.from({ length: N }, () => S.poissonFromCdf(s, cdf));
@@ -110,17 +125,28 @@ test("sphere direction: unit norm, and in R^3 each coordinate is uniform on [-1,
     assert.ok(Math.abs(Math.hypot(u[0]!, u[1]!, u[2]!) - 1) < 1e-12);
     xs[i] = u[i % 3]!;
   }
-  acceptAndReject("sphere", xs, (x) => (x + 1) / 2, (x) => Math.min(1, Math.max(0, (x * 1.1 + 1) / 2)));
+  acceptAndReject(
+    "sphere",
+    xs,
+    (x) => (x + 1) / 2,
+    (x) => Math.min(1, Math.max(0, (x * 1.1 + 1) / 2)),
+  );
 });
 
 test("M1 noise: |z| follows Gamma(d, 1/epsilon) in d = 100 (power at 1.1 epsilon)", () => {
   const s = new UniformStream(seededSource(testSeed(18)));
-  const eps = 3, d = 100;
+  const eps = 3,
+    d = 100;
   const norms = Float64Array.from({ length: 20_000 }, () => {
     const z = S.laplaceNoise(s, d, eps);
     let q = 0;
     for (const v of z) q += v * v;
     return Math.sqrt(q);
   });
-  acceptAndReject("noise norm", norms, (r) => gammaP(d, r * eps), (r) => gammaP(d, r * eps * 1.1));
+  acceptAndReject(
+    "noise norm",
+    norms,
+    (r) => gammaP(d, r * eps),
+    (r) => gammaP(d, r * eps * 1.1),
+  );
 });

@@ -15,14 +15,22 @@ export function seededSource(seed: number): RandomSource {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let s0 = next32(), s1 = next32(), s2 = next32(), s3 = next32();
+  let s0 = next32(),
+    s1 = next32(),
+    s2 = next32(),
+    s3 = next32();
   if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
   let word = 0;
   let left = 0; // bytes of `word` not yet handed out
   const step = (): number => {
     const r = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (s1 << 9) >>> 0;
-    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
     return r;
   };
   return {

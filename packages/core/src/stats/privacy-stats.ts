@@ -23,7 +23,10 @@ export function wordStats(backend: Backend, w: number, p: Prepared, samples = 10
   const outs = privatizeIds(backend, new Int32Array(samples).fill(w), p);
   const counts = new Map<number, number>();
   for (const y of outs) counts.set(y, (counts.get(y) ?? 0) + 1);
-  const sampledTop = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, top).map(([y, c]) => ({ word: e.words[y]!, p: c / samples }));
+  const sampledTop = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, top)
+    .map(([y, c]) => ({ word: e.words[y]!, p: c / samples }));
   const res: WordStats = { word: e.words[w]!, samples, sampled: { Nw: (counts.get(w) ?? 0) / samples, Sw: counts.size, top: sampledTop } };
   const law = exactLaw(backend, w, p);
   if (law) res.exact = { Nw: law.prob(w), Sw: law.expectedDistinct(samples), top: law.top(top).map(({ id, p: q }) => ({ word: e.words[id]!, p: q })) };

@@ -17,7 +17,10 @@ export function testSeed(fixed: number): number {
 
 /** log Gamma (Lanczos, g = 7). */
 export function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   x -= 1;
   let a = c[0]!;
@@ -30,7 +33,8 @@ export function lnGamma(x: number): number {
 export function gammaP(a: number, x: number): number {
   if (x <= 0) return 0;
   if (x < a + 1) {
-    let sum = 1 / a, term = sum;
+    let sum = 1 / a,
+      term = sum;
     for (let n = 1; n < 10000; n++) {
       term *= x / (a + n);
       sum += term;
@@ -49,7 +53,10 @@ export function gammaQ(a: number, x: number): number {
 
 function gammaQcf(a: number, x: number): number {
   const tiny = 1e-300;
-  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  let b = x + 1 - a,
+    c = 1 / tiny,
+    d = 1 / b,
+    h = d;
   for (let i = 1; i < 10000; i++) {
     const an = -i * (i - a);
     b += 2;
@@ -86,7 +93,12 @@ export function ksTest(samples: ArrayLike<number>, cdf: (x: number) => number): 
  * cover everything: the remainder 1 - sum(probs) is its own cell.
  */
 export function chiSquareTest(counts: Map<number, number>, probs: Map<number, number>, N: number): { stat: number; df: number; p: number } {
-  let stat = 0, cells = 0, pooledE = 0, pooledO = 0, sumP = 0, seenO = 0;
+  let stat = 0,
+    cells = 0,
+    pooledE = 0,
+    pooledO = 0,
+    sumP = 0,
+    seenO = 0;
   for (const [y, p] of probs) {
     sumP += p;
     const o = counts.get(y) ?? 0;
@@ -118,7 +130,10 @@ export function countValues(xs: ArrayLike<number>): Map<number, number> {
 
 /** Clopper-Pearson style bounds via the Wilson score interval at z (conservative enough for z = 5). */
 export function wilson(k: number, n: number, z = 5): { lo: number; hi: number } {
-  const p = k / n, z2 = z * z, den = 1 + z2 / n;
-  const c = (p + z2 / (2 * n)) / den, h = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
+  const p = k / n,
+    z2 = z * z,
+    den = 1 + z2 / n;
+  const c = (p + z2 / (2 * n)) / den,
+    h = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
   return { lo: Math.max(0, c - h), hi: Math.min(1, c + h) };
 }

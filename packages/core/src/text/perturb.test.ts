@@ -7,7 +7,17 @@ import { useSeededRandom } from "../testing.js";
 import { makeIndex, type Embedding } from "../embeddings/embedding.js";
 import { toyEmbedding } from "../test-support/toy.js";
 import { applyCase, casePattern, tokenize } from "./tokenize.js";
-import { EmptyTextError, EpsilonOutOfRangeError, InvalidEpsilonError, InvalidOptionError, MissingPackError, RandomSourceError, TextTooLargeError, UnknownMechanismError, UnknownWordError } from "../errors.js";
+import {
+  EmptyTextError,
+  EpsilonOutOfRangeError,
+  InvalidEpsilonError,
+  InvalidOptionError,
+  MissingPackError,
+  RandomSourceError,
+  TextTooLargeError,
+  UnknownMechanismError,
+  UnknownWordError,
+} from "../errors.js";
 import { MAX_TEXT_LENGTH } from "./perturb.js";
 import type { MechanismOptions } from "../mechanisms/options.js";
 
@@ -18,7 +28,10 @@ const e: Embedding = { ...base, words, index: makeIndex(words) };
 
 test("tokenizer: word-like segments only; punctuation and spaces pass through", () => {
   const t = tokenize("The cat, sat!  On 3 mats.");
-  assert.deepEqual(t.filter((x) => x.wordLike).map((x) => x.text), ["The", "cat", "sat", "On", "3", "mats"]);
+  assert.deepEqual(
+    t.filter((x) => x.wordLike).map((x) => x.text),
+    ["The", "cat", "sat", "On", "3", "mats"],
+  );
   assert.equal(t.map((x) => x.text).join(""), "The cat, sat!  On 3 mats.");
 });
 
@@ -52,7 +65,13 @@ test("oov: keep lets unknown words through and marks them unprotected", async ()
   const v = await createVeil({ pack: e, backend: "js" });
   const r = v.perturb("Alice sat", { mechanism: "exponential", epsilon: 1000, oov: "keep" });
   assert.equal(r.text, "Alice sat");
-  assert.deepEqual(r.words.map((w) => [w.source, w.inVocabulary, w.protected]), [["Alice", false, false], ["sat", true, true]]);
+  assert.deepEqual(
+    r.words.map((w) => [w.source, w.inVocabulary, w.protected]),
+    [
+      ["Alice", false, false],
+      ["sat", true, true],
+    ],
+  );
 });
 
 test("bad input gets typed errors", async () => {
@@ -63,7 +82,10 @@ test("bad input gets typed errors", async () => {
   for (const epsilon of [NaN, Infinity, -Infinity, 0, -1, "1" as unknown as number, undefined as unknown as number])
     assert.throws(() => v.perturb("the cat", { mechanism: "tem", epsilon }), InvalidEpsilonError, String(epsilon));
   assert.throws(() => v.perturb("the cat", { mechanism: "nope" as never, epsilon: 1 }), UnknownMechanismError);
-  assert.throws(() => v.perturb("the cat", { mechanism: "gumbel", epsilon: 1 }), (err: unknown) => err instanceof EpsilonOutOfRangeError && err.minEpsilon === v.minEpsilon("gumbel"));
+  assert.throws(
+    () => v.perturb("the cat", { mechanism: "gumbel", epsilon: 1 }),
+    (err: unknown) => err instanceof EpsilonOutOfRangeError && err.minEpsilon === v.minEpsilon("gumbel"),
+  );
   assert.throws(() => v.perturb("the cat", { ...ok, oov: "drop" as never }), InvalidOptionError);
   assert.throws(() => v.perturb("the cat", { mechanism: "tem", epsilon: 1, beta: 2 }), InvalidOptionError);
   assert.throws(() => v.perturb("the cat", { mechanism: "gumbel", epsilon: 1, scale: -1 }), InvalidOptionError);
@@ -81,7 +103,12 @@ test("bad input gets typed errors", async () => {
 test("a failing random source fails the call and releases nothing", async () => {
   for (const backend of ["js", "wasm"] as const) {
     const v = await createVeil({ pack: e, backend });
-    v[INTERNAL]().setRandomSource({ seeded: false, fill() { throw new RandomSourceError("test: entropy unavailable"); } });
+    v[INTERNAL]().setRandomSource({
+      seeded: false,
+      fill() {
+        throw new RandomSourceError("test: entropy unavailable");
+      },
+    });
     for (const m of ["laplace", "exponential", "tem"] as const) assert.throws(() => v.perturb("the cat sat", { mechanism: m, epsilon: 1 }), RandomSourceError);
     const saved = globalThis.crypto;
     Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true });

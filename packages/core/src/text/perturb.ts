@@ -50,7 +50,8 @@ export function perturbText(backend: Backend, text: string, options: PerturbOpti
   if (typeof text !== "string") throw new InvalidOptionError("text must be a string.");
   if (text.length === 0) throw new EmptyTextError();
   if (text.length > MAX_TEXT_LENGTH) throw new TextTooLargeError(text.length, MAX_TEXT_LENGTH);
-  if (options?.oov !== undefined && options.oov !== "redact" && options.oov !== "keep") throw new InvalidOptionError(`oov must be "redact" or "keep", got ${String(options.oov)}.`);
+  if (options?.oov !== undefined && options.oov !== "redact" && options.oov !== "keep")
+    throw new InvalidOptionError(`oov must be "redact" or "keep", got ${String(options.oov)}.`);
   const prepared: Prepared = prepare(backend.embedding, options); // validates before any randomness is drawn
   const oov = options.oov ?? "redact";
   const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;

@@ -1,0 +1,116 @@
+// The CLI end to end: build a pack from a GloVe text file, then perturb, stats,
+// info and bad flags, as a user runs them.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "main.js");
+const dir = mkdtempSync(path.join(tmpdir(), "veil-cli-"));
+const glove = path.join(dir, "vectors.txt");
+const pack = path.join(dir, "small.veilpack");
+const WORDS = ["the", "cat", "dog", "sat", "on", "mat", "a", "rug", "ran", "to", "big", "red", "blue", "green", "house", "tree", ",", "n't", "Cat"];
+
+function veil(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [main, ...args], {
+    input: input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, VEIL_PACK: path.join(dir, "missing.veilpack") },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+before(() => {
+  // word2vec-style header line, then GloVe lines; deterministic vectors.
+  const lines = [
+    `${WORDS.length} 5`,
+    ...WORDS.map((w, i) => `${w} ${Array.from({ length: 5 }, (_, k) => Math.sin(i * 1.7 + k * 0.9 + i * k * 0.13).toFixed(5)).join(" ")}`),
+  ];
+  writeFileSync(glove, lines.join("\n") + "\n");
+});
+
+test("veil pack builds a pack from a GloVe/word2vec text file, skipping non-words", () => {
+  const r = veil(["pack", "--from", "glove", "--input", glove, "--words", "100", "--k", "6", "--out", pack, "--json"]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(r.out);
+  assert.equal(report.n, 17, "',' and the upper-case duplicate 'Cat' are skipped");
+  assert.equal(report.K, 6);
+  assert.ok(report.dMin > 0 && report.dMax >= report.dMin);
+  assert.match(r.err, /neighbour table/);
+  assert.ok(existsSync(pack));
+});
+
+test("veil info prints the header figures", () => {
+  const r = veil(["info", "--pack", pack]);
+  assert.equal(r.code, 0, r.err);
+  const info = JSON.parse(r.out);
+  assert.equal(info.n, 17);
+  assert.equal(info.d, 5);
+  assert.ok(info.gumbelMinEpsilon > 0);
+});
+
+test("veil perturb: text on stdin, text or JSON on stdout, seeded runs repeat", () => {
+  const text = "The big cat sat on Bob's mat.\n";
+  const a = veil(["perturb", "--pack", pack, "--mechanism", "exponential", "--epsilon", "3", "--seed", "7"], text);
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.out, /^[A-Z][a-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+ \*\*\* [a-z]+\.\n$/, "Bob's is one out-of-vocabulary word");
+  const b = veil(["perturb", "--pack", pack, "--mechanism", "exponential", "--epsilon", "3", "--seed", "7"], text);
+  assert.equal(b.out, a.out);
+  const j = veil(["perturb", "--pack", pack, "-m", "laplace", "-e", "2", "--json"], text);
+  assert.equal(j.code, 0, j.err);
+  const res = JSON.parse(j.out);
+  assert.equal(res.mechanism, "laplace");
+  assert.equal(res.words.length, 7);
+  assert.equal(res.seeded, false);
+  for (const m of ["tem", "gumbel"]) {
+    const eps = m === "gumbel" ? String(JSON.parse(veil(["info", "--pack", pack]).out).gumbelMinEpsilon * 2) : "2";
+    const r = veil(["perturb", "--pack", pack, "-m", m, "-e", eps], text);
+    assert.equal(r.code, 0, r.err);
+  }
+});
+
+test("veil stats: N_w, S_w and the most likely outputs, sampled and exact", () => {
+  const r = veil(["stats", "--pack", pack, "--mechanism", "tem", "--epsilon", "3", "--samples", "2000", "--top", "3", "cat", "Dog"]);
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out);
+  assert.equal(s.length, 2);
+  assert.equal(s[1].word, "dog");
+  assert.equal(s[0].exact.top.length, 3);
+  assert.ok(s[0].sampled.Nw >= 0 && s[0].sampled.Nw <= 1 && s[0].sampled.Sw >= 1);
+  assert.ok(Math.abs(s[0].exact.top.reduce((x: number, y: { p: number }) => x + y.p, 0)) <= 1);
+});
+
+test("bad flags and bad values: exit 2 with usage; runtime errors: exit 1 with a typed message", () => {
+  assert.equal(veil([]).code, 2);
+  assert.equal(veil(["--help"]).code, 0);
+  assert.equal(veil(["frobnicate"]).code, 2);
+  assert.equal(veil(["perturb", "--pack", pack, "--mechanism", "tem"], "x").code, 2);
+  assert.equal(veil(["perturb", "--pack", pack, "--mechanism", "tem", "--epsilon", "abc"], "x").code, 2);
+  assert.equal(veil(["perturb", "--pack", pack, "--mechanism", "tem", "--epsilon", "1", "--bogus"], "x").code, 2);
+  assert.equal(veil(["stats", "--pack", pack, "--mechanism", "tem", "--epsilon", "1"]).code, 2);
+  assert.equal(veil(["stats", "--pack", pack, "--mechanism", "tem", "--epsilon", "1", "--samples", "-5", "cat"]).code, 2);
+  const unk = veil(["perturb", "--pack", pack, "--mechanism", "magic", "--epsilon", "1"], "the cat");
+  assert.equal(unk.code, 1);
+  assert.match(unk.err, /UnknownMechanismError/);
+  const low = veil(["perturb", "--pack", pack, "--mechanism", "gumbel", "--epsilon", "1"], "the cat");
+  assert.equal(low.code, 1);
+  assert.match(low.err, /EpsilonOutOfRangeError: .*needs epsilon > \d/);
+  const neg = veil(["perturb", "--pack", pack, "--mechanism", "tem", "--epsilon=-1"], "the cat");
+  assert.match(neg.err, /InvalidEpsilonError/);
+  const empty = veil(["perturb", "--pack", pack, "--mechanism", "tem", "--epsilon", "1"], "");
+  assert.match(empty.err, /EmptyTextError/);
+  const missing = veil(["perturb", "--mechanism", "tem", "--epsilon", "1"], "the cat");
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /No embedding pack at/);
+  const corrupt = path.join(dir, "corrupt.veilpack");
+  writeFileSync(corrupt, "VEILPACK" + "\0".repeat(200));
+  const c = veil(["perturb", "--pack", corrupt, "--mechanism", "tem", "--epsilon", "1"], "the cat");
+  assert.equal(c.code, 1);
+  assert.match(c.err, /EmbeddingFormatError/);
+  const word = veil(["stats", "--pack", pack, "--mechanism", "tem", "--epsilon", "1", "zorblax"]);
+  assert.equal(word.code, 1);
+  assert.match(word.err, /UnknownWordError/);
+});
