@@ -132,3 +132,14 @@ test("stats: N_w and S_w by sampling agree with the exact law", async () => {
   assert.equal(m1.exact, undefined, "M1 has no exact law");
   assert.ok(m1.sampled.Nw > 0 && m1.sampled.Nw < 1);
 });
+
+test("long texts are tokenized in chunks with exactly the tokens of one pass", () => {
+  const piece = "Hello, world!  Ünïcödé words\u0301 and 3.14 and e-mail me at x@y.com; don't stop.\n";
+  const text = piece.repeat(400);
+  const seg = new Intl.Segmenter("en", { granularity: "word" });
+  const ref = [...seg.segment(text)].map((s) => [s.segment, s.index, s.isWordLike === true]);
+  assert.deepEqual(
+    tokenize(text).map((t) => [t.text, t.start, t.wordLike]),
+    ref,
+  );
+});
