@@ -71,20 +71,21 @@ export function perturbText(backend: Backend, text: string, options: PerturbOpti
   const outText: string[] = tokens.map((t) => t.text);
   const words: WordResult[] = [];
   let k = 0;
-  tokens.forEach((t, i) => {
-    if (!t.wordLike) return;
-    const base = { source: t.text, start: t.start, mechanism: options.mechanism, epsilon: options.epsilon };
+  const { mechanism, epsilon } = options;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!t.wordLike) continue;
+    let output: string;
     if (slots[k] === i) {
-      const out = applyCase(e.words[outIds[k]!]!, casePattern(t.text));
-      words.push({ ...base, output: out, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k] });
-      outText[i] = out;
+      output = applyCase(e.words[outIds[k]!]!, casePattern(t.text));
+      words.push({ source: t.text, output, start: t.start, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k], mechanism, epsilon });
       k++;
     } else {
-      const out = oov === "keep" ? t.text : placeholder;
-      words.push({ ...base, output: out, inVocabulary: false, protected: oov !== "keep", changed: out !== t.text });
-      outText[i] = out;
+      output = oov === "keep" ? t.text : placeholder;
+      words.push({ source: t.text, output, start: t.start, inVocabulary: false, protected: oov !== "keep", changed: output !== t.text, mechanism, epsilon });
     }
-  });
+    outText[i] = output;
+  }
   return {
     text: outText.join(""),
     words,

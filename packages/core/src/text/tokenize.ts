@@ -50,6 +50,24 @@ export function lookupKey(word: string): string {
 export type CasePattern = "lower" | "title" | "upper" | "other";
 
 export function casePattern(word: string): CasePattern {
+  // ASCII fast path (most words): count cases by char code, no string copies.
+  let lower = 0,
+    upper = 0,
+    firstUpper = false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower++;
+    else if (c >= 65 && c <= 90) {
+      upper++;
+      if (i === 0) firstUpper = true;
+    } else if (c > 127) return casePatternUnicode(word);
+  }
+  if (upper === 0) return lower === 0 ? "other" : "lower";
+  if (lower === 0) return upper > 1 ? "upper" : "title";
+  return firstUpper && upper === 1 ? "title" : "other";
+}
+
+function casePatternUnicode(word: string): CasePattern {
   const lower = word.toLowerCase();
   const upper = word.toUpperCase();
   if (lower === upper) return "other"; // no letters with case (digits, CJK)
