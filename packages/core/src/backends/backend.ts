@@ -30,6 +30,20 @@ export interface KnnResult {
   rescanned: number;
 }
 
+/** A KnnResult for `rows` rows starting at `rowStart`, ready to fill. */
+export function emptyKnnResult(rowStart: number, rows: number, K: number): KnnResult {
+  return {
+    rowStart,
+    rows,
+    K,
+    ids: new Int32Array(rows * K),
+    nearest: new Float64Array(rows),
+    farthest: new Float64Array(rows),
+    farthestId: new Int32Array(rows),
+    rescanned: 0,
+  };
+}
+
 export type KnnProgress = (done: number, total: number) => void;
 
 /**

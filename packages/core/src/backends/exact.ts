@@ -1,5 +1,5 @@
 // Plain float64 helpers shared by both backends (reference semantics).
-import type { Embedding } from "../embeddings/embedding.js";
+import { wordDistance, type Embedding } from "../embeddings/embedding.js";
 
 /** Exact distance from an f64 point to word y. */
 export function pointDistance(e: Embedding, p: Float64Array, po: number, y: number): number {
@@ -34,7 +34,7 @@ export function knnRowExact(e: Embedding, w: number, K: number): { ids: Int32Arr
   let farthest = -1,
     farthestId = -1;
   for (let y = 0; y < e.n; y++) {
-    const dy = y === w ? Infinity : wordDist(e, w, y);
+    const dy = y === w ? Infinity : wordDistance(e, w, y);
     dist[y] = dy;
     if (y !== w && dy > farthest) {
       farthest = dy;
@@ -44,19 +44,6 @@ export function knnRowExact(e: Embedding, w: number, K: number): { ids: Int32Arr
   const order = Int32Array.from({ length: e.n }, (_, i) => i).sort((a, b) => dist[a]! - dist[b]! || a - b);
   const ids = order.slice(0, Math.min(K, e.n - 1));
   return { ids, dist: Float64Array.from(ids, (y) => dist[y]!), farthest, farthestId };
-}
-
-function wordDist(e: Embedding, a: number, b: number): number {
-  const v = e.vectors,
-    d = e.d,
-    oa = a * d,
-    ob = b * d;
-  let s = 0;
-  for (let k = 0; k < d; k++) {
-    const t = v[oa + k]! - v[ob + k]!;
-    s += t * t;
-  }
-  return Math.sqrt(s);
 }
 
 export function byDistanceThenId(a: { d: number; y: number }, b: { d: number; y: number }): number {

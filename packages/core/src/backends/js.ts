@@ -6,7 +6,7 @@ import { wordDistance } from "../embeddings/embedding.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
 import { UniformStream } from "../random/uniform-stream.js";
 import { laplaceNoise, poissonFromCdf, truncatedGumbel } from "../random/samplers.js";
-import type { Backend, GumbelSamplerParams, KnnProgress, KnnResult } from "./backend.js";
+import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "./backend.js";
 import { knnRowExact, nearestExact } from "./exact.js";
 
 export class JsBackend implements Backend {
@@ -101,16 +101,7 @@ export class JsBackend implements Backend {
 
   knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult {
     const rows = rowEnd - rowStart;
-    const res: KnnResult = {
-      rowStart,
-      rows,
-      K,
-      ids: new Int32Array(rows * K),
-      nearest: new Float64Array(rows),
-      farthest: new Float64Array(rows),
-      farthestId: new Int32Array(rows),
-      rescanned: 0,
-    };
+    const res = emptyKnnResult(rowStart, rows, K);
     for (let r = 0; r < rows; r++) {
       const x = knnRowExact(this.embedding, rowStart + r, K);
       res.ids.set(x.ids, r * K);

@@ -10,7 +10,7 @@
 import type { Embedding } from "../embeddings/embedding.js";
 import { wordDistance } from "../embeddings/embedding.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
-import type { Backend, GumbelSamplerParams, KnnProgress, KnnResult } from "./backend.js";
+import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "./backend.js";
 import { byDistanceThenId, knnRowExact, nearestExact, pointDistance } from "./exact.js";
 import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
 
@@ -270,16 +270,7 @@ export class WasmBackend implements Backend {
     const e = this.embedding;
     const rows = rowEnd - rowStart;
     const kk = Math.min(K + SHORTLIST_EXTRA, e.n - 1);
-    const res: KnnResult = {
-      rowStart,
-      rows,
-      K,
-      ids: new Int32Array(rows * K),
-      nearest: new Float64Array(rows),
-      farthest: new Float64Array(rows),
-      farthestId: new Int32Array(rows),
-      rescanned: 0,
-    };
+    const res = emptyKnnResult(rowStart, rows, K);
     const queries = e.vectors.subarray(rowStart * e.d, rowEnd * e.d);
     this.shortlists(
       queries,
