@@ -1,25 +1,42 @@
 import type { Backend } from "./backends/backend.js";
-import { selectBackend, type BackendPreference } from "./backends/registry.js";
+import { selectBackend, type BackendOptions, type BackendPreference } from "./backends/registry.js";
+import { buildNeighbourTableAsync, withNeighbourTable } from "./embeddings/neighbour-table.js";
 import type { Embedding } from "./embeddings/embedding.js";
 import { readPack } from "./embeddings/pack-reader.js";
 import { InvalidOptionError, MissingPackError, UnknownWordError } from "./errors.js";
 import type { OutputLaw } from "./mechanisms/law.js";
 import { checkMechanism, type MechanismName, type MechanismOptions } from "./mechanisms/options.js";
-import { exactLaw, prepare, privatizeIds } from "./mechanisms/run.js";
+import { exactLaw, prepare, privatizeIds, privatizeIdsAsync } from "./mechanisms/run.js";
 import { gumbelMinEpsilon } from "./mechanisms/truncated-gumbel.js";
 import type { RandomSource } from "./random/source.js";
 import { wordStats, type WordStats } from "./stats/privacy-stats.js";
-import { perturbText, type PerturbOptions, type PerturbResult } from "./text/perturb.js";
+import { perturbText, perturbTextAsync, type PerturbOptions, type PerturbResult } from "./text/perturb.js";
 import { lookupKey } from "./text/tokenize.js";
 
 export interface CreateVeilOptions {
   /** The embedding pack: its bytes (validated) or an already-read Embedding. */
   pack: Uint8Array | ArrayBuffer | Embedding;
-  /** "auto" (default) tries WebAssembly, then plain TypeScript. */
+  /** "auto" (default) tries WebGPU on a hardware adapter, then WebAssembly, then plain TypeScript. */
   backend?: BackendPreference;
   /** Where veil.wasm is, if not beside the package's JS. */
   wasmUrl?: URL | string | BufferSource;
+  /** WebGPU options (the GPU object in Node, a binding-size cap, a device-loss callback). */
+  webgpu?: BackendOptions["webgpu"];
+  /** Width of the neighbour table built at load when the pack has none (default 64). */
+  neighbours?: number;
+  /** Progress of the neighbour-table build (rows done of total). */
+  onIndexProgress?: (done: number, total: number) => void;
 }
+
+/** The compute backend a Veil runs on, and why. */
+export interface BackendReport {
+  name: string;
+  reason: string;
+  /** Backends tried before it, and why each failed. */
+  failures: Record<string, string>;
+}
+
+export const DEFAULT_TABLE_WIDTH = 64;
 
 /** Internal hook for `@veil/core/testing`; not part of the public API. */
 export const INTERNAL = Symbol("veil.internal");
@@ -30,15 +47,38 @@ export class Veil {
   private constructor(
     readonly embedding: Embedding,
     private readonly impl: Backend,
-    /** Which backend runs and why it was chosen. */
-    readonly backend: { name: string; reason: string; failures: Record<string, string> },
+    private readonly chosen: BackendReport,
+    /** Seconds spent building the neighbour table at load (0 when the pack has one). */
+    readonly tableBuildSeconds: number,
   ) {}
 
   static async create(o: CreateVeilOptions): Promise<Veil> {
     if (!o || o.pack === undefined || o.pack === null) throw new MissingPackError("No embedding pack was given.");
-    const e = o.pack instanceof Uint8Array || o.pack instanceof ArrayBuffer ? await readPack(o.pack) : o.pack;
-    const choice = await selectBackend(e, o.backend ?? "auto", o.wasmUrl !== undefined ? { wasm: o.wasmUrl } : {});
-    return new Veil(e, choice.backend, { name: choice.backend.name, reason: choice.reason, failures: choice.failures });
+    let e = o.pack instanceof Uint8Array || o.pack instanceof ArrayBuffer ? await readPack(o.pack) : o.pack;
+    const bo: BackendOptions = { ...(o.wasmUrl !== undefined && { wasm: o.wasmUrl }), ...(o.webgpu && { webgpu: o.webgpu }) };
+    let choice = await selectBackend(e, o.backend ?? "auto", bo);
+    let seconds = 0;
+    if (!e.neighbours || e.K === 0) {
+      // The pack has no table: build the exact one now on the chosen backend, then
+      // start that backend again on the completed embedding.
+      const width = o.neighbours ?? DEFAULT_TABLE_WIDTH;
+      if (!(Number.isInteger(width) && width >= 1)) throw new InvalidOptionError(`neighbours must be a positive integer, got ${width}.`);
+      const t0 = performance.now();
+      const table = await buildNeighbourTableAsync(choice.backend, width, o.onIndexProgress);
+      seconds = (performance.now() - t0) / 1000;
+      choice.backend.dispose();
+      e = withNeighbourTable(e, table);
+      const again = await selectBackend(e, choice.backend.name, bo);
+      choice = { ...again, reason: choice.reason, failures: choice.failures };
+    }
+    return new Veil(e, choice.backend, { name: choice.backend.name, reason: choice.reason, failures: choice.failures }, seconds);
+  }
+
+  /** Which backend runs and why it was chosen (WebAssembly once a WebGPU device is lost). */
+  get backend(): BackendReport {
+    const lost = this.impl.async?.lost;
+    if (!lost) return this.chosen;
+    return { name: "wasm", reason: `wasm: fell back from webgpu because ${lost}`, failures: { ...this.chosen.failures, webgpu: lost } };
   }
 
   /** Rewrites `text` word by word with a differentially private mechanism. */
@@ -46,11 +86,49 @@ export class Veil {
     return perturbText(this.impl, text, options, this.#seeded);
   }
 
+  /**
+   * As `perturb`, using the backend's whole-text kernels when it has them (WebGPU:
+   * M1's nearest words and M2/M3's distance rows in one dispatch). Same law.
+   */
+  perturbAsync(text: string, options: PerturbOptions): Promise<PerturbResult> {
+    return perturbTextAsync(this.impl, text, options, this.#seeded);
+  }
+
+  /** As `privatizeIds`, with the backend's whole-batch kernels. */
+  async privatizeIdsAsync(ids: Int32Array, options: MechanismOptions): Promise<Int32Array> {
+    const p = prepare(this.embedding, options);
+    this.checkIds(ids);
+    return privatizeIdsAsync(this.impl, ids, p);
+  }
+
+  /** The exact nearest vocabulary word to each of `count` points (count*d values), ties to the lower id. */
+  async nearestWords(points: Float64Array | Float32Array, count = points.length / this.embedding.d): Promise<Int32Array> {
+    const d = this.embedding.d;
+    if (!(Number.isInteger(count) && count >= 0 && points.length >= count * d))
+      throw new InvalidOptionError(`points must hold count*d = ${count}*${d} numbers, got ${points.length}.`);
+    const p = Float64Array.from(points.subarray(0, count * d));
+    if (!p.every(Number.isFinite)) throw new InvalidOptionError("points must be finite numbers.");
+    const k = this.impl.async;
+    return k && !k.lost ? k.nearestWords(p, count) : this.impl.nearestWords(p, count);
+  }
+
+  /** Word w's `k` nearest other words from the neighbour table, with exact distances. */
+  neighbours(word: string, k = 10): { word: string; distance: number }[] {
+    const w = this.requireWord(word);
+    const kk = Math.min(Math.max(0, Math.floor(k)), this.embedding.K);
+    const d = this.impl.neighbourDistances(w, kk);
+    return Array.from({ length: kk }, (_, j) => ({ word: this.embedding.words[this.embedding.neighbours![w * this.embedding.K + j]!]!, distance: d[j]! }));
+  }
+
+  private checkIds(ids: Int32Array): void {
+    for (const w of ids)
+      if (!(w >= 0 && w < this.embedding.n)) throw new InvalidOptionError(`word id ${w} is outside the vocabulary [0, ${this.embedding.n}).`);
+  }
+
   /** Privatizes vocabulary words given as ids (batch use); returns output ids. */
   privatizeIds(ids: Int32Array, options: MechanismOptions): Int32Array {
     const p = prepare(this.embedding, options);
-    for (const w of ids)
-      if (!(w >= 0 && w < this.embedding.n)) throw new InvalidOptionError(`word id ${w} is outside the vocabulary [0, ${this.embedding.n}).`);
+    this.checkIds(ids);
     return privatizeIds(this.impl, ids, p);
   }
 

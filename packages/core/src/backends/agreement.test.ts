@@ -74,3 +74,34 @@ test("same seeded stream, same outputs, for every mechanism", async () => {
     );
   }
 });
+
+test("a pack without a neighbour table gets the exact one at load, on every backend", async () => {
+  const { writePack } = await import("../embeddings/pack-writer.js");
+  const full = toyEmbedding(400, 16, 24, 7);
+  const bytes = await writePack({ words: full.words, d: full.d, vectors: full.vectors, neighbours: null, K: 0, dMin: 0, dMax: 0 });
+  for (const backend of ["wasm", "js"] as const) {
+    const seen: number[] = [];
+    const veil = await createVeil({ pack: bytes, backend, neighbours: 24, onIndexProgress: (done) => seen.push(done) });
+    assert.equal(veil.embedding.K, 24);
+    assert.deepEqual(veil.embedding.neighbours, full.neighbours, backend);
+    assert.equal(veil.embedding.dMin, full.dMin);
+    assert.ok(Math.abs(veil.embedding.dMax - full.dMax) < 1e-9 * full.dMax);
+    assert.ok(seen.length > 0 && seen.at(-1) === 400, `progress reached the last row on ${backend}`);
+    // M4 works on the built table.
+    const r = veil.perturb("w1 w2 w3", { mechanism: "gumbel", epsilon: veil.minEpsilon("gumbel") * 2 });
+    assert.equal(r.words.length, 3);
+  }
+});
+
+test("perturbAsync gives what perturb gives under the same seed (a synchronous backend)", async () => {
+  const e = toyEmbedding(300, 12, 16, 8);
+  const veil = await createVeil({ pack: e, backend: "wasm" });
+  for (const mechanism of MECHANISMS) {
+    const o: MechanismOptions = { mechanism, epsilon: mechanism === "gumbel" ? veil.minEpsilon("gumbel") * 1.5 : 8 };
+    useSeededRandom(veil, 11);
+    const a = veil.perturb("w1 w5 w9 w1 w200", o);
+    useSeededRandom(veil, 11);
+    const b = await veil.perturbAsync("w1 w5 w9 w1 w200", o);
+    assert.equal(b.text, a.text, mechanism);
+  }
+});

@@ -1,7 +1,7 @@
 import type { Embedding } from "../embeddings/embedding.js";
 import type { RandomSource } from "../random/source.js";
 
-export type BackendName = "wasm" | "js";
+export type BackendName = "webgpu" | "wasm" | "js";
 
 /** Parameters of the M4 sampler, computed once per (pack, epsilon) by mechanisms/calibration.ts. */
 export interface GumbelSamplerParams {
@@ -78,5 +78,24 @@ export interface Backend {
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number;
   /** Exact K nearest other words of rows [rowStart, rowEnd). */
   knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult;
+  /** Kernels that run asynchronously (WebGPU); absent on synchronous backends. */
+  readonly async?: AsyncKernels;
   dispose(): void;
+}
+
+/**
+ * Whole-batch kernels of an asynchronous backend. `privatizeIdsAsync` runs them
+ * for a whole text in one dispatch before the synchronous mechanism code, which
+ * then reads their results through the ordinary `Backend` methods.
+ */
+export interface AsyncKernels {
+  /** As `Backend.nearestWords`, for every point in one dispatch. */
+  nearestWords(points: Float64Array, count: number): Promise<Int32Array>;
+  /** Computes the distance rows of `ids` ahead; `forEachDistanceRow` serves them until `releaseRows()`. */
+  prefetchRows(ids: Int32Array): Promise<void>;
+  releaseRows(): void;
+  /** As `Backend.knn`. */
+  knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): Promise<KnnResult>;
+  /** Set when the device was lost: every kernel has fallen back to the synchronous backend. */
+  readonly lost: string | null;
 }

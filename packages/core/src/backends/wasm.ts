@@ -8,17 +8,15 @@
 // certified: if the float32 error bound could let a word outside it win, the row
 // is rescanned in float64 (counted in `rescanned`).
 import type { Embedding } from "../embeddings/embedding.js";
-import { wordDistance } from "../embeddings/embedding.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
 import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "./backend.js";
-import { byDistanceThenId, knnRowExact, nearestExact, pointDistance } from "./exact.js";
+import { float32DistanceErrorBound, knnRowFromShortlist, nearestFromShortlist } from "./shortlist.js";
 import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
 
 const QUERY_BLOCK = 64;
 const CHUNK_PANELS = 128; // 1024 vocabulary columns per tile: 64 x 1024 floats = 256 KiB
 const SHORTLIST_EXTRA = 16;
 const NEAREST_SHORTLIST = 8;
-const U = 2 ** -24;
 
 export interface WasmBackendOptions {
   random?: RandomSource;
@@ -211,9 +209,8 @@ export class WasmBackend implements Backend {
     }
   }
 
-  /** Bound on |float32 d^2 - exact d^2| for the kernel's |q|^2 + |v|^2 - 2 q.v. */
   private errorBound(qNorm: number): number {
-    return 4 * (this.embedding.d + 4) * U * (qNorm + this.vNormMax);
+    return float32DistanceErrorBound(this.embedding.d, qNorm, this.vNormMax);
   }
 
   nearestWords(points: Float64Array, count: number): Int32Array {
@@ -221,14 +218,8 @@ export class WasmBackend implements Backend {
     const out = new Int32Array(count);
     const kk = Math.min(NEAREST_SHORTLIST, e.n);
     const q32 = Float32Array.from(points.subarray(0, count * e.d));
-    this.shortlists(q32, count, kk, -1, (q, ids, d2, cut, qNorm) => {
-      const cands: { d: number; y: number }[] = [];
-      for (let j = 0; j < kk; j++) if (ids[j]! < e.n) cands.push({ d: pointDistance(e, points, q * e.d, ids[j]!), y: ids[j]! });
-      cands.sort(byDistanceThenId);
-      const best = cands[0]!;
-      // Certified when every word outside the shortlist is provably farther.
-      const ok = kk >= e.n || best.d * best.d < cut - this.errorBound(qNorm);
-      out[q] = ok ? best.y : nearestExact(e, points, q * e.d);
+    this.shortlists(q32, count, kk, -1, (q, ids, _d2, cut, qNorm) => {
+      out[q] = nearestFromShortlist(e, points, q, ids, cut, this.errorBound(qNorm));
     });
     return out;
   }
@@ -277,30 +268,7 @@ export class WasmBackend implements Backend {
       rows,
       kk,
       rowStart,
-      (r, ids, d2, cut, qNorm, _rowMax, rowArg) => {
-        const w = rowStart + r;
-        const cands: { d: number; y: number }[] = [];
-        for (let j = 0; j < kk; j++) {
-          const y = ids[j]!;
-          if (y >= 0 && y < e.n) cands.push({ d: wordDistance(e, w, y), y });
-        }
-        cands.sort(byDistanceThenId);
-        const kth = cands[Math.min(K, cands.length) - 1]!.d;
-        const certified = kk >= e.n - 1 || kth * kth < cut - this.errorBound(qNorm);
-        if (certified) {
-          for (let j = 0; j < K; j++) res.ids[r * K + j] = cands[j]!.y;
-          res.nearest[r] = cands[0]!.d;
-          res.farthest[r] = wordDistance(e, w, rowArg);
-          res.farthestId[r] = rowArg;
-        } else {
-          const x = knnRowExact(e, w, K);
-          res.ids.set(x.ids, r * K);
-          res.nearest[r] = x.dist[0]!;
-          res.farthest[r] = x.farthest;
-          res.farthestId[r] = x.farthestId;
-          res.rescanned++;
-        }
-      },
+      (r, ids, _d2, cut, qNorm, _rowMax, rowArg) => knnRowFromShortlist(e, res, r, rowStart + r, ids, cut, this.errorBound(qNorm), rowArg),
       onProgress ? (done) => onProgress(done, rows) : undefined,
     );
     return res;

@@ -1,4 +1,5 @@
 import type { Backend, KnnProgress, KnnResult } from "../backends/backend.js";
+import type { Embedding } from "./embedding.js";
 
 export interface NeighbourTable {
   K: number;
@@ -36,4 +37,17 @@ export function mergeKnn(parts: KnnResult[], n: number, K: number): NeighbourTab
 export function buildNeighbourTable(backend: Backend, K: number, onProgress?: KnnProgress): NeighbourTable {
   const n = backend.embedding.n;
   return mergeKnn([backend.knn(Math.min(K, n - 1), 0, n, onProgress)], n, Math.min(K, n - 1));
+}
+
+/** As `buildNeighbourTable`, on the backend's asynchronous kernels (WebGPU) when it has them. */
+export async function buildNeighbourTableAsync(backend: Backend, K: number, onProgress?: KnnProgress): Promise<NeighbourTable> {
+  const n = backend.embedding.n;
+  const k = Math.min(K, n - 1);
+  const part = backend.async && !backend.async.lost ? await backend.async.knn(k, 0, n, onProgress) : backend.knn(k, 0, n, onProgress);
+  return mergeKnn([part], n, k);
+}
+
+/** The embedding with `table` as its neighbour table and d_min/d_max. */
+export function withNeighbourTable(e: Embedding, table: NeighbourTable): Embedding {
+  return { ...e, neighbours: table.ids, K: table.K, dMin: table.dMin, dMax: table.dMax };
 }

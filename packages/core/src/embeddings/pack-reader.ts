@@ -32,7 +32,9 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
   if (h.d < 1 || h.d > MAX_DIM) throw new EmbeddingFormatError("bad-header", `dimension ${h.d} is outside [1, ${MAX_DIM}]`);
   if (h.K > MAX_K || h.K >= h.n)
     throw new EmbeddingFormatError("bad-header", `neighbour-table width ${h.K} must be below the word count ${h.n} and at most ${MAX_K}`);
-  if (!(Number.isFinite(h.dMin) && Number.isFinite(h.dMax) && h.dMin > 0 && h.dMin <= h.dMax))
+  // A pack without a table (K = 0) may leave d_min and d_max at 0: they come with the table, built at load.
+  const unknown = h.K === 0 && h.dMin === 0 && h.dMax === 0;
+  if (!unknown && !(Number.isFinite(h.dMin) && Number.isFinite(h.dMax) && h.dMin > 0 && h.dMin <= h.dMax))
     throw new EmbeddingFormatError("bad-header", `d_min ${h.dMin} and d_max ${h.dMax} must be finite with 0 < d_min <= d_max`);
   for (let i = 80; i < HEADER_BYTES; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
   return h;

@@ -5,6 +5,11 @@
 import type { Backend } from "../backends/backend.js";
 
 export function laplaceMechanism(backend: Backend, ids: Int32Array, epsilon: number): Int32Array {
+  return backend.nearestWords(laplacePoints(backend, ids, epsilon), ids.length);
+}
+
+/** The noisy points phi(w) + z for every id, noise drawn in text order. */
+export function laplacePoints(backend: Backend, ids: Int32Array, epsilon: number): Float64Array {
   const e = backend.embedding;
   const d = e.d;
   const points = new Float64Array(ids.length * d);
@@ -12,5 +17,5 @@ export function laplaceMechanism(backend: Backend, ids: Int32Array, epsilon: num
     const z = backend.laplaceNoise(epsilon);
     for (let k = 0; k < d; k++) points[i * d + k] = e.vectors[w * d + k]! + z[k]!;
   });
-  return backend.nearestWords(points, ids.length);
+  return points;
 }

@@ -3,10 +3,10 @@
 import type { Backend } from "../backends/backend.js";
 import type { Embedding } from "../embeddings/embedding.js";
 import { exponentialLaw, exponentialMechanism } from "./exponential.js";
-import { laplaceMechanism } from "./laplace.js";
+import { laplaceMechanism, laplacePoints } from "./laplace.js";
 import type { OutputLaw } from "./law.js";
 import { checkOptions, type MechanismOptions } from "./options.js";
-import { DEFAULT_BETA, temLaw, temMechanism } from "./tem.js";
+import { DEFAULT_BETA, temLaw, temMechanism, temNeedsRow, temRadius } from "./tem.js";
 import { calibrateGumbel, gumbelLaw, gumbelMechanism, type GumbelCalibration } from "./truncated-gumbel.js";
 
 export type Prepared =
@@ -42,6 +42,33 @@ export function privatizeIds(backend: Backend, ids: Int32Array, p: Prepared): In
       return temMechanism(backend, ids, p.epsilon, p.beta);
     case "gumbel":
       return gumbelMechanism(backend, ids, p.cal);
+  }
+}
+
+/**
+ * As `privatizeIds`, with an asynchronous backend's whole-batch kernels (WebGPU)
+ * run first: M1's nearest words for every token in one dispatch, and the distance
+ * rows M2 and M3 need. Same random draws, in the same order, as `privatizeIds`.
+ */
+export async function privatizeIdsAsync(backend: Backend, ids: Int32Array, p: Prepared): Promise<Int32Array> {
+  const k = backend.async;
+  if (!k || k.lost || ids.length === 0) return privatizeIds(backend, ids, p);
+  switch (p.kind) {
+    case "laplace":
+      return k.nearestWords(laplacePoints(backend, ids, p.epsilon), ids.length);
+    case "exponential":
+    case "tem": {
+      const gamma = p.kind === "tem" ? temRadius(backend.embedding.n, p.epsilon, p.beta) : 0;
+      const rows = p.kind === "tem" ? [...new Set(ids)].filter((w) => temNeedsRow(backend, w, gamma)) : [...new Set(ids)];
+      if (rows.length) await k.prefetchRows(Int32Array.from(rows));
+      try {
+        return privatizeIds(backend, ids, p);
+      } finally {
+        k.releaseRows();
+      }
+    }
+    case "gumbel":
+      return privatizeIds(backend, ids, p);
   }
 }
 

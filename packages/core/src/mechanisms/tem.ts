@@ -19,6 +19,12 @@ interface Candidates {
   dists: Float64Array;
 }
 
+/** Whether word w's candidate set needs a full distance row (its radius ends beyond the table). */
+export function temNeedsRow(backend: Backend, w: number, gamma: number): boolean {
+  const e = backend.embedding;
+  return !(e.neighbours && e.K > 0 && backend.neighbourDistances(w, e.K)[e.K - 1]! > gamma);
+}
+
 /** L_w with exact distances: from the neighbour table when the radius ends inside it, else a full row. */
 function candidateSets(backend: Backend, words: Int32Array, gamma: number): Candidates[] {
   const e = backend.embedding;

@@ -1,6 +1,6 @@
 import type { Backend } from "../backends/backend.js";
 import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors.js";
-import { privatizeIds, prepare, type Prepared } from "../mechanisms/run.js";
+import { privatizeIds, privatizeIdsAsync, prepare, type Prepared } from "../mechanisms/run.js";
 import { MECHANISM_INFO, type MechanismName, type MechanismOptions } from "../mechanisms/options.js";
 import { applyCase, casePattern, lookupKey, tokenize } from "./tokenize.js";
 
@@ -47,14 +47,32 @@ export interface PerturbResult {
 }
 
 export function perturbText(backend: Backend, text: string, options: PerturbOptions, seeded: boolean): PerturbResult {
+  const job = parseText(backend, text, options);
+  return assemble(backend, job, privatizeIds(backend, job.ids, job.prepared), options, seeded);
+}
+
+/** As `perturbText`, with the backend's asynchronous whole-text kernels (WebGPU) when it has them. */
+export async function perturbTextAsync(backend: Backend, text: string, options: PerturbOptions, seeded: boolean): Promise<PerturbResult> {
+  const job = parseText(backend, text, options);
+  return assemble(backend, job, await privatizeIdsAsync(backend, job.ids, job.prepared), options, seeded);
+}
+
+interface TextJob {
+  prepared: Prepared;
+  tokens: ReturnType<typeof tokenize>;
+  ids: Int32Array;
+  /** Token index of each vocabulary word. */
+  slots: number[];
+}
+
+/** Validates everything (before any randomness is drawn), tokenizes, and looks the words up. */
+function parseText(backend: Backend, text: string, options: PerturbOptions): TextJob {
   if (typeof text !== "string") throw new InvalidOptionError("text must be a string.");
   if (text.length === 0) throw new EmptyTextError();
   if (text.length > MAX_TEXT_LENGTH) throw new TextTooLargeError(text.length, MAX_TEXT_LENGTH);
   if (options?.oov !== undefined && options.oov !== "redact" && options.oov !== "keep")
     throw new InvalidOptionError(`oov must be "redact" or "keep", got ${String(options.oov)}.`);
   const prepared: Prepared = prepare(backend.embedding, options); // validates before any randomness is drawn
-  const oov = options.oov ?? "redact";
-  const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
   const e = backend.embedding;
   const tokens = tokenize(text);
   const ids: number[] = [];
@@ -67,7 +85,14 @@ export function perturbText(backend: Backend, text: string, options: PerturbOpti
       slots.push(i);
     }
   });
-  const outIds = privatizeIds(backend, Int32Array.from(ids), prepared);
+  return { prepared, tokens, ids: Int32Array.from(ids), slots };
+}
+
+function assemble(backend: Backend, job: TextJob, outIds: Int32Array, options: PerturbOptions, seeded: boolean): PerturbResult {
+  const { tokens, ids, slots, prepared } = job;
+  const e = backend.embedding;
+  const oov = options.oov ?? "redact";
+  const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
   const outText: string[] = tokens.map((t) => t.text);
   const words: WordResult[] = [];
   let k = 0;
@@ -91,7 +116,7 @@ export function perturbText(backend: Backend, text: string, options: PerturbOpti
     words,
     mechanism: options.mechanism,
     epsilon: options.epsilon,
-    backend: backend.name,
+    backend: backend.async?.lost ? "wasm" : backend.name,
     seeded,
     calibrated: prepared.kind !== "gumbel" || prepared.cal.calibrated,
     privacy: { wordsPerturbed: ids.length, epsilonTotal: ids.length * options.epsilon, guarantee: MECHANISM_INFO[options.mechanism].guarantee },
