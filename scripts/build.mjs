@@ -25,4 +25,4 @@ run(bin("asc"), [
   "--initialMemory",
   "2",
 ]);
-run(bin("tsc"), ["-b", "packages/core", "packages/cli"]);
+run(bin("tsc"), ["-b", "packages/core", "packages/cli", "packages/web"]);

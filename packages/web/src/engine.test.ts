@@ -1,0 +1,92 @@
+// The engine and loadVeil in this thread (Node): the same results as the core,
+// errors that keep their class, and the memory fallback when IndexedDB is missing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InvalidEpsilonError, EmbeddingFormatError, UnknownWordError, createVeil, writePack } from "@veil/core";
+import { useSeededRandom } from "@veil/core/testing";
+import { loadVeil } from "./load-veil.js";
+import { fromWire, toWire, WorkerCrashedError } from "./errors.js";
+import type { LoadProgress, VeilEvent } from "./progress.js";
+import { throttleProgress } from "./progress.js";
+
+async function toyPack(n = 300, d = 8, table = true): Promise<Uint8Array> {
+  const vectors = new Float32Array(n * d);
+  for (let i = 0; i < vectors.length; i++) vectors[i] = Math.sin(i * 12.9898) * 3;
+  const words = Array.from({ length: n }, (_, i) => `w${i}`);
+  const raw = await writePack({ words, d, vectors, neighbours: null, K: 0, dMin: 0, dMax: 0 });
+  if (!table) return raw;
+  const v = await createVeil({ pack: raw, backend: "js", neighbours: 16 });
+  const e = v.embedding;
+  return writePack({ words, d, vectors, neighbours: e.neighbours, K: e.K, dMin: e.dMin, dMax: e.dMax });
+}
+
+test("in-thread loadVeil: progress phases, memory fallback event, results as the core's", async () => {
+  const bytes = await toyPack();
+  const phases: LoadProgress[] = [];
+  const events: VeilEvent[] = [];
+  const veil = await loadVeil({ pack: bytes.slice(), worker: false, backend: "wasm", onProgress: (p) => phases.push(p), onEvent: (e) => events.push(e) });
+  assert.equal(veil.mode, "in-thread");
+  assert.equal(veil.backend.name, "wasm");
+  assert.deepEqual([...new Set(phases.map((p) => p.phase))], ["verify", "ready"]);
+  assert.equal(veil.cache.persistent, false, "Node has no IndexedDB");
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ["cache-fallback"],
+  );
+  assert.equal(veil.pack.n, 300);
+  const r = await veil.perturb("w1 w2 unknownword", { mechanism: "gumbel", epsilon: veil.minEpsilon("gumbel") * 2 });
+  assert.equal(r.words.length, 3);
+  assert.equal(r.words[2]!.output, "***");
+  const direct = await createVeil({ pack: bytes, backend: "wasm" });
+  assert.deepEqual(await veil.neighbours("w5", 5), direct.neighbours("w5", 5));
+  await assert.rejects(veil.perturb("w1", { mechanism: "laplace", epsilon: -1 }), InvalidEpsilonError);
+  await assert.rejects(veil.stats("nope", { mechanism: "tem", epsilon: 1 }), UnknownWordError);
+  veil.dispose();
+});
+
+test("a table-less pack gets its table at load, reported in the index phase", async () => {
+  const phases: string[] = [];
+  const veil = await loadVeil({ pack: await toyPack(200, 6, false), worker: false, backend: "wasm", neighbours: 12, onProgress: (p) => phases.push(p.phase) });
+  assert.equal(veil.pack.K, 12);
+  assert.ok(phases.includes("index"));
+  assert.equal((await veil.neighbourTable()).length, 200 * 12);
+});
+
+test("a corrupt pack is a typed error; so is an aborted load", async () => {
+  const bad = await toyPack();
+  bad[bad.length - 1]! ^= 1;
+  await assert.rejects(loadVeil({ pack: bad, worker: false }), EmbeddingFormatError);
+  const ctl = new AbortController();
+  ctl.abort();
+  await assert.rejects(loadVeil({ pack: await toyPack(), worker: false, signal: ctl.signal }), { name: "AbortError" });
+});
+
+test("errors keep class, code and fields across the wire", () => {
+  const e = fromWire(toWire(new WorkerCrashedError("x")));
+  assert.ok(e instanceof WorkerCrashedError);
+  assert.equal((e as WorkerCrashedError).code, "WORKER_CRASHED");
+  const f = fromWire(toWire(new EmbeddingFormatError("truncated", "short")));
+  assert.ok(f instanceof EmbeddingFormatError);
+  assert.equal((f as EmbeddingFormatError).reason, "truncated");
+});
+
+test("progress is throttled but keeps phase changes and completions", () => {
+  const got: LoadProgress[] = [];
+  const t = throttleProgress((p) => got.push(p), 1e9);
+  for (let i = 0; i <= 1000; i++) t({ phase: "download", loaded: i, total: 1000, fromCache: false });
+  t({ phase: "verify", loaded: 0, total: 1, fromCache: false });
+  assert.deepEqual(
+    got.map((p) => `${p.phase}:${p.loaded}`),
+    ["download:0", "download:1000", "verify:0"],
+  );
+});
+
+test("seeded results match the core exactly (same engine, same stream)", async () => {
+  const bytes = await toyPack();
+  const a = await createVeil({ pack: bytes, backend: "wasm" });
+  const b = await createVeil({ pack: bytes, backend: "wasm" });
+  useSeededRandom(a, 5);
+  useSeededRandom(b, 5);
+  const o = { mechanism: "laplace" as const, epsilon: 3 };
+  assert.equal((await b.perturbAsync("w1 w2 w3", o)).text, a.perturb("w1 w2 w3", o).text);
+});

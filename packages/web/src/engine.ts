@@ -1,0 +1,325 @@
+// The engine: everything that runs where the pack lives (in the worker, or in the
+// page with `worker: false`). It downloads or reads the pack from the cache,
+// verifies it, starts a backend, and answers calls. Every method returns a
+// `Wire` result so errors keep their class across the worker boundary.
+import {
+  EmbeddingFormatError,
+  MECHANISMS,
+  MissingPackError,
+  PACK_VERSION,
+  Veil,
+  readPack,
+  readPackHeader,
+  type BackendPreference,
+  type BackendReport,
+  type MechanismName,
+  type MechanismOptions,
+  type PerturbOptions,
+  type PerturbResult,
+  type WordStats,
+} from "@veil/core";
+import { deleteEntry, readCachedPack, writeCachedPack, type CacheManifest } from "./cache/pack-cache.js";
+import { idbCacheStore, memoryCacheStore, type CacheStore } from "./cache/store.js";
+import { PackFetchError, wire, type Wire } from "./errors.js";
+import { throttleProgress, type LoadProgress, type VeilEvent } from "./progress.js";
+
+export interface LoadRequest {
+  /** An absolute URL, bytes (transferred), or the key of a pack cached earlier. */
+  pack: { url: string } | { bytes: ArrayBuffer } | { cached: string };
+  backend: BackendPreference;
+  /** Where veil.wasm is, if not beside @veil/core's JS. */
+  wasmUrl?: string;
+  /** Use IndexedDB (default true). */
+  cache: boolean;
+  /** Expected SHA-256 of the pack body (hex): a cached pack with another one is stale. */
+  sha256?: string;
+  /** Neighbour-table width to build when the pack has none. */
+  neighbours?: number;
+  /** WebGPU binding cap in bytes (tests force vocabulary slicing with it). */
+  maxBindingBytes?: number;
+}
+
+export interface PackInfo {
+  n: number;
+  d: number;
+  K: number;
+  dMin: number;
+  dMax: number;
+  sha256: string;
+  bytes: number;
+  metadata: Record<string, unknown>;
+  /** Where the pack came from this time. */
+  source: "network" | "cache" | "bytes";
+  /** The cache key, to reload it without the bytes (worker restart). */
+  cacheKey: string;
+}
+
+export interface CacheStatus {
+  /** False when IndexedDB refused and the pack is kept in memory for this session. */
+  persistent: boolean;
+  reason?: string;
+}
+
+export interface LoadInfo {
+  backend: BackendReport;
+  pack: PackInfo;
+  cache: CacheStatus;
+  minEpsilon: Record<MechanismName, number>;
+  /** Milliseconds: obtaining the bytes (download or cache read), verifying them, starting the backend (and any table build). */
+  timings: { obtain: number; verify: number; backend: number; total: number };
+  tableBuildSeconds: number;
+}
+
+const ABORTED = () => new DOMException("Loading the pack was aborted.", "AbortError");
+
+export class VeilEngine {
+  #veil: Veil | null = null;
+  #load: AbortController | null = null;
+  #events: ((e: VeilEvent) => void) | undefined;
+  /** The session's memory store once IndexedDB has refused. */
+  static #memory: CacheStore | null = null;
+
+  /** Holds a Web Lock for as long as this realm lives; the page learns of the worker's death when it is released. */
+  async hello(lockName: string): Promise<boolean> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) return false;
+    await new Promise<void>((granted) => {
+      void locks.request(lockName, () => {
+        granted();
+        return new Promise<never>(() => {});
+      });
+    });
+    return true;
+  }
+
+  abortLoad(): void {
+    this.#load?.abort();
+  }
+
+  load(req: LoadRequest, onProgress?: (p: LoadProgress) => void, onEvent?: (e: VeilEvent) => void): Promise<Wire<LoadInfo>> {
+    return wire(() => this.#loadImpl(req, onProgress, onEvent));
+  }
+
+  async #loadImpl(req: LoadRequest, onProgressRaw?: (p: LoadProgress) => void, onEvent?: (e: VeilEvent) => void): Promise<LoadInfo> {
+    this.#load?.abort();
+    const ctl = (this.#load = new AbortController());
+    const signal = ctl.signal;
+    const check = () => {
+      if (signal.aborted) throw ABORTED();
+    };
+    const progress = onProgressRaw ? throttleProgress(onProgressRaw) : () => {};
+    this.#events = onEvent;
+    const emit = (e: VeilEvent) => onEvent?.(e);
+    const t0 = performance.now();
+
+    let cache: CacheStatus = { persistent: req.cache };
+    let store: CacheStore | null = null;
+    const fallBack = (why: string) => {
+      if (!cache.persistent && cache.reason) return;
+      cache = { persistent: false, reason: why };
+      store = VeilEngine.#memory ??= memoryCacheStore();
+      emit({ type: "cache-fallback", reason: why });
+    };
+    if (req.cache) {
+      if (VeilEngine.#memory) ((store = VeilEngine.#memory), (cache = { persistent: false, reason: "IndexedDB refused earlier in this session" }));
+      else
+        try {
+          store = idbCacheStore();
+        } catch (err) {
+          fallBack(describe(err));
+        }
+    }
+
+    const key = "url" in req.pack ? req.pack.url : "cached" in req.pack ? req.pack.cached : null;
+    let bytes: Uint8Array | null = null;
+    let source: PackInfo["source"] = "network";
+    let manifest: CacheManifest | undefined;
+    // 1. the cache
+    if (store && key) {
+      try {
+        const r = await readCachedPack(store, key, { packVersion: PACK_VERSION, ...(req.sha256 && { sha256: req.sha256 }) });
+        if (r.hit) ((bytes = r.bytes), (manifest = r.manifest), (source = "cache"));
+        else if (r.why !== "absent") emit({ type: "cache-dropped", why: r.why, detail: r.detail ?? "" });
+      } catch (err) {
+        fallBack(describe(err));
+      }
+    }
+    check();
+    const obtain = async (): Promise<Uint8Array> => {
+      if ("bytes" in req.pack) {
+        source = "bytes";
+        return new Uint8Array(req.pack.bytes);
+      }
+      if ("cached" in req.pack) throw new MissingPackError("The pack given as bytes is no longer cached (the cache was cleared or kept in memory only).");
+      source = "network";
+      return download(req.pack.url, signal, (loaded, total) => progress({ phase: "download", loaded, total, fromCache: false }));
+    };
+    if (!bytes) bytes = await obtain();
+    else progress({ phase: "download", loaded: bytes.length, total: bytes.length, fromCache: true });
+    const t1 = performance.now();
+
+    // 2. verify (header, sizes, SHA-256, word list, table); a bad cached copy is dropped and fetched again
+    progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
+    let veilBytes = bytes;
+    let header = readPackHeaderSafe(veilBytes);
+    let embedding;
+    try {
+      embedding = await readPack(veilBytes);
+    } catch (err) {
+      if (source !== "cache" || !(err instanceof EmbeddingFormatError) || !store || !key) throw err;
+      await deleteEntry(store, key, manifest);
+      emit({ type: "cache-dropped", why: "corrupt", detail: err.message });
+      veilBytes = await obtain();
+      header = readPackHeaderSafe(veilBytes);
+      embedding = await readPack(veilBytes);
+    }
+    check();
+    if (req.sha256 && embedding.sha256 !== req.sha256.toLowerCase())
+      throw new EmbeddingFormatError("unexpected-pack", `its SHA-256 is ${embedding.sha256}, but ${req.sha256} was expected`);
+    progress({ phase: "verify", loaded: veilBytes.length, total: veilBytes.length, fromCache: source === "cache" });
+    const t2 = performance.now();
+
+    const cacheKey = key ?? `sha256:${embedding.sha256}`;
+    if (source !== "cache" && store) {
+      try {
+        await writeCachedPack(store, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: header?.version ?? PACK_VERSION });
+      } catch (err) {
+        fallBack(describe(err));
+        try {
+          await writeCachedPack(store!, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: header?.version ?? PACK_VERSION });
+        } catch {
+          // memory cannot refuse
+        }
+      }
+    }
+
+    // 3. the backend (and the neighbour table, if the pack has none)
+    this.#veil?.dispose();
+    this.#veil = null;
+    const veil = await Veil.create({
+      pack: embedding,
+      backend: req.backend,
+      ...(req.wasmUrl && { wasmUrl: req.wasmUrl }),
+      ...(req.neighbours && { neighbours: req.neighbours }),
+      onIndexProgress: (done, total) => progress({ phase: "index", loaded: done, total, fromCache: source === "cache" }),
+      webgpu: {
+        ...(req.maxBindingBytes && { maxBindingBytes: req.maxBindingBytes }),
+        onLost: (reason) => this.#events?.({ type: "backend-fallback", from: "webgpu", to: "wasm", reason }),
+      },
+    });
+    check();
+    this.#veil = veil;
+    const t3 = performance.now();
+    progress({ phase: "ready", loaded: 1, total: 1, fromCache: source === "cache" });
+    const e = veil.embedding;
+    return {
+      backend: veil.backend,
+      pack: { n: e.n, d: e.d, K: e.K, dMin: e.dMin, dMax: e.dMax, sha256: e.sha256, bytes: veilBytes.length, metadata: { ...e.metadata }, source, cacheKey },
+      cache,
+      minEpsilon: Object.fromEntries(MECHANISMS.map((m) => [m, veil.minEpsilon(m)])) as Record<MechanismName, number>,
+      timings: { obtain: t1 - t0, verify: t2 - t1, backend: t3 - t2, total: t3 - t0 },
+      tableBuildSeconds: veil.tableBuildSeconds,
+    };
+  }
+
+  #require(): Veil {
+    if (!this.#veil) throw new MissingPackError("No pack is loaded in this worker.");
+    return this.#veil;
+  }
+
+  perturb(text: string, options: PerturbOptions): Promise<Wire<PerturbResult>> {
+    return wire(() => this.#require().perturbAsync(text, options));
+  }
+
+  stats(word: string, options: MechanismOptions, o: { samples?: number; top?: number } = {}): Promise<Wire<WordStats>> {
+    return wire(() => this.#require().stats(word, options, o));
+  }
+
+  nearestWords(points: Float64Array | Float32Array, count?: number): Promise<Wire<Int32Array>> {
+    return wire(() => this.#require().nearestWords(points, count));
+  }
+
+  neighbours(word: string, k?: number): Promise<Wire<{ word: string; distance: number }[]>> {
+    return wire(() => this.#require().neighbours(word, k));
+  }
+
+  /** The n*K neighbour table (a copy). */
+  neighbourTable(): Promise<Wire<Int32Array>> {
+    return wire(() => Int32Array.from(this.#require().embedding.neighbours ?? []));
+  }
+
+  backend(): Promise<Wire<BackendReport>> {
+    return wire(() => this.#require().backend);
+  }
+
+  /** Testing only: destroys the WebGPU device, as a driver reset would. */
+  loseDeviceForTesting(): Promise<Wire<boolean>> {
+    return wire(async () => {
+      const { backendOf } = await import("@veil/core/testing");
+      const b = backendOf(this.#require()) as { loseDeviceForTesting?: () => void };
+      b.loseDeviceForTesting?.();
+      return typeof b.loseDeviceForTesting === "function";
+    });
+  }
+
+  dispose(): void {
+    this.#load?.abort();
+    this.#veil?.dispose();
+    this.#veil = null;
+  }
+}
+
+function readPackHeaderSafe(b: Uint8Array) {
+  try {
+    return readPackHeader(b);
+  } catch {
+    return null;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof DOMException || err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/** fetch with progress from the body stream. */
+async function download(url: string, signal: AbortSignal, onBytes: (loaded: number, total: number) => void): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (err) {
+    if (signal.aborted) throw ABORTED();
+    throw new PackFetchError(url, 0, err instanceof Error ? err.message : String(err), err);
+  }
+  if (!res.ok) throw new PackFetchError(url, res.status, `HTTP ${res.status}`);
+  const total = Number(res.headers.get("content-length") ?? 0) || 0;
+  if (!res.body) {
+    const b = new Uint8Array(await res.arrayBuffer());
+    onBytes(b.length, b.length);
+    return b;
+  }
+  const reader = res.body.getReader();
+  let buf = new Uint8Array(total || 1 << 20);
+  let loaded = 0;
+  onBytes(0, total);
+  for (;;) {
+    let r: ReadableStreamReadResult<Uint8Array>;
+    try {
+      r = await reader.read();
+    } catch (err) {
+      if (signal.aborted) throw ABORTED();
+      throw new PackFetchError(url, res.status, `the download broke off after ${loaded} bytes`, err);
+    }
+    if (r.done) break;
+    if (loaded + r.value.length > buf.length) {
+      const bigger = new Uint8Array(Math.max(buf.length * 2, loaded + r.value.length));
+      bigger.set(buf.subarray(0, loaded));
+      buf = bigger;
+    }
+    buf.set(r.value, loaded);
+    loaded += r.value.length;
+    onBytes(loaded, total);
+  }
+  if (total && loaded !== total) throw new PackFetchError(url, res.status, `got ${loaded} of ${total} bytes`);
+  return loaded === buf.length ? buf : buf.slice(0, loaded);
+}

@@ -1,0 +1,237 @@
+// loadVeil(): the one call a web app makes. It starts the engine in a worker (or
+// in the page), loads the pack through the cache, and returns a small async API.
+import { proxy, transfer, type Remote } from "comlink";
+import {
+  InvalidOptionError,
+  MissingPackError,
+  type BackendPreference,
+  type BackendReport,
+  type MechanismName,
+  type MechanismOptions,
+  type PerturbOptions,
+  type PerturbResult,
+  type WordStats,
+} from "@veil/core";
+import { WorkerBridge, type WorkerOption } from "./bridge.js";
+import { VeilEngine, type CacheStatus, type LoadInfo, type LoadRequest, type PackInfo } from "./engine.js";
+import { WorkerCrashedError, unwire, type Wire } from "./errors.js";
+import type { LoadProgress, VeilEvent } from "./progress.js";
+
+export interface LoadVeilOptions {
+  /** The embedding pack: a URL (fetched, then cached in IndexedDB) or its bytes (an ArrayBuffer is transferred to the worker, and detached here). */
+  pack: string | URL | ArrayBuffer | Uint8Array;
+  /** "auto" (default): WebGPU on a hardware adapter, else WebAssembly, else plain JS. */
+  backend?: BackendPreference;
+  /** true (default): Veil starts its own module worker. A Worker, or a function that makes one: the app's worker running `serveVeil()`. false: in this thread. */
+  worker?: WorkerOption;
+  /** Load progress (download, verify, index, ready), throttled to about 10 per second. */
+  onProgress?: (p: LoadProgress) => void;
+  /** Cache fallbacks, dropped cache entries, WebGPU device loss, worker restarts. */
+  onEvent?: (e: VeilEvent) => void;
+  /** Aborts the load. */
+  signal?: AbortSignal;
+  /** Cache the pack in IndexedDB (default true). */
+  cache?: boolean;
+  /** The pack's expected SHA-256 (hex): a cached copy with another hash is stale and is replaced. */
+  sha256?: string;
+  /** Where veil.wasm is, if your bundler does not serve it beside @veil/core. */
+  wasmUrl?: string | URL;
+  /** Neighbour-table width to build at load when the pack has none (default 64). */
+  neighbours?: number;
+  /** Cap on one WebGPU buffer binding in bytes (forces the vocabulary to be split; for tests). */
+  maxBindingBytes?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** A loaded Veil. Every method runs where the pack is (the worker, by default). */
+export interface LoadedVeil {
+  /** The backend in use and why (updated if a WebGPU device is lost). */
+  readonly backend: BackendReport;
+  readonly pack: PackInfo;
+  readonly cache: CacheStatus;
+  /** Load timings in milliseconds. */
+  readonly timings: LoadInfo["timings"];
+  /** "worker", "own-worker" or "in-thread". */
+  readonly mode: "worker" | "own-worker" | "in-thread";
+  /** The smallest epsilon each mechanism accepts on this pack (M4's is exclusive). */
+  minEpsilon(mechanism: MechanismName): number;
+  /** Rewrites `text` word by word with a differentially private mechanism. */
+  perturb(text: string, options: PerturbOptions & CallOptions): Promise<PerturbResult>;
+  /** N_w and S_w for a word, sampled and (M2, M3, M4) exact. */
+  stats(word: string, options: MechanismOptions & CallOptions, o?: { samples?: number; top?: number }): Promise<WordStats>;
+  /** A word's nearest neighbours from the table, with distances. */
+  neighbours(word: string, k?: number): Promise<{ word: string; distance: number }[]>;
+  /** The exact nearest vocabulary word (id) to each point (count*d numbers). */
+  nearestWords(points: Float64Array | Float32Array): Promise<Int32Array>;
+  /** The whole n*K neighbour table. */
+  neighbourTable(): Promise<Int32Array>;
+  /** Stops the worker and frees the backend. */
+  dispose(): void;
+}
+
+export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
+  if (!options || options.pack === undefined || options.pack === null)
+    throw new MissingPackError("loadVeil needs `pack`: the URL of a .veilpack file or its bytes.");
+  const backend = options.backend ?? "auto";
+  if (!["auto", "webgpu", "wasm", "js"].includes(backend))
+    throw new InvalidOptionError(`backend must be "auto", "webgpu", "wasm" or "js", got ${JSON.stringify(String(backend))}.`);
+  const workerOpt = options.worker ?? true;
+  options.signal?.throwIfAborted();
+
+  const req: LoadRequest = {
+    pack: packSpec(options.pack),
+    backend,
+    cache: options.cache ?? true,
+    ...(options.sha256 && { sha256: options.sha256 }),
+    ...(options.wasmUrl && { wasmUrl: new URL(options.wasmUrl, baseUrl()).href }),
+    ...(options.neighbours && { neighbours: options.neighbours }),
+    ...(options.maxBindingBytes && { maxBindingBytes: options.maxBindingBytes }),
+  };
+  const onProgress = options.onProgress ? proxy(options.onProgress) : undefined;
+  let current: BackendReport | null = null;
+  const onEvent = proxy((e: VeilEvent) => {
+    if (e.type === "backend-fallback" && current)
+      current = { name: "wasm", reason: `wasm: fell back from webgpu because ${e.reason}`, failures: { ...current.failures, webgpu: e.reason } };
+    options.onEvent?.(e);
+  });
+
+  if (workerOpt === false) {
+    const engine = new VeilEngine();
+    const api = engine as unknown as Remote<VeilEngine>;
+    const info = unwire(
+      await abortable(
+        options.signal,
+        () => engine.load(req, onProgress, onEvent),
+        () => engine.abortLoad(),
+      ),
+    );
+    current = info.backend;
+    return client(
+      info,
+      "in-thread",
+      (fn) => fn(api),
+      () => engine.dispose(),
+      () => current!,
+    );
+  }
+
+  const bridge =
+    workerOpt === true
+      ? new WorkerBridge(WorkerBridge.ownWorker, null)
+      : typeof workerOpt === "function"
+        ? new WorkerBridge(workerOpt, null)
+        : new WorkerBridge(null, workerOpt);
+  let info: LoadInfo;
+  try {
+    await bridge.start();
+    const first = "bytes" in req.pack ? transfer(req, [req.pack.bytes]) : req;
+    info = unwire(
+      await abortable(
+        options.signal,
+        () => bridge.call((r) => r.load(first, onProgress, onEvent) as Promise<Wire<LoadInfo>>),
+        // Veil's own worker is simply stopped (even mid-computation); the app's is asked to stop loading.
+        () => (bridge.canRestart ? bridge.dispose() : void bridge.call((r) => r.abortLoad()).catch(() => {})),
+      ),
+    );
+  } catch (err) {
+    if (bridge.canRestart || !(err instanceof WorkerCrashedError)) bridge.dispose();
+    throw err;
+  }
+  current = info.backend;
+  // After a restart the new worker reloads from the cache (a URL pack may be fetched again if the cache was memory-only).
+  const reload: LoadRequest = { ...req, pack: "url" in req.pack ? req.pack : { cached: info.pack.cacheKey } };
+  let restarting: Promise<void> | null = null;
+  const run = async <T>(fn: (r: Remote<VeilEngine>) => Promise<Wire<T>>): Promise<Wire<T>> => {
+    if (!bridge.alive) {
+      restarting ??= (async () => {
+        await bridge.start();
+        const again = unwire(await bridge.call((r) => r.load(reload, undefined, onEvent) as Promise<Wire<LoadInfo>>));
+        current = again.backend;
+        options.onEvent?.({ type: "worker-restarted", reason: "the previous worker stopped" });
+      })().finally(() => (restarting = null));
+      await restarting;
+    }
+    return bridge.call(fn);
+  };
+  return client(
+    info,
+    workerOpt === true ? "worker" : "own-worker",
+    run,
+    () => bridge.dispose(),
+    () => current!,
+  );
+}
+
+function client(
+  info: LoadInfo,
+  mode: LoadedVeil["mode"],
+  run: <T>(fn: (r: Remote<VeilEngine>) => Promise<Wire<T>>) => Promise<Wire<T>>,
+  dispose: () => void,
+  backend: () => BackendReport,
+): LoadedVeil {
+  const call = async <T>(signal: AbortSignal | undefined, fn: (r: Remote<VeilEngine>) => Promise<Wire<T>>): Promise<T> =>
+    unwire(
+      await abortable(
+        signal,
+        () => run(fn),
+        () => {},
+      ),
+    );
+  return {
+    get backend() {
+      return backend();
+    },
+    pack: info.pack,
+    cache: info.cache,
+    timings: info.timings,
+    mode,
+    minEpsilon: (m) => {
+      const v = info.minEpsilon[m];
+      if (v === undefined) throw new InvalidOptionError(`Unknown mechanism ${JSON.stringify(String(m))}.`);
+      return v;
+    },
+    perturb: (text, { signal, ...o }) => call(signal, (r) => r.perturb(text, o)),
+    stats: (word, { signal, ...o }, so) => call(signal, (r) => r.stats(word, o, so ?? {})),
+    neighbours: (word, k) => call(undefined, (r) => r.neighbours(word, k)),
+    nearestWords: (points) => call(undefined, (r) => r.nearestWords(points)),
+    neighbourTable: () => call(undefined, (r) => r.neighbourTable()),
+    dispose,
+  };
+}
+
+/** Rejects with the signal's reason as soon as it aborts (calling `onAbort`), else settles with `f()`. */
+async function abortable<T>(signal: AbortSignal | undefined, f: () => Promise<T>, onAbort: () => void): Promise<T> {
+  if (!signal) return f();
+  signal.throwIfAborted();
+  let off = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    const h = () => {
+      onAbort();
+      reject(signal.reason ?? new DOMException("Aborted", "AbortError"));
+    };
+    signal.addEventListener("abort", h, { once: true });
+    off = () => signal.removeEventListener("abort", h);
+  });
+  try {
+    return await Promise.race([f(), aborted]);
+  } finally {
+    off();
+  }
+}
+
+function baseUrl(): string {
+  return (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost/";
+}
+
+function packSpec(pack: LoadVeilOptions["pack"]): LoadRequest["pack"] {
+  if (pack instanceof ArrayBuffer) return { bytes: pack };
+  if (pack instanceof Uint8Array)
+    return {
+      bytes: pack.byteOffset === 0 && pack.byteLength === pack.buffer.byteLength && pack.buffer instanceof ArrayBuffer ? pack.buffer : pack.slice().buffer,
+    };
+  if (typeof pack === "string" || pack instanceof URL) return { url: new URL(pack, baseUrl()).href };
+  throw new InvalidOptionError("pack must be a URL or the pack's bytes (ArrayBuffer or Uint8Array).");
+}

@@ -1,0 +1,40 @@
+// Load progress and events, as tagged unions (the shape transformers.js uses).
+
+export type LoadPhase = "download" | "verify" | "index" | "ready";
+
+export interface LoadProgress {
+  phase: LoadPhase;
+  /** Bytes (download, verify) or rows (index) done. */
+  loaded: number;
+  /** Bytes or rows in all; 0 when unknown (no Content-Length). */
+  total: number;
+  /** True when the pack came from IndexedDB. */
+  fromCache: boolean;
+}
+
+export type VeilEvent =
+  /** IndexedDB refused (quota, private window, no IndexedDB): the pack lives in memory for this session only. */
+  | { type: "cache-fallback"; reason: string }
+  /** A cached entry was stale or corrupt; it was deleted and the pack downloaded again. */
+  | { type: "cache-dropped"; why: "stale" | "corrupt"; detail: string }
+  /** The WebGPU device was lost; Veil continues on WebAssembly. */
+  | { type: "backend-fallback"; from: "webgpu"; to: "wasm"; reason: string }
+  /** The worker died; the next call started a new one. */
+  | { type: "worker-restarted"; reason: string };
+
+/**
+ * Forwards at most one progress event per `ms`, but always the first of a phase
+ * and the last (loaded === total), so a UI never misses a transition.
+ */
+export function throttleProgress(fn: (p: LoadProgress) => void, ms = 100): (p: LoadProgress) => void {
+  let last = -Infinity;
+  let phase = "";
+  return (p) => {
+    const now = performance.now();
+    if (p.phase !== phase || p.loaded === p.total || now - last >= ms) {
+      phase = p.phase;
+      last = now;
+      fn(p);
+    }
+  };
+}
