@@ -29,3 +29,7 @@ for (const pkg of readdirSync(path.join(root, "packages"))) {
 }
 files.sort();
 run("node", ["--test", "--test-concurrency=2", ...files]);
+
+// The browser: build the e2e page with Vite as an app would, then Playwright in Debian's Chromium.
+run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "e2e/vite.config.mjs"]);
+run(path.join(root, "node_modules/.bin/playwright"), ["test", "--config", "e2e/playwright.config.mjs"]);

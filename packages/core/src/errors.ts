@@ -3,16 +3,18 @@
  * message that says what to do next. Messages never quote the user's text.
  */
 export class VeilError extends Error {
+  // Explicit, not new.target.name: minifiers rename classes, and the name is part of the API.
+  override name = "VeilError";
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
   }
 }
 
 /** Epsilon is missing, not a finite number, or not positive. */
 export class InvalidEpsilonError extends VeilError {
+  override name = "InvalidEpsilonError";
   constructor(message: string) {
     super("INVALID_EPSILON", message);
   }
@@ -20,6 +22,7 @@ export class InvalidEpsilonError extends VeilError {
 
 /** Epsilon is a valid number but below the mechanism's calibrated range (M4). */
 export class EpsilonOutOfRangeError extends VeilError {
+  override name = "EpsilonOutOfRangeError";
   readonly minEpsilon: number;
   constructor(message: string, minEpsilon: number) {
     super("EPSILON_OUT_OF_RANGE", message);
@@ -28,6 +31,7 @@ export class EpsilonOutOfRangeError extends VeilError {
 }
 
 export class UnknownMechanismError extends VeilError {
+  override name = "UnknownMechanismError";
   constructor(name: unknown, known: readonly string[]) {
     super("UNKNOWN_MECHANISM", `Unknown mechanism ${JSON.stringify(String(name)).slice(0, 40)}: use one of ${known.join(", ")}.`);
   }
@@ -35,18 +39,21 @@ export class UnknownMechanismError extends VeilError {
 
 /** An option other than epsilon has a bad value. */
 export class InvalidOptionError extends VeilError {
+  override name = "InvalidOptionError";
   constructor(message: string) {
     super("INVALID_OPTION", message);
   }
 }
 
 export class EmptyTextError extends VeilError {
+  override name = "EmptyTextError";
   constructor() {
     super("EMPTY_TEXT", "The text is empty: pass at least one character.");
   }
 }
 
 export class TextTooLargeError extends VeilError {
+  override name = "TextTooLargeError";
   readonly limit: number;
   constructor(length: number, limit: number) {
     super(
@@ -59,6 +66,7 @@ export class TextTooLargeError extends VeilError {
 
 /** The embedding pack is truncated, corrupt, or not a Veil pack. `reason` names what is wrong. */
 export class EmbeddingFormatError extends VeilError {
+  override name = "EmbeddingFormatError";
   readonly reason: string;
   constructor(reason: string, detail: string) {
     super("EMBEDDING_FORMAT", `Invalid embedding pack (${reason}): ${detail}. Rebuild it with \`veil pack\` or download it again.`);
@@ -68,6 +76,7 @@ export class EmbeddingFormatError extends VeilError {
 
 /** No embedding pack was given or found. */
 export class MissingPackError extends VeilError {
+  override name = "MissingPackError";
   constructor(detail: string) {
     super("MISSING_PACK", `${detail} Build the default pack with \`npm start\` or \`pnpm veil pack\`, or pass a pack explicitly.`);
   }
@@ -75,6 +84,7 @@ export class MissingPackError extends VeilError {
 
 /** The random source is missing or failed; nothing was released. */
 export class RandomSourceError extends VeilError {
+  override name = "RandomSourceError";
   constructor(detail: string, cause?: unknown) {
     super("RANDOM_SOURCE", `Secure randomness failed (${detail}); nothing was output. Veil needs crypto.getRandomValues.`, { cause });
   }
@@ -82,6 +92,7 @@ export class RandomSourceError extends VeilError {
 
 /** No backend could start; the message lists every backend's reason. */
 export class BackendUnavailableError extends VeilError {
+  override name = "BackendUnavailableError";
   readonly reasons: Readonly<Record<string, string>>;
   constructor(reasons: Record<string, string>) {
     super(
@@ -96,6 +107,7 @@ export class BackendUnavailableError extends VeilError {
 
 /** A word id or word not in the vocabulary where a vocabulary word is required (stats). */
 export class UnknownWordError extends VeilError {
+  override name = "UnknownWordError";
   constructor(detail: string) {
     super("UNKNOWN_WORD", detail);
   }

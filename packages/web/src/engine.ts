@@ -252,16 +252,6 @@ export class VeilEngine {
     return wire(() => this.#require().backend);
   }
 
-  /** Testing only: destroys the WebGPU device, as a driver reset would. */
-  loseDeviceForTesting(): Promise<Wire<boolean>> {
-    return wire(async () => {
-      const { backendOf } = await import("@veil/core/testing");
-      const b = backendOf(this.#require()) as { loseDeviceForTesting?: () => void };
-      b.loseDeviceForTesting?.();
-      return typeof b.loseDeviceForTesting === "function";
-    });
-  }
-
   dispose(): void {
     this.#load?.abort();
     this.#veil?.dispose();

@@ -6,6 +6,7 @@ import { VeilError } from "@veil/core";
 
 /** The worker died (crashed, ran out of memory, or was terminated) while a call was in flight. */
 export class WorkerCrashedError extends VeilError {
+  override name = "WorkerCrashedError";
   constructor(detail: string) {
     super(
       "WORKER_CRASHED",
@@ -16,6 +17,7 @@ export class WorkerCrashedError extends VeilError {
 
 /** The pack could not be downloaded. */
 export class PackFetchError extends VeilError {
+  override name = "PackFetchError";
   readonly status: number;
   constructor(url: string, status: number, detail: string, cause?: unknown) {
     super("PACK_FETCH_FAILED", `Could not download the embedding pack from ${url} (${detail}). Check the URL and that the server sends the file.`, { cause });

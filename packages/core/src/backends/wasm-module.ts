@@ -67,7 +67,9 @@ export function compileVeilWasm(source?: URL | string | BufferSource): Promise<W
   const url = source ? new URL(source, import.meta.url) : defaultWasmUrl();
   const p = (async () => {
     if (url.protocol === "file:") {
-      const fs = await import("node:fs/promises");
+      // Hidden from bundlers: this branch only runs in Node, and a browser build must not pull in node:fs.
+      const spec = "node:fs/promises";
+      const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as typeof import("node:fs/promises");
       return WebAssembly.compile(await fs.readFile(url));
     }
     const res = await fetch(url);

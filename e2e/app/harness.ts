@@ -1,0 +1,190 @@
+// The page the Playwright tests drive: @veil/web imported as an app would, plus
+// helpers the tests call through page.evaluate (window.harness).
+import { loadVeil, isCached, clearCache, cacheInfo, WorkerCrashedError, type LoadVeilOptions, type VeilEvent, type LoadProgress } from "@veil/web";
+import { createVeil, readPack, writePack } from "@veil/core";
+import { backendOf } from "@veil/core/testing";
+import { createStore, getMany, keys, setMany } from "idb-keyval";
+
+const violations: string[] = [];
+document.addEventListener("securitypolicyviolation", (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+
+export const PACK_URL = "/packs/glove-6b-100d-50k.veilpack";
+
+function ownWorker(): Worker {
+  return new Worker(new URL("./own-worker.ts", import.meta.url), { type: "module" });
+}
+
+async function fetchPack(): Promise<Uint8Array> {
+  return new Uint8Array(await (await fetch(PACK_URL)).arrayBuffer());
+}
+
+/** The first `n` words of the default pack, written without a neighbour table. */
+async function smallTablelessPack(n: number): Promise<ArrayBuffer> {
+  const e = await readPack(await fetchPack());
+  const bytes = await writePack({ words: e.words.slice(0, n), d: e.d, vectors: e.vectors.slice(0, n * e.d), neighbours: null, K: 0, dMin: 0, dMax: 0 });
+  return bytes.buffer as ArrayBuffer;
+}
+
+/** Random points near vocabulary words (the inputs of M1's nearest-word search). */
+function pointsNear(ids: number[], d: number, vectors: Float32Array, spread: number): Float64Array {
+  const u = new Uint32Array(ids.length * d);
+  crypto.getRandomValues(u);
+  const p = new Float64Array(ids.length * d);
+  ids.forEach((w, i) => {
+    for (let k = 0; k < d; k++) p[i * d + k] = vectors[w * d + k]! + (u[i * d + k]! / 2 ** 32 - 0.5) * spread;
+  });
+  return p;
+}
+
+const harness = {
+  PACK_URL,
+  violations,
+  async load(kind: "worker" | "in-thread" | "own-worker" | "own-worker-instance", extra: Partial<LoadVeilOptions> = {}) {
+    const events: VeilEvent[] = [];
+    const progress: LoadProgress[] = [];
+    const worker = kind === "worker" ? true : kind === "in-thread" ? false : kind === "own-worker" ? ownWorker : ownWorker();
+    const t0 = performance.now();
+    const veil = await loadVeil({ pack: PACK_URL, worker, onEvent: (e) => events.push(e), onProgress: (p) => progress.push(p), ...extra });
+    const ms = performance.now() - t0;
+    (window as unknown as { veil: unknown }).veil = veil;
+    return { veil, events, progress, ms };
+  },
+  /** Loads, perturbs a sentence, and reports what a test checks. */
+  async loadAndPerturb(kind: "worker" | "in-thread" | "own-worker", extra: Partial<LoadVeilOptions> = {}) {
+    const { veil, events, progress, ms } = await harness.load(kind, extra);
+    const r = await veil.perturb("The quick brown fox jumps over the lazy dog", { mechanism: "gumbel", epsilon: 60 });
+    const law = await veil.stats("dog", { mechanism: "gumbel", epsilon: 60 }, { samples: 200 });
+    const out = {
+      mode: veil.mode,
+      backend: veil.backend,
+      pack: veil.pack,
+      cache: veil.cache,
+      events,
+      phases: [...new Set(progress.map((p) => p.phase))],
+      progressCount: progress.length,
+      text: r.text,
+      words: r.words.length,
+      inVocabulary: r.words.filter((w) => w.inVocabulary).length,
+      statsWord: law.word,
+      exactNw: law.exact?.Nw ?? null,
+      ms,
+    };
+    veil.dispose();
+    return out;
+  },
+  async cacheState() {
+    return { cached: await isCached(PACK_URL), info: await cacheInfo() };
+  },
+  clearCache,
+  /** Overwrites one chunk of the cached pack with same-sized garbage (SHA-256 must catch it). */
+  async corruptCachedChunk(i: number) {
+    const store = createStore("veil-cache", "packs");
+    const key = new URL(PACK_URL, location.href).href;
+    const [chunk] = (await getMany([["chunk", key, i]], store)) as [ArrayBuffer | undefined];
+    if (!chunk) throw new Error(`chunk ${i} is not cached`);
+    const bad = new Uint8Array(chunk.byteLength);
+    bad.fill(0x5a);
+    await setMany([[["chunk", key, i], bad.buffer]], store);
+    return { bytes: chunk.byteLength, keys: (await keys(store)).length };
+  },
+  /** Builds the table of a table-less pack on WebGPU and on WebAssembly; compares tables. */
+  async tablesAgree(n: number, maxBindingBytes?: number) {
+    const bytes = await smallTablelessPack(n);
+    const gpu = await loadVeil({ pack: bytes.slice(0), backend: "webgpu", cache: false, neighbours: 16, ...(maxBindingBytes && { maxBindingBytes }) });
+    const cpu = await loadVeil({ pack: bytes.slice(0), backend: "wasm", cache: false, neighbours: 16 });
+    const a = await gpu.neighbourTable();
+    const b = await cpu.neighbourTable();
+    let differ = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
+    const res = {
+      gpuBackend: gpu.backend,
+      cpuBackend: cpu.backend.name,
+      length: a.length,
+      differ,
+      dMin: [gpu.pack.dMin, cpu.pack.dMin],
+      dMax: [gpu.pack.dMax, cpu.pack.dMax],
+      seconds: [gpu.timings.backend / 1000, cpu.timings.backend / 1000],
+    };
+    gpu.dispose();
+    cpu.dispose();
+    return res;
+  },
+  /** Nearest words of the same random points near `count` words, on WebGPU and on WebAssembly (default pack). */
+  async nearestAgree(count: number) {
+    const e = await readPack(await fetchPack());
+    const ids = Array.from({ length: count }, (_, i) => 7 + i * 997);
+    const near = pointsNear(ids, e.d, e.vectors, 0.5);
+    const far = pointsNear(ids, e.d, e.vectors, 6);
+    const gpu = await loadVeil({ pack: PACK_URL, backend: "webgpu" });
+    const cpu = await loadVeil({ pack: PACK_URL, backend: "wasm" });
+    const out = { gpuBackend: gpu.backend.name, near: [[], []] as number[][], far: [[], []] as number[][] };
+    out.near = [Array.from(await gpu.nearestWords(near)), Array.from(await cpu.nearestWords(near))];
+    out.far = [Array.from(await gpu.nearestWords(far)), Array.from(await cpu.nearestWords(far))];
+    // M1 and M2 run end to end on the GPU path.
+    const m1 = await gpu.perturb("the cat sat on the mat", { mechanism: "laplace", epsilon: 10 });
+    const m2 = await gpu.perturb("the cat sat on the mat", { mechanism: "exponential", epsilon: 2 });
+    gpu.dispose();
+    cpu.dispose();
+    return { ...out, m1: m1.backend, m2: m2.backend, m2words: m2.words.length };
+  },
+  /** "auto" on a fallback (software) adapter: WebAssembly, with the reason. */
+  async autoBackend() {
+    const veil = await loadVeil({ pack: PACK_URL, backend: "auto" });
+    const b = veil.backend;
+    veil.dispose();
+    return { b, hasGpu: "gpu" in navigator };
+  },
+  /** WebGPU device loss in this thread: the backend falls back to WebAssembly and keeps working. */
+  async deviceLoss() {
+    const bytes = await smallTablelessPack(800);
+    const veil = await createVeil({ pack: bytes, backend: "webgpu", neighbours: 16 });
+    const before = veil.backend.name;
+    (backendOf(veil) as unknown as { loseDeviceForTesting(): void }).loseDeviceForTesting();
+    await new Promise((r) => setTimeout(r, 200));
+    const after = veil.backend;
+    const r = await veil.perturbAsync("the of and", { mechanism: "laplace", epsilon: 5 });
+    veil.dispose();
+    return { before, after, resultBackend: r.backend, words: r.words.length };
+  },
+  /** Starts a long call, terminates the worker under it, and calls again. */
+  async killMidCall(instance: boolean) {
+    let w: Worker | null = null;
+    const factory = () => (w = ownWorker());
+    const events: VeilEvent[] = [];
+    const veil = await loadVeil({ pack: PACK_URL, worker: instance ? factory() : factory, onEvent: (e) => events.push(e) });
+    const long = "the people of the world and the time of the day ".repeat(400);
+    const t0 = performance.now();
+    const pending = veil.perturb(long, { mechanism: "exponential", epsilon: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    w!.terminate();
+    let first: { name: string; code?: string; isTyped: boolean; ms: number } | null = null;
+    try {
+      await pending;
+    } catch (err) {
+      first = { name: (err as Error).name, code: (err as { code?: string }).code, isTyped: err instanceof WorkerCrashedError, ms: performance.now() - t0 };
+    }
+    let second: { ok: boolean; text?: string; name?: string; isTyped?: boolean };
+    try {
+      const r = await veil.perturb("hello world", { mechanism: "gumbel", epsilon: 60 });
+      second = { ok: true, text: r.text };
+    } catch (err) {
+      second = { ok: false, name: (err as Error).name, isTyped: err instanceof WorkerCrashedError };
+    }
+    veil.dispose();
+    return { first, second, events: events.map((e) => e.type) };
+  },
+  async abortLoad() {
+    await clearCache();
+    const ctl = new AbortController();
+    const p = loadVeil({ pack: PACK_URL, signal: ctl.signal, onProgress: (pr) => pr.phase === "download" && pr.loaded > 0 && ctl.abort() });
+    try {
+      await p;
+      return "resolved";
+    } catch (err) {
+      return (err as Error).name;
+    }
+  },
+};
+
+(window as unknown as { harness: typeof harness }).harness = harness;
+document.getElementById("log")!.textContent = "harness ready";

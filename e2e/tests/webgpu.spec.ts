@@ -1,0 +1,47 @@
+// The WebGPU backend, forced (here the adapter is SwiftShader), against WebAssembly.
+import { expect, test } from "@playwright/test";
+import { harness, openHarness } from "./helpers.js";
+
+test("WebGPU builds the same neighbour table as WebAssembly (whole and with the vocabulary split)", async ({ page }) => {
+  await openHarness(page);
+  const whole = await harness(page, "tablesAgree", 1200);
+  expect(whole.gpuBackend.name).toBe("webgpu");
+  expect(whole.cpuBackend).toBe("wasm");
+  expect(whole.length).toBe(1200 * 16);
+  expect(whole.differ).toBe(0);
+  expect(whole.dMin[0]).toBe(whole.dMin[1]);
+  expect(Math.abs(whole.dMax[0] - whole.dMax[1])).toBeLessThan(1e-4 * whole.dMax[1]);
+  // 100 KiB bindings: 256 words per slice, so 3 slices whose shortlists are merged.
+  const split = await harness(page, "tablesAgree", 700, 100 * 1024);
+  expect(split.differ).toBe(0);
+});
+
+test("WebGPU gives the same nearest words as WebAssembly for the same points, and serves M1 and M2", async ({ page }) => {
+  await openHarness(page);
+  const r = await harness(page, "nearestAgree", 12);
+  expect(r.gpuBackend).toBe("webgpu");
+  expect(r.near[0]).toEqual(r.near[1]);
+  expect(r.far[0]).toEqual(r.far[1]);
+  expect(r.m1).toBe("webgpu");
+  expect(r.m2).toBe("webgpu");
+  expect(r.m2words).toBe(6);
+});
+
+test('"auto" prefers WebAssembly over a fallback (software) adapter and says why', async ({ page }) => {
+  await openHarness(page);
+  const r = await harness(page, "autoBackend");
+  expect(r.hasGpu).toBe(true);
+  expect(r.b.name).toBe("wasm");
+  expect(r.b.failures.webgpu).toMatch(/fallback/);
+  expect(r.b.reason).toMatch(/webgpu failed/);
+});
+
+test("a lost WebGPU device falls back to WebAssembly", async ({ page }) => {
+  await openHarness(page);
+  const r = await harness(page, "deviceLoss");
+  expect(r.before).toBe("webgpu");
+  expect(r.after.name).toBe("wasm");
+  expect(r.after.reason).toMatch(/lost/);
+  expect(r.resultBackend).toBe("wasm");
+  expect(r.words).toBe(3);
+});
