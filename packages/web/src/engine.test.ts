@@ -90,3 +90,32 @@ test("seeded results match the core exactly (same engine, same stream)", async (
   const o = { mechanism: "laplace" as const, epsilon: 3 };
   assert.equal((await b.perturbAsync("w1 w2 w3", o)).text, a.perturb("w1 w2 w3", o).text);
 });
+
+test("a quota or security error from IndexedDB falls back to memory for the session and says so", async () => {
+  const { VeilEngine } = await import("./engine.js");
+  const { memoryCacheStore } = await import("./cache/store.js");
+  const { unwire } = await import("./errors.js");
+  const bytes = await toyPack();
+  for (const name of ["QuotaExceededError", "SecurityError"]) {
+    const failing = { ...memoryCacheStore(), setMany: async () => Promise.reject(new DOMException("refused", name)) };
+    const events: VeilEvent[] = [];
+    const engine = new VeilEngine(() => failing);
+    const info = unwire(await engine.load({ pack: { bytes: bytes.slice().buffer }, backend: "wasm", cache: true }, undefined, (e) => events.push(e)));
+    assert.equal(info.cache.persistent, false);
+    assert.match(info.cache.reason ?? "", new RegExp(name));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["cache-fallback"],
+    );
+    // The session copy serves a reload by key (as after a worker restart).
+    const again = unwire(await engine.load({ pack: { cached: info.pack.cacheKey }, backend: "wasm", cache: true }));
+    assert.equal(again.pack.source, "cache");
+    engine.dispose();
+  }
+});
+
+test("importing @veil/web touches no browser global (safe in server-side rendering)", async () => {
+  const mod = await import("./index.js");
+  assert.equal(typeof mod.loadVeil, "function");
+  assert.equal(typeof (globalThis as { window?: unknown }).window, "undefined");
+});

@@ -18,6 +18,7 @@ import {
   type PerturbResult,
   type WordStats,
 } from "@veil/core";
+import { transfer } from "comlink";
 import { deleteEntry, readCachedPack, writeCachedPack, type CacheManifest } from "./cache/pack-cache.js";
 import { idbCacheStore, memoryCacheStore, type CacheStore } from "./cache/store.js";
 import { PackFetchError, wire, type Wire } from "./errors.js";
@@ -77,7 +78,10 @@ export class VeilEngine {
   #load: AbortController | null = null;
   #events: ((e: VeilEvent) => void) | undefined;
   /** The session's memory store once IndexedDB has refused. */
-  static #memory: CacheStore | null = null;
+  #memory: CacheStore | null = null;
+
+  /** `openStore` opens the persistent cache (IndexedDB by default; tests inject failures). */
+  constructor(private readonly openStore: () => CacheStore = idbCacheStore) {}
 
   /** Holds a Web Lock for as long as this realm lives; the page learns of the worker's death when it is released. */
   async hello(lockName: string): Promise<boolean> {
@@ -117,14 +121,14 @@ export class VeilEngine {
     const fallBack = (why: string) => {
       if (!cache.persistent && cache.reason) return;
       cache = { persistent: false, reason: why };
-      store = VeilEngine.#memory ??= memoryCacheStore();
+      store = this.#memory ??= memoryCacheStore();
       emit({ type: "cache-fallback", reason: why });
     };
     if (req.cache) {
-      if (VeilEngine.#memory) ((store = VeilEngine.#memory), (cache = { persistent: false, reason: "IndexedDB refused earlier in this session" }));
+      if (this.#memory) ((store = this.#memory), (cache = { persistent: false, reason: "the persistent cache refused earlier in this session" }));
       else
         try {
-          store = idbCacheStore();
+          store = this.openStore();
         } catch (err) {
           fallBack(describe(err));
         }
@@ -243,9 +247,10 @@ export class VeilEngine {
     return wire(() => this.#require().neighbours(word, k));
   }
 
-  /** The n*K neighbour table (a copy). */
-  neighbourTable(): Promise<Wire<Int32Array>> {
-    return wire(() => Int32Array.from(this.#require().embedding.neighbours ?? []));
+  /** The n*K neighbour table (a copy, transferred rather than cloned across the boundary). */
+  async neighbourTable(): Promise<Wire<Int32Array>> {
+    const w = await wire(() => Int32Array.from(this.#require().embedding.neighbours ?? []));
+    return w.ok ? transfer(w, [w.value.buffer]) : w;
   }
 
   backend(): Promise<Wire<BackendReport>> {
