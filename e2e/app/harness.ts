@@ -173,6 +173,40 @@ const harness = {
     veil.dispose();
     return { first, second, events: events.map((e) => e.type) };
   },
+  // --- benchmarks (scripts/bench-web.mjs) ---------------------------------------
+  /** One load of the default pack in Veil's worker: total ms and the engine's breakdown. */
+  async benchLoad(backend: "wasm" | "webgpu" | "auto" = "wasm") {
+    const t0 = performance.now();
+    const veil = await loadVeil({ pack: PACK_URL, backend });
+    const ms = performance.now() - t0;
+    const out = { ms, timings: veil.timings, source: veil.pack.source, bytes: veil.pack.bytes, backend: veil.backend.name };
+    veil.dispose();
+    return out;
+  },
+  /** Neighbour-table build at load for the first n words, in the worker, on one backend. */
+  async benchTable(n: number, backend: "wasm" | "webgpu") {
+    const bytes = await smallTablelessPack(n);
+    const t0 = performance.now();
+    const veil = await loadVeil({ pack: bytes, backend, cache: false });
+    const ms = performance.now() - t0;
+    const out = { n, backend: veil.backend.name, K: veil.pack.K, loadMs: ms, tableSeconds: veil.timings.backend / 1000 };
+    veil.dispose();
+    return out;
+  },
+  /** Tokens per second of perturb() in the worker, per mechanism, on one backend. */
+  async benchPerturb(backend: "wasm" | "webgpu", runs: { mechanism: "gumbel" | "laplace" | "exponential" | "tem"; epsilon: number; text: string }[]) {
+    const veil = await loadVeil({ pack: PACK_URL, backend });
+    const out = [];
+    for (const r of runs) {
+      await veil.perturb("warm up the kernels", { mechanism: r.mechanism, epsilon: r.epsilon });
+      const t0 = performance.now();
+      const res = await veil.perturb(r.text, { mechanism: r.mechanism, epsilon: r.epsilon });
+      const s = (performance.now() - t0) / 1000;
+      out.push({ mechanism: r.mechanism, backend: res.backend, tokens: res.words.length, seconds: s, tokensPerSecond: res.words.length / s });
+    }
+    veil.dispose();
+    return out;
+  },
   async abortLoad() {
     await clearCache();
     const ctl = new AbortController();

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Browser measurements of @veil/web in Debian's Chromium (headless; its WebGPU
+// adapter is SwiftShader, a CPU emulation): cold load (download + verify +
+// ready), warm load from IndexedDB, neighbour-table build by backend, and
+// perturbation tokens/second in the worker by backend, on SST-2 text read in
+// place from ../shared/data. One run each; prints JSON. Not part of `npm test`.
+//   node scripts/bench-web.mjs [--table-words N] [--full-table]
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "@playwright/test";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const arg = (name, def) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const tableWords = arg("--table-words", 2000);
+const port = 4199;
+
+spawnSync(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "e2e/vite.config.mjs"], { cwd: root, stdio: "inherit" });
+const server = spawn("node", ["e2e/serve.mjs"], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] });
+await new Promise((r) => server.stdout.once("data", r));
+
+const sst = readFileSync(path.resolve(root, "../shared/data/sst2/sentence-level/stsa.binary.train"), "utf8")
+  .split("\n")
+  .filter(Boolean)
+  .map((l) => l.slice(2));
+const textOf = (words) => {
+  const out = [];
+  let n = 0;
+  for (const s of sst) {
+    out.push(s);
+    n += s.split(" ").length;
+    if (n >= words) break;
+  }
+  return out.join(" ");
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--enable-unsafe-webgpu"],
+});
+const results = { machine: "this machine (see README: 2 vCPUs, noisy)", chromium: browser.version() };
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const open = async () => {
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => "harness" in window);
+  };
+  const call = (name, ...args) => page.evaluate(([n, a]) => window.harness[n](...a), [name, args]);
+  await open();
+  await call("clearCache");
+  results.coldLoad = await call("benchLoad", "wasm");
+  await open(); // a new page load: the pack must come from IndexedDB
+  results.warmLoad = await call("benchLoad", "wasm");
+  results.tableBuild = [await call("benchTable", tableWords, "wasm"), await call("benchTable", tableWords, "webgpu")];
+  if (process.argv.includes("--full-table")) results.tableBuild.push(await call("benchTable", 50_000, "wasm"));
+  const runs = (scale) => [
+    { mechanism: "gumbel", epsilon: 60, text: textOf(100_000 * scale) },
+    { mechanism: "laplace", epsilon: 10, text: textOf(4000 * scale) },
+    { mechanism: "exponential", epsilon: 2, text: textOf(4000 * scale) },
+    { mechanism: "tem", epsilon: 2, text: textOf(4000 * scale) },
+  ];
+  results.perturb = [...(await call("benchPerturb", "wasm", runs(1))), ...(await call("benchPerturb", "webgpu", runs(0.1)))];
+  await context.close();
+} finally {
+  await browser.close();
+  server.kill();
+}
+console.log(JSON.stringify(results, null, 2));
