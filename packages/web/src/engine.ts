@@ -66,8 +66,8 @@ export interface LoadInfo {
   pack: PackInfo;
   cache: CacheStatus;
   minEpsilon: Record<MechanismName, number>;
-  /** Milliseconds: obtaining the bytes (download or cache read), verifying them, starting the backend (and any table build). */
-  timings: { obtain: number; verify: number; backend: number; total: number };
+  /** Milliseconds: obtaining the bytes (download or cache read), verifying them, storing them in the cache, starting the backend (and any table build). */
+  timings: { obtain: number; verify: number; cacheWrite: number; backend: number; total: number };
   tableBuildSeconds: number;
 }
 
@@ -197,6 +197,8 @@ export class VeilEngine {
       }
     }
 
+    const t2c = performance.now();
+
     // 3. the backend (and the neighbour table, if the pack has none)
     this.#veil?.dispose();
     this.#veil = null;
@@ -221,7 +223,7 @@ export class VeilEngine {
       pack: { n: e.n, d: e.d, K: e.K, dMin: e.dMin, dMax: e.dMax, sha256: e.sha256, bytes: veilBytes.length, metadata: { ...e.metadata }, source, cacheKey },
       cache,
       minEpsilon: Object.fromEntries(MECHANISMS.map((m) => [m, veil.minEpsilon(m)])) as Record<MechanismName, number>,
-      timings: { obtain: t1 - t0, verify: t2 - t1, backend: t3 - t2, total: t3 - t0 },
+      timings: { obtain: t1 - t0, verify: t2 - t1, cacheWrite: t2c - t2, backend: t3 - t2c, total: t3 - t0 },
       tableBuildSeconds: veil.tableBuildSeconds,
     };
   }
