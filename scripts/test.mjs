@@ -30,6 +30,8 @@ for (const pkg of readdirSync(path.join(root, "packages"))) {
 files.sort();
 run("node", ["--test", "--test-concurrency=2", ...files]);
 
-// The browser: build the e2e page with Vite as an app would, then Playwright in Debian's Chromium.
+// The browser: build the e2e page with Vite and a second app with webpack 5, as apps would, then
+// Playwright in Debian's Chromium.
 run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "e2e/vite.config.mjs"]);
+run("node", ["e2e/webpack/build.mjs"]); // after Vite, which empties e2e/dist
 run(path.join(root, "node_modules/.bin/playwright"), ["test", "--config", "e2e/playwright.config.mjs"]);
