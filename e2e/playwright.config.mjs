@@ -1,7 +1,6 @@
-// Playwright in Debian's Chromium (never `playwright install`: there is no network
-// for browser downloads). WebGPU is on (--enable-unsafe-webgpu): headless, its only
-// adapter is SwiftShader, a software fallback adapter.
+// Playwright in Debian's Chromium (see chromium.mjs), against the built page on 127.0.0.1.
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./chromium.mjs";
 
 const port = Number(process.env.E2E_PORT ?? 4173);
 
@@ -13,18 +12,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${port}/`,
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--enable-unsafe-webgpu",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   webServer: {
     command: `node serve.mjs`,

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "@playwright/test";
+import { chromiumLaunchOptions } from "../e2e/chromium.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, def) => {
@@ -38,18 +39,7 @@ const textOf = (words) => {
   return out.join(" ");
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--enable-unsafe-webgpu",
-  ],
-});
+const browser = await chromium.launch(chromiumLaunchOptions);
 const results = { machine: "this machine (see README: 2 vCPUs, noisy)", chromium: browser.version() };
 try {
   const context = await browser.newContext();
