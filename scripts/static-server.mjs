@@ -1,0 +1,50 @@
+// A small static server on 127.0.0.1 for built pages: the strict CSP on every
+// response, the default pack under /packs/, no HTTP caching (the pack cache is
+// IndexedDB's job), and a per-path request count at /__requests.
+import http from "node:http";
+import { createReadStream, statSync } from "node:fs";
+import path from "node:path";
+
+export const CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".veilpack": "application/octet-stream",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+};
+
+/** Serves `roots` (URL prefix -> directory, longest prefix first) on 127.0.0.1:port. */
+export function serveStatic({ roots, port, host = "127.0.0.1" }) {
+  const log = new Map();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname === "/__requests") {
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+      return res.end(JSON.stringify(Object.fromEntries(log)));
+    }
+    log.set(url.pathname, (log.get(url.pathname) ?? 0) + 1);
+    const [prefix, dir] = Object.entries(roots)
+      .sort((a, b) => b[0].length - a[0].length)
+      .find(([p]) => url.pathname.startsWith(p));
+    const rel = decodeURIComponent(url.pathname.slice(prefix.length)) || "index.html";
+    const file = path.join(dir, rel.endsWith("/") ? `${rel}index.html` : rel);
+    let size;
+    try {
+      if (!file.startsWith(dir)) throw new Error("outside");
+      size = statSync(file).size;
+    } catch {
+      res.writeHead(404, { "content-security-policy": CSP });
+      return res.end("not found");
+    }
+    res.writeHead(200, {
+      "content-type": types[path.extname(file)] ?? "application/octet-stream",
+      "content-length": size,
+      "content-security-policy": CSP,
+      "cache-control": "no-store",
+    });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
