@@ -57,6 +57,10 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
     word,
   );
   expect(shown.slice(0, -1)).toEqual(exact.map((t: { word: string; p: number }) => ({ label: t.word, p: t.p })));
+  // Metric DP: the realized epsilon against each neighbour is at most epsilon for M2.
+  const realized = await page.$$eval("#word-realized td[data-eps]", (tds) => tds.map((td) => Number(td.getAttribute("data-eps"))));
+  expect(realized.length).toBe(5);
+  for (const r of realized) expect(r).toBeLessThanOrEqual(6 * (1 + 1e-9));
   await page.screenshot({ path: `${shotDir()}/3-word-panel.png`, fullPage: true });
 
   // Raising epsilon raises N_w.
@@ -72,6 +76,12 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   await page.fill("#eps", "10");
   await page.press("#eps", "Enter");
   await expect(page.locator("#eps-error")).toContainText("above 43.9");
+  // M4's word panel reports its realized privacy.
+  await page.fill("#eps", "50");
+  await page.press("#eps", "Enter");
+  await page.locator("#output button.w").nth(3).click();
+  await expect(page.locator("#word-realized table")).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator("#word-realized")).toContainText("no stated bound");
   await page.screenshot({ path: `${shotDir()}/4-epsilon-error.png`, fullPage: true });
 
   // Second visit: from the cache.

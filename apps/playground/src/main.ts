@@ -244,11 +244,31 @@ async function showWord(word: string): Promise<void> {
       <div><span>S<sub>w</sub></span><strong>${fmt(src.Sw)}</strong><small>distinct outputs in ${s.samples} draws${s.exact ? " (expected)" : ""}</small></div>`;
     $("word-bars").innerHTML = barChart(rows);
     panel.dataset.word = s.word;
+    await drawRealized(word);
     panel.scrollIntoView({ block: "nearest" });
     await drawCurve(word);
   } catch (err) {
     $("word-sub").textContent = message(err);
   }
+}
+
+/** Realized privacy against the nearest neighbours (exact laws; M1 has none). */
+async function drawRealized(word: string): Promise<void> {
+  const box = $("word-realized");
+  const rows = await veil!.realizedPrivacy(word, { mechanism, epsilon: readEpsilon() }, 5);
+  if (!rows) {
+    box.innerHTML = "";
+    return;
+  }
+  const bound =
+    mechanism === "gumbel"
+      ? "M4 has no stated bound: this is what it actually gives."
+      : `Metric DP promises at most ε = ${fmt(readEpsilon())} per unit of distance.`;
+  box.innerHTML = `<h3>Realized privacy against the nearest words</h3>
+    <p class="small">How much better an observer of the output can tell this word from a neighbour: the largest log-ratio of output probabilities per unit of distance, and the probability of outputs only one of the two can produce. ${bound}</p>
+    <table class="realized"><thead><tr><th scope="col">neighbour</th><th scope="col">distance</th><th scope="col">realized ε</th><th scope="col">one-sided mass</th></tr></thead><tbody>
+    ${rows.map((r) => `<tr><td>${escapeHtml(r.word)}</td><td>${r.distance.toFixed(3)}</td><td data-eps="${r.epsilon}">${fmt(r.epsilon)}</td><td>${(r.exclusiveMass * 100).toFixed(2)}%</td></tr>`).join("")}
+    </tbody></table>`;
 }
 
 async function drawCurve(word: string): Promise<void> {

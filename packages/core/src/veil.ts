@@ -10,6 +10,7 @@ import { exactLaw, prepare, privatizeIds, privatizeIdsAsync } from "./mechanisms
 import { gumbelMinEpsilon } from "./mechanisms/truncated-gumbel.js";
 import type { RandomSource } from "./random/source.js";
 import { wordStats, type WordStats } from "./stats/privacy-stats.js";
+import { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";
 import { perturbText, perturbTextAsync, type PerturbOptions, type PerturbResult } from "./text/perturb.js";
 import { lookupKey } from "./text/tokenize.js";
 
@@ -154,6 +155,21 @@ export class Veil {
   /** The exact output law of M2, M3 or M4 for a word (null for M1, whose law has no closed form). */
   law(word: string, options: MechanismOptions): OutputLaw | null {
     return exactLaw(this.impl, this.requireWord(word), prepare(this.embedding, options));
+  }
+
+  /**
+   * Realized privacy of `word` against each of its `k` nearest neighbours, from the
+   * exact laws (M2, M3, M4; null for M1): see stats/realized-privacy.ts.
+   */
+  realizedPrivacy(word: string, options: MechanismOptions, k = 5): ({ word: string; distance: number } & RealizedPrivacy)[] | null {
+    const w = this.requireWord(word);
+    const p = prepare(this.embedding, options);
+    const law = exactLaw(this.impl, w, p);
+    if (!law) return null;
+    return this.neighbours(word, k).map((nb) => {
+      const other = exactLaw(this.impl, this.embedding.index.get(nb.word)!, p)!;
+      return { ...nb, ...realizedPrivacy(law, other, nb.distance) };
+    });
   }
 
   /** The smallest epsilon a mechanism accepts on this pack (exclusive for M4; 0 otherwise). */

@@ -16,6 +16,7 @@ import {
   type MechanismOptions,
   type PerturbOptions,
   type PerturbResult,
+  type RealizedPrivacy,
   type WordStats,
 } from "@veil/core";
 import { transfer } from "comlink";
@@ -239,6 +240,10 @@ export class VeilEngine {
 
   stats(word: string, options: MechanismOptions, o: { samples?: number; top?: number } = {}): Promise<Wire<WordStats>> {
     return wire(() => this.#require().stats(word, options, o));
+  }
+
+  realizedPrivacy(word: string, options: MechanismOptions, k?: number): Promise<Wire<({ word: string; distance: number } & RealizedPrivacy)[] | null>> {
+    return wire(() => this.#require().realizedPrivacy(word, options, k));
   }
 
   nearestWords(points: Float64Array | Float32Array, count?: number): Promise<Wire<Int32Array>> {

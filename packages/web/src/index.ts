@@ -29,6 +29,7 @@ export {
   type PerturbResult,
   type WordResult,
   type WordStats,
+  type RealizedPrivacy,
   type BackendPreference,
   type BackendReport,
 } from "@veil/core";

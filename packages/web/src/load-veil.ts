@@ -10,6 +10,7 @@ import {
   type MechanismOptions,
   type PerturbOptions,
   type PerturbResult,
+  type RealizedPrivacy,
   type WordStats,
 } from "@veil/core";
 import { WorkerBridge, type WorkerOption } from "./bridge.js";
@@ -62,6 +63,8 @@ export interface LoadedVeil {
   perturb(text: string, options: PerturbOptions & CallOptions): Promise<PerturbResult>;
   /** N_w and S_w for a word, sampled and (M2, M3, M4) exact. */
   stats(word: string, options: MechanismOptions & CallOptions, o?: { samples?: number; top?: number }): Promise<WordStats>;
+  /** Realized privacy of a word against its k nearest neighbours, from the exact laws (null for M1). */
+  realizedPrivacy(word: string, options: MechanismOptions, k?: number): Promise<({ word: string; distance: number } & RealizedPrivacy)[] | null>;
   /** A word's nearest neighbours from the table, with distances. */
   neighbours(word: string, k?: number): Promise<{ word: string; distance: number }[]>;
   /** The exact nearest vocabulary word (id) to each point (count*d numbers). */
@@ -196,6 +199,7 @@ function client(
     perturb: (text, { signal, ...o }) => call(signal, (r) => r.perturb(text, o)),
     stats: (word, { signal, ...o }, so) => call(signal, (r) => r.stats(word, o, so ?? {})),
     neighbours: (word, k) => call(undefined, (r) => r.neighbours(word, k)),
+    realizedPrivacy: (word, o, k) => call(undefined, (r) => r.realizedPrivacy(word, o, k)),
     nearestWords: (points) => call(undefined, (r) => r.nearestWords(points)),
     neighbourTable: () => call(undefined, (r) => r.neighbourTable()),
     dispose,
