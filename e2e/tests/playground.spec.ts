@@ -76,13 +76,14 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   await page.fill("#eps", "10");
   await page.press("#eps", "Enter");
   await expect(page.locator("#eps-error")).toContainText("above 43.9");
+  await page.screenshot({ path: `${shotDir()}/4-epsilon-error.png`, fullPage: true });
   // M4's word panel reports its realized privacy.
   await page.fill("#eps", "50");
   await page.press("#eps", "Enter");
   await page.locator("#output button.w").nth(3).click();
   await expect(page.locator("#word-realized table")).toBeVisible({ timeout: 30_000 });
   await expect(page.locator("#word-realized")).toContainText("no stated bound");
-  await page.screenshot({ path: `${shotDir()}/4-epsilon-error.png`, fullPage: true });
+  await page.screenshot({ path: `${shotDir()}/4b-m4-realized-privacy.png`, fullPage: true });
 
   // Second visit: from the cache.
   await page.reload();
