@@ -26,3 +26,4 @@ run(bin("asc"), [
   "2",
 ]);
 run(bin("tsc"), ["-b", "packages/core", "packages/cli", "packages/web"]);
+run(bin("tsc"), ["-p", "apps/playground"]); // type-check only: Vite builds it

@@ -228,10 +228,13 @@ async function showWord(word: string): Promise<void> {
   if (!veil) return;
   const panel = $("word-panel");
   panel.hidden = false;
-  $("word-h").textContent = `“${word.toLowerCase()}” under ${MECHANISM_INFO[mechanism].id}, ε = ${fmt(readEpsilon())}`;
+  // Read the controls once: the user may change them while this panel computes.
+  const m = mechanism,
+    epsilon = readEpsilon();
+  $("word-h").textContent = `“${word.toLowerCase()}” under ${MECHANISM_INFO[m].id}, ε = ${fmt(epsilon)}`;
   $("word-sub").textContent = "Working…";
   try {
-    const s = await veil.stats(word, { mechanism, epsilon: readEpsilon() }, { samples: 1000, top: 10 });
+    const s = await veil.stats(word, { mechanism: m, epsilon }, { samples: 1000, top: 10 });
     const src = s.exact ?? s.sampled;
     const rows = src.top.map((t) => ({ label: t.word, p: t.p, highlight: t.word === s.word }));
     const rest = Math.max(0, 1 - rows.reduce((a, r) => a + r.p, 0));
@@ -244,18 +247,18 @@ async function showWord(word: string): Promise<void> {
       <div><span>S<sub>w</sub></span><strong>${fmt(src.Sw)}</strong><small>distinct outputs in ${s.samples} draws${s.exact ? " (expected)" : ""}</small></div>`;
     $("word-bars").innerHTML = barChart(rows);
     panel.dataset.word = s.word;
-    await drawRealized(word);
+    await drawRealized(word, m, epsilon);
     panel.scrollIntoView({ block: "nearest" });
-    await drawCurve(word);
+    await drawCurve(word, epsilon);
   } catch (err) {
     $("word-sub").textContent = message(err);
   }
 }
 
 /** Realized privacy against the nearest neighbours (exact laws; M1 has none). */
-async function drawRealized(word: string): Promise<void> {
+async function drawRealized(word: string, m: MechanismName, epsilon: number): Promise<void> {
   const box = $("word-realized");
-  const rows = await veil!.realizedPrivacy(word, { mechanism, epsilon: readEpsilon() }, 5);
+  const rows = await veil!.realizedPrivacy(word, { mechanism: m, epsilon }, 5);
   if (!rows) {
     box.innerHTML = "";
     return;
@@ -271,7 +274,7 @@ async function drawRealized(word: string): Promise<void> {
     </tbody></table>`;
 }
 
-async function drawCurve(word: string): Promise<void> {
+async function drawCurve(word: string, current: number): Promise<void> {
   if (!veil) return;
   $("word-curve").innerHTML = '<p class="small">Computing N<sub>w</sub> across epsilon…</p>';
   const series: Series[] = [];
@@ -291,8 +294,7 @@ async function drawCurve(word: string): Promise<void> {
     series.push({ name: `${MECHANISM_INFO[m].id} ${m}`, color: COLORS[m], points, dashed: m === "tem" }); // M3 often lies on M2
   }
   $("word-curve").innerHTML =
-    lineChart(series, { x: readEpsilon(), name: mechanism }) +
-    '<p class="small">M1 by sampling (300 draws); M2, M3, M4 exact. The line marks the current epsilon.</p>';
+    lineChart(series, { x: current, name: "" }) + '<p class="small">M1 by sampling (300 draws); M2, M3, M4 exact. The line marks the current epsilon.</p>';
 }
 
 $<HTMLTextAreaElement>("text").value = SAMPLES.support;
