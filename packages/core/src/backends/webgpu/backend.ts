@@ -13,7 +13,7 @@ import type { RandomSource } from "../../random/source.js";
 import { emptyKnnResult, type AsyncKernels, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "../backend.js";
 import { float32DistanceErrorBound, knnRowFromShortlist, maxSquaredNorm, nearestFromShortlist, squaredNorm } from "../shortlist.js";
 import { createWasmBackend, type WasmBackend } from "../wasm.js";
-import { DISTANCES_WGSL, MAX_KK, TOPK_WG, topkWgsl } from "./kernels.js";
+import { DISTANCES_WGSL, MAX_KK, topkWgsl } from "./kernels.js";
 
 const SHORTLIST_EXTRA = 16;
 const NEAREST_SHORTLIST = 8;
@@ -134,15 +134,15 @@ export class WebGpuBackend implements Backend {
     return this.#lost;
   }
 
-  /** How many vocabulary slices the buffer limits required. */
-  get sliceCount(): number {
-    return this.slices.length;
-  }
-
   private markLost(reason: string): void {
     if (this.#lost) return;
     this.#lost = reason;
     this.options.onLost?.(reason);
+  }
+
+  /** A dispatch threw (device gone, out of memory): from now on everything runs on WebAssembly. */
+  private dispatchFailed(err: unknown): void {
+    this.markLost(`a WebGPU dispatch failed (${err instanceof Error ? err.message : String(err)})`);
   }
 
   /** Destroys the device, as a driver reset would (tests of the fallback). */
@@ -207,7 +207,7 @@ export class WebGpuBackend implements Backend {
     try {
       top = await this.topk(Float32Array.from(points.subarray(0, count * e.d)), count, kk, -1);
     } catch (err) {
-      this.markLost(`a WebGPU dispatch failed (${err instanceof Error ? err.message : String(err)})`);
+      this.dispatchFailed(err);
       return this.inner.nearestWords(points, count);
     }
     const out = new Int32Array(count);
@@ -229,7 +229,7 @@ export class WebGpuBackend implements Backend {
         const d2 = await this.distances(queries, unique.length);
         unique.forEach((w, i) => rows.set(w, d2.subarray(i * n, (i + 1) * n)));
       } catch (err) {
-        this.markLost(`a WebGPU dispatch failed (${err instanceof Error ? err.message : String(err)})`);
+        this.dispatchFailed(err);
         return;
       }
     }
@@ -253,7 +253,7 @@ export class WebGpuBackend implements Backend {
       try {
         top = await this.topk(e.vectors.subarray(w0 * e.d, (w0 + nq) * e.d), nq, kk, w0);
       } catch (err) {
-        this.markLost(`a WebGPU dispatch failed (${err instanceof Error ? err.message : String(err)})`);
+        this.dispatchFailed(err);
         const rest = this.inner.knn(K, w0, rowEnd);
         res.ids.set(rest.ids, r0 * K);
         res.nearest.set(rest.nearest, r0);
@@ -305,6 +305,19 @@ export class WebGpuBackend implements Backend {
     return b;
   }
 
+  /** Records one compute pass: `buffers` bound in order as bindings 0.., then (x, y) workgroups. */
+  private encodePass(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, buffers: GPUBuffer[], x: number, y = 1): void {
+    const group = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+  }
+
   /** Copies GPU buffers back (one submit for the commands and the copies). */
   private async readBack(encoder: GPUCommandEncoder, sources: GPUBuffer[], sizes: number[]): Promise<ArrayBuffer[]> {
     const reads = sources.map((src, i) => {
@@ -339,15 +352,7 @@ export class WebGpuBackend implements Backend {
       for (const s of this.slices) {
         const bufs = [this.storage(nq * kk * 4), this.storage(nq * kk * 4), this.storage(nq * 4), this.storage(nq * 4)];
         const params = this.params(s, selfBase >= 0 ? selfBase + q0 : -1, nq);
-        const group = this.device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [params, s.buffer, qBuf, ...bufs].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        });
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(nq);
-        pass.end();
+        this.encodePass(encoder, pipeline, [params, s.buffer, qBuf, ...bufs], nq);
         outs.push(...bufs);
         sizes.push(nq * kk * 4, nq * kk * 4, nq * 4, nq * 4);
         temp.push(params, ...bufs);
@@ -401,15 +406,7 @@ export class WebGpuBackend implements Backend {
       for (const s of this.slices) {
         const o = this.storage(nq * s.rows * 4);
         const params = this.params(s, -1, nq);
-        const group = this.device.createBindGroup({
-          layout: this.distancePipeline.getBindGroupLayout(0),
-          entries: [params, s.buffer, qBuf, o].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        });
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(this.distancePipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(Math.ceil(s.rows / 64), nq);
-        pass.end();
+        this.encodePass(encoder, this.distancePipeline, [params, s.buffer, qBuf, o], Math.ceil(s.rows / 64), nq);
         outs.push(o);
         temp.push(params, o);
       }
@@ -434,6 +431,3 @@ export class WebGpuBackend implements Backend {
     this.device.destroy();
   }
 }
-
-/** Kernel shape, for reports. */
-export const WEBGPU_KERNEL = { topkWorkgroup: TOPK_WG, maxShortlist: MAX_KK } as const;
