@@ -39,6 +39,11 @@ export interface BackendReport {
 
 export const DEFAULT_TABLE_WIDTH = 64;
 
+/** The report once a WebGPU device is lost and the kernels run on WebAssembly. */
+export function afterDeviceLoss(chosen: BackendReport, lost: string): BackendReport {
+  return { name: "wasm", reason: `wasm: fell back from webgpu because ${lost}`, failures: { ...chosen.failures, webgpu: lost } };
+}
+
 /** Internal hook for `@veil/core/testing`; not part of the public API. */
 export const INTERNAL = Symbol("veil.internal");
 
@@ -78,8 +83,7 @@ export class Veil {
   /** Which backend runs and why it was chosen (WebAssembly once a WebGPU device is lost). */
   get backend(): BackendReport {
     const lost = this.impl.async?.lost;
-    if (!lost) return this.chosen;
-    return { name: "wasm", reason: `wasm: fell back from webgpu because ${lost}`, failures: { ...this.chosen.failures, webgpu: lost } };
+    return lost ? afterDeviceLoss(this.chosen, lost) : this.chosen;
   }
 
   /** Rewrites `text` word by word with a differentially private mechanism. */

@@ -29,10 +29,6 @@ export class WorkerBridge {
     return new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "veil" });
   }
 
-  get started(): number {
-    return this.#starts;
-  }
-
   get canRestart(): boolean {
     return this.factory !== null;
   }

@@ -9,9 +9,7 @@ function keyOf(pack: string | URL): string {
 
 /** True when the pack at this URL is in Veil's cache and intact (chunks present with the recorded sizes). */
 export async function isCached(pack: string | URL): Promise<boolean> {
-  const m = (await listManifests(idbCacheStore())).find((x) => x.key === keyOf(pack));
-  if (!m) return false;
-  return (await readCachedPack(idbCacheStore(), m.key, { packVersion: PACK_VERSION })).hit;
+  return (await readCachedPack(idbCacheStore(), keyOf(pack), { packVersion: PACK_VERSION })).hit;
 }
 
 /** Deletes every cached pack (Veil's own database only). */

@@ -9,7 +9,6 @@ import {
   PACK_VERSION,
   Veil,
   readPack,
-  readPackHeader,
   type BackendPreference,
   type BackendReport,
   type MechanismName,
@@ -166,7 +165,6 @@ export class VeilEngine {
     // 2. verify (header, sizes, SHA-256, word list, table); a bad cached copy is dropped and fetched again
     progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
     let veilBytes = bytes;
-    let header = readPackHeaderSafe(veilBytes);
     let embedding;
     try {
       embedding = await readPack(veilBytes);
@@ -175,7 +173,6 @@ export class VeilEngine {
       await deleteEntry(store, key, manifest);
       emit({ type: "cache-dropped", why: "corrupt", detail: err.message });
       veilBytes = await obtain();
-      header = readPackHeaderSafe(veilBytes);
       embedding = await readPack(veilBytes);
     }
     check();
@@ -186,15 +183,13 @@ export class VeilEngine {
 
     const cacheKey = key ?? `sha256:${embedding.sha256}`;
     if (source !== "cache" && store) {
+      // readPack accepted it, so the pack's format version is PACK_VERSION.
+      const put = (s: CacheStore) => writeCachedPack(s, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: PACK_VERSION });
       try {
-        await writeCachedPack(store, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: header?.version ?? PACK_VERSION });
+        await put(store);
       } catch (err) {
-        fallBack(describe(err));
-        try {
-          await writeCachedPack(store!, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: header?.version ?? PACK_VERSION });
-        } catch {
-          // memory cannot refuse
-        }
+        fallBack(describe(err)); // switches `store` to the session's memory store, which cannot refuse
+        await put(store);
       }
     }
 
@@ -260,22 +255,10 @@ export class VeilEngine {
     return w.ok ? transfer(w, [w.value.buffer]) : w;
   }
 
-  backend(): Promise<Wire<BackendReport>> {
-    return wire(() => this.#require().backend);
-  }
-
   dispose(): void {
     this.#load?.abort();
     this.#veil?.dispose();
     this.#veil = null;
-  }
-}
-
-function readPackHeaderSafe(b: Uint8Array) {
-  try {
-    return readPackHeader(b);
-  } catch {
-    return null;
   }
 }
 

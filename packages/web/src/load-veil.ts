@@ -2,6 +2,8 @@
 // in the page), loads the pack through the cache, and returns a small async API.
 import { proxy, transfer, type Remote } from "comlink";
 import {
+  afterDeviceLoss,
+  checkBackendPreference,
   InvalidOptionError,
   MissingPackError,
   type BackendPreference,
@@ -78,9 +80,7 @@ export interface LoadedVeil {
 export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
   if (!options || options.pack === undefined || options.pack === null)
     throw new MissingPackError("loadVeil needs `pack`: the URL of a .veilpack file or its bytes.");
-  const backend = options.backend ?? "auto";
-  if (!["auto", "webgpu", "wasm", "js"].includes(backend))
-    throw new InvalidOptionError(`backend must be "auto", "webgpu", "wasm" or "js", got ${JSON.stringify(String(backend))}.`);
+  const backend = checkBackendPreference(options.backend ?? "auto");
   const workerOpt = options.worker ?? true;
   options.signal?.throwIfAborted();
 
@@ -96,8 +96,7 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
   const onProgress = options.onProgress ? proxy(options.onProgress) : undefined;
   let current: BackendReport | null = null;
   const onEvent = proxy((e: VeilEvent) => {
-    if (e.type === "backend-fallback" && current)
-      current = { name: "wasm", reason: `wasm: fell back from webgpu because ${e.reason}`, failures: { ...current.failures, webgpu: e.reason } };
+    if (e.type === "backend-fallback" && current) current = afterDeviceLoss(current, e.reason);
     options.onEvent?.(e);
   });
 

@@ -45,6 +45,13 @@ const registry: Registration[] = [
   { name: "js", priority: 0, why: "plain TypeScript fallback", init: async (e, o) => new JsBackend(e, o.random) },
 ];
 
+/** Throws InvalidOptionError unless `preference` is "auto" or a registered backend's name. */
+export function checkBackendPreference(preference: unknown): BackendPreference {
+  if (preference !== "auto" && !registry.some((r) => r.name === preference))
+    throw new InvalidOptionError(`backend must be "auto", "webgpu", "wasm" or "js", got ${JSON.stringify(String(preference))}.`);
+  return preference as BackendPreference;
+}
+
 export interface BackendChoice {
   backend: Backend;
   /** Why this backend was chosen (and what failed before it). */
@@ -53,8 +60,7 @@ export interface BackendChoice {
 }
 
 export async function selectBackend(e: Embedding, preference: BackendPreference = "auto", o: BackendOptions = {}): Promise<BackendChoice> {
-  if (preference !== "auto" && !registry.some((r) => r.name === preference))
-    throw new InvalidOptionError(`backend must be "auto", "webgpu", "wasm" or "js", got ${JSON.stringify(String(preference))}.`);
+  checkBackendPreference(preference);
   const order = [...registry].sort((a, b) => b.priority - a.priority).filter((r) => preference === "auto" || r.name === preference);
   const failures: Record<string, string> = {};
   for (const r of order) {
