@@ -21,3 +21,29 @@ export { createWasmBackend } from "./backends/wasm.js";
 export { JsBackend } from "./backends/js.js";
 export { cryptoSource, type RandomSource } from "./random/source.js";
 export * from "./errors.js";
+// Local-DP primitives (SPEC "Local-DP primitives"): answers, numbers, choices, secret-shared sums.
+export {
+  randomizedResponse,
+  kAryResponse,
+  truthProbability,
+  estimateFrequency,
+  COIN_PROTOCOL_EPSILON,
+  type FrequencyEstimate,
+  type FrequencyEstimateInput,
+} from "./ldp/randomized-response.js";
+export { boundedNumber, boundedGrid, boundedNoiseVariance, estimateMean, type BoundedOptions, type BoundedGrid, type MeanEstimate } from "./ldp/bounded.js";
+export { exponentialChoice, choiceProbabilities, type ChoiceOptions } from "./ldp/choice.js";
+export {
+  share,
+  reconstruct,
+  addShares,
+  toRing,
+  fromRing,
+  encodeFixed,
+  decodeFixed,
+  shareToString,
+  shareFromString,
+  RING_MODULUS,
+} from "./ldp/secret-sharing.js";
+export { noiseShare, releaseNoisedShare, combineReleased, type NoiseShareOptions } from "./ldp/dp-sum.js";
+export type { RandomOptions } from "./ldp/random.js";

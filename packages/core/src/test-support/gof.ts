@@ -2,6 +2,10 @@
 // test uses the same pattern: draw N samples, accept the exact law at level
 // ALPHA, and (power check) reject the law at 1.1x epsilon with the same samples.
 
+import { lnGamma } from "../math/ln-gamma.js";
+
+export { lnGamma };
+
 /** Significance level: a correct sampler fails a test with probability 1e-6. */
 export const ALPHA = 1e-6;
 
@@ -13,20 +17,6 @@ export function testSeed(fixed: number): number {
     return s;
   }
   return fixed;
-}
-
-/** log Gamma (Lanczos, g = 7). */
-export function lnGamma(x: number): number {
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
-    9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
-  x -= 1;
-  let a = c[0]!;
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
 /** Regularized lower incomplete gamma P(a, x). */
