@@ -112,3 +112,38 @@ export class UnknownWordError extends VeilError {
     super("UNKNOWN_WORD", detail);
   }
 }
+
+/** The privacy budget of a scope and period would be exceeded; nothing was released or charged. */
+export class BudgetExceededError extends VeilError {
+  override name = "BudgetExceededError";
+  readonly scope: string;
+  readonly period: string;
+  readonly cap: number;
+  readonly spent: number;
+  readonly requested: number;
+  constructor(scope: string, period: string, cap: number, spent: number, requested: number) {
+    super(
+      "BUDGET_EXCEEDED",
+      `Privacy budget exceeded for "${scope.slice(0, 60)}" in ${period}: spent ${spent}, cap ${cap}, this needs ${requested}. Nothing was released; wait for the next period or ask for less.`,
+    );
+    this.scope = scope;
+    this.period = period;
+    this.cap = cap;
+    this.spent = spent;
+    this.requested = requested;
+  }
+}
+
+/**
+ * The ledger is not there (never created, or cleared by the user or the browser),
+ * was replaced by another one, is corrupt, or could not be written. Veil never
+ * reads a missing ledger as a full budget; nothing was released.
+ */
+export class LedgerUnavailableError extends VeilError {
+  override name = "LedgerUnavailableError";
+  readonly reason: "missing" | "cleared" | "replaced" | "corrupt" | "storage";
+  constructor(reason: LedgerUnavailableError["reason"], detail: string, cause?: unknown) {
+    super("LEDGER_UNAVAILABLE", `Privacy ledger ${reason}: ${detail} Nothing was released.`, { cause });
+    this.reason = reason;
+  }
+}

@@ -47,3 +47,15 @@ export {
 } from "./ldp/secret-sharing.js";
 export { noiseShare, releaseNoisedShare, combineReleased, type NoiseShareOptions } from "./ldp/dp-sum.js";
 export type { RandomOptions } from "./ldp/random.js";
+// The privacy-budget ledger; storages: IndexedDB in @veil/web, a file in @veil/core/ledger-file.
+export {
+  PrivacyLedger,
+  periodKey,
+  type OpenLedgerOptions,
+  type LedgerPeriod,
+  type ReleaseItem,
+  type Released,
+  type ReleaseResult,
+  type BudgetState,
+} from "./ledger/ledger.js";
+export type { LedgerStorage, LedgerMeta, LedgerAccount, LedgerStep } from "./ledger/storage.js";

@@ -22,3 +22,4 @@ export function useSeededRandom(veil: Veil, seed: number): void {
 export function backendOf(veil: Veil): Backend {
   return veil[INTERNAL]().backend;
 }
+export { memoryLedgerStorage, type MemoryLedgerStorage } from "./ledger/memory-storage.js";

@@ -35,7 +35,8 @@ export function boundedGrid(lower: number, upper: number, step?: number): Bounde
   if (!Number.isFinite(lower) || !Number.isFinite(upper) || !(lower < upper))
     throw new InvalidOptionError(`lower and upper must be finite with lower < upper, got [${String(lower)}, ${String(upper)}].`);
   const s = step ?? 2 ** Math.floor(Math.log2((upper - lower) / 1024));
-  if (!(s > 0) || !Number.isFinite(s) || 2 ** Math.round(Math.log2(s)) !== s) throw new InvalidOptionError(`step must be a power of two (like 1, 0.5, 2^-8), got ${String(step)}.`);
+  if (!(s > 0) || !Number.isFinite(s) || 2 ** Math.round(Math.log2(s)) !== s)
+    throw new InvalidOptionError(`step must be a power of two (like 1, 0.5, 2^-8), got ${String(step)}.`);
   const lowUnits = Math.floor(lower / s);
   const highUnits = Math.ceil(upper / s);
   if (highUnits - lowUnits > MAX_UNITS || Math.max(Math.abs(lowUnits), Math.abs(highUnits)) > MAX_UNITS)
@@ -51,7 +52,8 @@ export function boundedGrid(lower: number, upper: number, step?: number): Bounde
  * Always draws three uniforms, whatever the input.
  */
 export function boundedNumber(value: number, options: BoundedOptions): number {
-  if (typeof value !== "number" || Number.isNaN(value)) throw new InvalidOptionError(`a bounded number must be a number, got ${typeof value === "number" ? "NaN" : typeof value}.`);
+  if (typeof value !== "number" || Number.isNaN(value))
+    throw new InvalidOptionError(`a bounded number must be a number, got ${typeof value === "number" ? "NaN" : typeof value}.`);
   const epsilon = checkEpsilon(options.epsilon);
   const g = boundedGrid(options.lower, options.upper, options.step);
   const s = streamFor(options);

@@ -43,7 +43,8 @@ export function choiceProbabilities(scores: readonly number[], options: Omit<Cho
 
 function checkChoice(scores: readonly number[], options: Omit<ChoiceOptions, "random">): number {
   if (!Array.isArray(scores) || scores.length < 1) throw new InvalidOptionError("exponentialChoice needs at least one option score.");
-  for (const x of scores) if (typeof x !== "number" || !Number.isFinite(x)) throw new InvalidOptionError(`every score must be a finite number, got ${String(x)}.`);
+  for (const x of scores)
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new InvalidOptionError(`every score must be a finite number, got ${String(x)}.`);
   const epsilon = checkEpsilon(options.epsilon);
   if (!(typeof options.sensitivity === "number" && Number.isFinite(options.sensitivity) && options.sensitivity > 0))
     throw new InvalidOptionError(`sensitivity must be a finite positive number, got ${String(options.sensitivity)}.`);

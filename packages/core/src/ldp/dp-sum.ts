@@ -22,8 +22,10 @@ export interface NoiseShareOptions extends RandomOptions {
 export function noiseShare(options: NoiseShareOptions): number {
   const epsilon = checkEpsilon(options.epsilon);
   const { sensitivity, servers } = options;
-  if (!(Number.isFinite(sensitivity) && sensitivity > 0)) throw new InvalidOptionError(`sensitivity must be a finite positive number of units, got ${String(sensitivity)}.`);
-  if (!Number.isInteger(servers) || servers < 1 || servers > 1000) throw new InvalidOptionError(`servers must be an integer from 1 to 1000, got ${String(servers)}.`);
+  if (!(Number.isFinite(sensitivity) && sensitivity > 0))
+    throw new InvalidOptionError(`sensitivity must be a finite positive number of units, got ${String(sensitivity)}.`);
+  if (!Number.isInteger(servers) || servers < 1 || servers > 1000)
+    throw new InvalidOptionError(`servers must be an integer from 1 to 1000, got ${String(servers)}.`);
   const s = streamFor(options);
   const rate = epsilon / sensitivity;
   return polya(s, 1 / servers, rate) - polya(s, 1 / servers, rate);

@@ -34,7 +34,8 @@ export function randomizedResponse(value: boolean, epsilon: number, options?: Ra
  */
 export function kAryResponse(value: number, k: number, epsilon: number, options?: RandomOptions): number {
   checkCategories(k);
-  if (!Number.isInteger(value) || value < 0 || value >= k) throw new InvalidOptionError(`the answer must be an integer category in [0, ${k - 1}], got ${String(value)}.`);
+  if (!Number.isInteger(value) || value < 0 || value >= k)
+    throw new InvalidOptionError(`the answer must be an integer category in [0, ${k - 1}], got ${String(value)}.`);
   const p = truthProbability(epsilon, k);
   const s = streamFor(options);
   const keep = s.next() < p;
@@ -127,7 +128,9 @@ export function normalQuantile(prob: number): number {
   } else if (prob <= 1 - lowTail) {
     const q = prob - 0.5;
     const r = q * q;
-    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+    x =
+      ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - prob));
     x = -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
@@ -136,5 +139,6 @@ export function normalQuantile(prob: number): number {
 }
 
 function checkCategories(k: number): void {
-  if (!Number.isInteger(k) || k < 2 || k > 1_000_000) throw new InvalidOptionError(`k (number of categories) must be an integer from 2 to 1,000,000, got ${String(k)}.`);
+  if (!Number.isInteger(k) || k < 2 || k > 1_000_000)
+    throw new InvalidOptionError(`k (number of categories) must be an integer from 2 to 1,000,000, got ${String(k)}.`);
 }

@@ -25,7 +25,8 @@ export function fromRing(v: bigint): bigint {
 /** Splits `value` into `holders` shares that sum to it mod 2^64; all but the last are uniform 64-bit draws. */
 export function share(value: bigint, holders: number, options?: RandomOptions): bigint[] {
   if (typeof value !== "bigint") throw new InvalidOptionError(`share takes a bigint (use encodeFixed for decimals), got ${typeof value}.`);
-  if (!Number.isInteger(holders) || holders < 2 || holders > 1000) throw new InvalidOptionError(`holders must be an integer from 2 to 1000, got ${String(holders)}.`);
+  if (!Number.isInteger(holders) || holders < 2 || holders > 1000)
+    throw new InvalidOptionError(`holders must be an integer from 2 to 1000, got ${String(holders)}.`);
   const bytes = randomBytes(options, 8 * (holders - 1));
   const view = new DataView(bytes.buffer);
   const shares: bigint[] = [];
@@ -96,5 +97,6 @@ export function shareFromString(text: unknown): bigint {
 }
 
 function checkDecimals(decimals: number): void {
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 12) throw new InvalidOptionError(`decimals must be an integer from 0 to 12, got ${String(decimals)}.`);
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 12)
+    throw new InvalidOptionError(`decimals must be an integer from 0 to 12, got ${String(decimals)}.`);
 }
