@@ -33,7 +33,10 @@ if (!has("pnpm") || execSync("pnpm --version").toString().trim() !== PNPM_VERSIO
 
 // 2. packages (fast when already installed)
 log("installing workspace packages");
-run("pnpm", ["install", "--frozen-lockfile", "--reporter=append-only"], { env: { ...process.env, CI: "true" } });
+// better-sqlite3 (the collector) compiles against Node's headers; point node-gyp at the
+// installed ones, since there is no network to download them (pnpm ignores npm's `nodedir`).
+const nodeDir = existsSync("/usr/include/node/node.h") ? { npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" } : {};
+run("pnpm", ["install", "--frozen-lockfile", "--reporter=append-only"], { env: { ...process.env, ...nodeDir, CI: "true" } });
 
 // 3. Chromium for Playwright (never `playwright install`: there is no network for it)
 if (process.argv.includes("--browser") && !existsSync("/usr/bin/chromium")) {

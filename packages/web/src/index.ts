@@ -7,6 +7,8 @@ export type { LoadProgress, LoadPhase, VeilEvent } from "./progress.js";
 export type { PackInfo, CacheStatus, LoadInfo } from "./engine.js";
 export type { WorkerOption } from "./bridge.js";
 export { WorkerCrashedError, PackFetchError } from "./errors.js";
+export { openLedger, type OpenBrowserLedgerOptions } from "./ledger/open-ledger.js";
+export { indexedDbLedgerStorage } from "./ledger/indexeddb-storage.js";
 export {
   VeilError,
   InvalidEpsilonError,
@@ -20,6 +22,32 @@ export {
   RandomSourceError,
   BackendUnavailableError,
   UnknownWordError,
+  BudgetExceededError,
+  LedgerUnavailableError,
+  PrivacyLedger,
+  type OpenLedgerOptions,
+  type ReleaseItem,
+  type Released,
+  type ReleaseResult,
+  type BudgetState,
+  type LedgerPeriod,
+  // Local-DP primitives, so a form needs one import.
+  randomizedResponse,
+  kAryResponse,
+  truthProbability,
+  estimateFrequency,
+  boundedNumber,
+  boundedGrid,
+  estimateMean,
+  exponentialChoice,
+  choiceProbabilities,
+  share,
+  reconstruct,
+  encodeFixed,
+  decodeFixed,
+  shareToString,
+  shareFromString,
+  type BoundedOptions,
   MECHANISMS,
   MECHANISM_INFO,
   MAX_TEXT_LENGTH,
