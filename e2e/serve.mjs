@@ -9,6 +9,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const port = Number(process.env.PORT ?? 4173);
 await serveStatic({
   port,
-  roots: { "/packs/": path.resolve(here, "../packs"), "/playground/": path.resolve(here, "../apps/playground/dist"), "/": path.join(here, "dist") },
+  roots: {
+    "/packs/": path.resolve(here, "../packs"),
+    "/playground/": path.resolve(here, "../apps/playground/dist"),
+    "/example/": path.resolve(here, "../apps/example/dist"),
+    "/": path.join(here, "dist"),
+  },
 });
 console.log(`e2e server on http://127.0.0.1:${port}/`);

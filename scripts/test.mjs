@@ -35,4 +35,5 @@ run("node", ["--test", "--test-concurrency=2", ...files]);
 run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "e2e/vite.config.mjs"]);
 run("node", ["e2e/webpack/build.mjs"]); // after Vite, which empties e2e/dist
 run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "apps/playground/vite.config.mjs"]);
+run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "apps/example/vite.config.mjs"]);
 run(path.join(root, "node_modules/.bin/playwright"), ["test", "--config", "e2e/playwright.config.mjs"]);

@@ -21,7 +21,9 @@ export function renderDashboard(name: string, store: ReportStore, est: QuestionE
         .map((c) => {
           const lo = Math.max(0, c.interval[0]);
           const hi = Math.min(1, c.interval[1]);
-          return `<tr><td>${esc(c.label)}</td><td>${c.reported}</td><td>${pct(c.estimate)}</td><td>${pct(lo)} – ${pct(hi)}</td><td><div class="bar"><span style="left:${pct(lo)};width:${pct(hi - lo)}"></span><b style="left:${pct(Math.min(1, Math.max(0, c.estimate)))}"></b></div></td></tr>`;
+          const shown = Math.min(1, Math.max(0, c.estimate));
+          const note = shown !== c.estimate ? ` <span class="muted" title="unbiased estimate ${pct(c.estimate)}, clipped for display">*</span>` : "";
+          return `<tr><td>${esc(c.label)}</td><td>${c.reported}</td><td>${pct(shown)}${note}</td><td>${pct(lo)} – ${pct(hi)}</td><td><div class="bar"><span style="left:${pct(lo)};width:${pct(hi - lo)}"></span><b style="left:${pct(Math.min(1, Math.max(0, c.estimate)))}"></b></div></td></tr>`;
         })
         .join("");
       parts.push(
@@ -29,7 +31,7 @@ export function renderDashboard(name: string, store: ReportStore, est: QuestionE
       );
     } else {
       parts.push(
-        `<h2>${esc(q.question)}</h2><p class="muted">Bounded number in [${q.lower}, ${q.upper}], ε = ${q.epsilon}, ${q.total} reports.</p><table><tr><th>estimated mean</th><th>95% interval</th></tr><tr><td>${q.mean.toFixed(2)}</td><td>${q.interval[0].toFixed(2)} – ${q.interval[1].toFixed(2)}</td></tr></table>`,
+        `<h2>${esc(q.question)}</h2><p class="muted">Bounded number in [${q.lower}, ${q.upper}], ε = ${q.epsilon}, ${q.total} reports.</p><table><tr><th>estimated mean</th><th>95% interval</th></tr><tr><td>${q.mean.toFixed(2)}</td><td>${Math.max(q.lower, q.interval[0]).toFixed(2)} – ${Math.min(q.upper, q.interval[1]).toFixed(2)}</td></tr></table>`,
       );
     }
   }
