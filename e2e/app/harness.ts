@@ -1,6 +1,6 @@
 // The page the Playwright tests drive: @veil/web imported as an app would, plus
 // helpers the tests call through page.evaluate (window.harness).
-import { loadVeil, isCached, clearCache, cacheInfo, WorkerCrashedError, type LoadVeilOptions, type VeilEvent, type LoadProgress } from "@veil/web";
+import { openLedger, loadVeil, isCached, clearCache, cacheInfo, WorkerCrashedError, type LoadVeilOptions, type VeilEvent, type LoadProgress } from "@veil/web";
 import { createVeil, readPack, writePack } from "@veil/core";
 import { backendOf } from "@veil/core/testing";
 import { createStore, getMany, keys, setMany } from "idb-keyval";
@@ -206,6 +206,13 @@ const harness = {
     }
     veil.dispose();
     return out;
+  },
+  /** Opens (or creates) the ledger "race" and fires `count` releases of `epsilon` at once; returns how many were granted. */
+  async ledgerRace(count: number, epsilon: number, cap: number) {
+    const ledger = await openLedger({ database: "veil-ledger-race", cap, period: "all", ifMissing: "create" });
+    const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => ledger.release({ scope: "race", epsilon, response: i })));
+    const refused = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.name);
+    return { granted: results.length - refused.length, refusedWith: [...new Set(refused)], spent: (await ledger.budget("race")).spent };
   },
   async abortLoad() {
     await clearCache();
