@@ -16,6 +16,19 @@ CREATE TABLE IF NOT EXISTS releases (sum TEXT NOT NULL, round INTEGER NOT NULL, 
 CREATE INDEX IF NOT EXISTS answers_q ON answers(question);
 `;
 
+/** The answers to one question with one configuration (same k or bounds, same epsilon): what one estimate is made from. */
+export interface AnswerGroup {
+  question: string;
+  type: string;
+  k: number | null;
+  lower: number | null;
+  upper: number | null;
+  step: number | null;
+  epsilon: number;
+  labels: string | null;
+  values: number[];
+}
+
 export interface SumRelease {
   sum: string;
   round: number;
@@ -83,32 +96,12 @@ export class ReportStore {
       .all(limit) as { received: string; mechanism: string; epsilon: number; text: string }[];
   }
 
-  answerGroups(): {
-    question: string;
-    type: string;
-    k: number | null;
-    lower: number | null;
-    upper: number | null;
-    step: number | null;
-    epsilon: number;
-    labels: string | null;
-    values: number[];
-  }[] {
+  answerGroups(): AnswerGroup[] {
     const rows = this.db
       .prepare(
         "SELECT question, type, k, lower, upper, step, epsilon, MAX(labels) AS labels, json_group_array(value) AS vals FROM answers GROUP BY question, type, k, lower, upper, step, epsilon ORDER BY question",
       )
-      .all() as {
-      question: string;
-      type: string;
-      k: number | null;
-      lower: number | null;
-      upper: number | null;
-      step: number | null;
-      epsilon: number;
-      labels: string | null;
-      vals: string;
-    }[];
+      .all() as (Omit<AnswerGroup, "values"> & { vals: string })[];
     return rows.map(({ vals, ...r }) => ({ ...r, values: JSON.parse(vals) as number[] }));
   }
 
