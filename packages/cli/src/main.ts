@@ -2,7 +2,7 @@
 // The `veil` command. Run from the repository root as `pnpm veil <command>`.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createVeil, MECHANISMS, VeilError, type Veil, type MechanismOptions, type BackendPreference } from "@veil/core";
+import { createVeil, MECHANISMS, MAX_TEXT_LENGTH, TextTooLargeError, VeilError, type Veil, type MechanismOptions, type BackendPreference } from "@veil/core";
 import { useSeededRandom } from "@veil/core/testing";
 import { defaultPackPath } from "./paths.js";
 import { buildPack } from "./pack/build-pack.js";
@@ -17,6 +17,8 @@ Usage:
   veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--out FILE] [--all-tokens]
                                                            build an embedding pack
   veil info                                                the pack's header figures
+  veil audit   [--mechanism m] [--epsilon x] [--samples N] [--json]
+                                                           test each mechanism's privacy claim on the pack
 
 Common options:
   --pack PATH        the embedding pack (default: ${"packs/glove-6b-100d-50k.veilpack"}, or $VEIL_PACK)
@@ -98,10 +100,23 @@ async function loadVeil(v: Values): Promise<Veil> {
   return veil;
 }
 
+/**
+ * Reads stdin, refusing input past what perturb accepts: at most 3 UTF-8 bytes per
+ * UTF-16 unit, so memory stays below about 3 x MAX_TEXT_LENGTH bytes however much is piped in.
+ */
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError("perturb reads the text from stdin: echo 'some text' | veil perturb ...");
+  const limit = 3 * MAX_TEXT_LENGTH + 1;
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > limit) {
+      process.stdin.destroy();
+      throw new TextTooLargeError(Math.ceil(size / 3), MAX_TEXT_LENGTH); // at least this many characters
+    }
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -154,6 +169,20 @@ export async function main(argv: string[]): Promise<number> {
       if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       return 0;
     }
+    case "audit": {
+      const { audit } = await import("./audit.js");
+      const veil = await loadVeil(v);
+      const mechanisms = v.mechanism ? [v.mechanism] : [...MECHANISMS];
+      for (const m of mechanisms)
+        if (!(MECHANISMS as readonly string[]).includes(m)) throw new UsageError(`--mechanism must be one of ${MECHANISMS.join(", ")}`);
+      const report = audit(veil, mechanisms as MechanismOptions["mechanism"][], {
+        epsilon: num("epsilon", v.epsilon),
+        samples: int("samples", v.samples, 1000, 10_000_000),
+        log: (line) => process.stderr.write(line + "\n"),
+      });
+      process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : report.table + "\n");
+      return report.passed ? 0 : 1;
+    }
     case "info": {
       const veil = await loadVeil(v);
       const e = veil.embedding;
@@ -177,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; use perturb, stats, pack or info`);
+      throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; use perturb, stats, pack, info or audit`);
   }
 }
 

@@ -59,3 +59,5 @@ export {
   type BudgetState,
 } from "./ledger/ledger.js";
 export type { LedgerStorage, LedgerMeta, LedgerAccount, LedgerStep } from "./ledger/storage.js";
+// The privacy audit (`veil audit`).
+export * from "./audit/index.js";

@@ -22,6 +22,8 @@
 export const PACK_MAGIC = "VEILPACK";
 export const PACK_VERSION = 1;
 export const HEADER_BYTES = 128;
+/** Metadata key holding a hashed copy of the header's d_min and d_max (the header is outside the SHA-256). */
+export const DISTANCES_KEY = "veil:distances";
 export const VECTOR_FLOAT32 = 1;
 
 export interface PackHeader {

@@ -1,6 +1,6 @@
 import { EmbeddingFormatError } from "../errors.js";
 import { type Embedding, makeIndex } from "./embedding.js";
-import { HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_FLOAT32, bodyLayout, type PackHeader, type PackMetadata } from "./pack-format.js";
+import { DISTANCES_KEY, HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_FLOAT32, bodyLayout, type PackHeader, type PackMetadata } from "./pack-format.js";
 import { sha256, toHex } from "./sha256.js";
 
 const MAX_WORDS = 10_000_000;
@@ -64,6 +64,9 @@ export async function readPack(input: Uint8Array | ArrayBuffer): Promise<Embeddi
   } catch {
     throw new EmbeddingFormatError("bad-metadata", "the metadata section is not a JSON object");
   }
+  const copy = metadata[DISTANCES_KEY] as { dMin?: unknown; dMax?: unknown } | undefined;
+  if (copy !== undefined && (typeof copy !== "object" || copy === null || copy.dMin !== h.dMin || copy.dMax !== h.dMax))
+    throw new EmbeddingFormatError("header-mismatch", "d_min or d_max in the header differs from the copy in the checksummed metadata; the header is damaged");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(lay.words, lay.words + h.wordBytes));

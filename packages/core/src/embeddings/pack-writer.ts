@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../errors.js";
-import { HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_FLOAT32, bodyLayout, type PackMetadata } from "./pack-format.js";
+import { DISTANCES_KEY, HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_FLOAT32, bodyLayout, type PackMetadata } from "./pack-format.js";
 import { sha256 } from "./sha256.js";
 
 export interface PackContents {
@@ -20,7 +20,10 @@ export async function writePack(c: PackContents): Promise<Uint8Array> {
   if (c.K > 0 && (!c.neighbours || c.neighbours.length !== n * c.K)) throw new InvalidOptionError(`the neighbour table must have n*K = ${n * c.K} entries`);
   for (const w of c.words) if (w.length === 0 || w.includes("\n")) throw new InvalidOptionError("words must be non-empty and contain no newline");
   const enc = new TextEncoder();
-  const meta = enc.encode(JSON.stringify(c.metadata ?? {}));
+  // d_min and d_max sit in the header, which the SHA-256 does not cover; a copy in the
+  // (hashed) metadata lets the reader detect a damaged header field that would
+  // otherwise silently change M4's calibration.
+  const meta = enc.encode(JSON.stringify({ ...c.metadata, [DISTANCES_KEY]: { dMin: c.dMin, dMax: c.dMax } }));
   const wordBytes = enc.encode(c.words.join("\n"));
   const K = c.neighbours ? c.K : 0;
   const lay = bodyLayout({ n, d: c.d, K, metaBytes: meta.length, wordBytes: wordBytes.length });
