@@ -170,7 +170,7 @@ function runCli(args, stdin) {
 }
 
 async function fuzzCli(deadline) {
-  const badValues = ["", "NaN", "-1", "0", "1e309", "Infinity", "abc", "1.5", "99999999999", "--epsilon", MARK, "\u0000", "😀", "-0", "0x10"];
+  const badValues = ["", "NaN", "-1", "0", "1e309", "Infinity", "abc", "1.5", "99999999999", "--epsilon", MARK, "\u0001", "😀", "-0", "0x10"];
   const flagNames = [
     "--mechanism",
     "--epsilon",

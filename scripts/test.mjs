@@ -31,7 +31,8 @@ files.sort();
 run("node", ["--test", "--test-concurrency=2", ...files]);
 
 // Smoke runs of the fuzzers (fixed seed, a few seconds each; `node scripts/fuzz.mjs --target T --seconds 600` for a long run).
-for (const target of ["perturb", "pack", "cli"]) run("node", ["scripts/fuzz.mjs", "--target", target, "--seconds", target === "cli" ? "15" : "5", "--seed", "1"]);
+for (const target of ["perturb", "pack", "cli"])
+  run("node", ["scripts/fuzz.mjs", "--target", target, "--seconds", target === "cli" ? "15" : "5", "--seed", "1"]);
 
 // The browser: build the e2e page with Vite and a second app with webpack 5, as apps would, then
 // Playwright in Debian's Chromium.

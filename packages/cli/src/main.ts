@@ -219,6 +219,11 @@ main(process.argv.slice(2)).then(
     } else if (e instanceof VeilError) {
       process.stderr.write(`veil: ${e.name}: ${e.message}\n`);
       process.exitCode = 1;
+    } else if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string" && (e as NodeJS.ErrnoException).syscall) {
+      // A file that cannot be read or written (missing input, read-only or full disk): say which and why.
+      const err = e as NodeJS.ErrnoException;
+      process.stderr.write(`veil: cannot ${err.syscall} ${err.path ?? "a file"} (${err.code}). Check the path and the disk.\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`veil: unexpected error: ${e instanceof Error ? e.stack : String(e)}\n`);
       process.exitCode = 70;
