@@ -99,6 +99,38 @@ export function expSample(dist: usize, n: i32, scale: f64, u: f64, weights: usiz
 }
 
 /**
+ * expSample for many uniforms against the same row (a word repeated in a text, or
+ * an audit's samples): the weights and their running sums are computed once, in
+ * the same order as expSample, and each uniform finds its index by binary search
+ * on the running sums, so every result equals expSample's linear scan exactly.
+ */
+export function expSampleMany(dist: usize, n: i32, scale: f64, us: usize, m: i32, weights: usize, prefix: usize, out: usize): void {
+  let dmin = Infinity;
+  for (let j = 0; j < n; j++) dmin = min(dmin, load<f64>(dist + ((<usize>j) << 3)));
+  let acc: f64 = 0;
+  let last = 0;
+  for (let j = 0; j < n; j++) {
+    const w = Math.exp(-scale * (load<f64>(dist + ((<usize>j) << 3)) - dmin));
+    store<f64>(weights + ((<usize>j) << 3), w);
+    acc += w;
+    store<f64>(prefix + ((<usize>j) << 3), acc);
+    if (w > 0) last = j;
+  }
+  for (let i = 0; i < m; i++) {
+    const target = load<f64>(us + ((<usize>i) << 3)) * acc;
+    let lo = 0,
+      hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (load<f64>(prefix + ((<usize>mid) << 3)) >= target) hi = mid;
+      else lo = mid + 1;
+    }
+    while (lo < n && load<f64>(weights + ((<usize>lo) << 3)) <= 0) lo++;
+    store<i32>(out + ((<usize>i) << 2), lo < n ? lo : last);
+  }
+}
+
+/**
  * M3 (TEM) selection: candidates with distances `dist[0..cnt)` (scores -d) plus the
  * catch-all with log-weight `logCatch` (already multiplied by epsilon/2; -Inf when
  * empty). Returns the winning candidate's index, or -1 for the catch-all.

@@ -95,6 +95,10 @@ export class JsBackend implements Backend {
     return expSampleJs(row, scale, u);
   }
 
+  expSampleMany(row: Float64Array, scale: number, us: Float64Array): Int32Array {
+    return Int32Array.from(us, (u) => expSampleJs(row, scale, u));
+  }
+
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
     return temSelectJs(dists, halfEps, logCatch, u);
   }

@@ -159,6 +159,23 @@ export class WasmBackend implements Backend {
     return this.ex.expSample(ptr, n, scale, u, w);
   }
 
+  expSampleMany(row: Float64Array, scale: number, us: Float64Array): Int32Array {
+    const n = row.length;
+    let ptr: number; // an offset: it stays valid if the allocations below grow the memory
+    if (row.buffer === this.ex.memory.buffer) ptr = row.byteOffset;
+    else {
+      ptr = this.buf("exprow", n * 8);
+      this.f64(ptr, n).set(row);
+    }
+    const w = this.buf("weights", n * 8);
+    const prefix = this.buf("prefix", n * 8);
+    const uPtr = this.buf("expus", us.length * 8);
+    const outPtr = this.buf("expout", us.length * 4);
+    this.f64(uPtr, us.length).set(us);
+    this.ex.expSampleMany(ptr, n, scale, uPtr, us.length, w, prefix, outPtr);
+    return new Int32Array(this.ex.memory.buffer, outPtr, us.length).slice();
+  }
+
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
     const p = this.buf("tem", Math.max(1, dists.length) * 8);
     this.f64(p, dists.length).set(dists);

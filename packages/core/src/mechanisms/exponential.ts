@@ -9,7 +9,9 @@ export function exponentialMechanism(backend: Backend, ids: Int32Array, epsilon:
   const out = new Int32Array(ids.length);
   const { unique, occurrences } = groupOccurrences(ids);
   backend.forEachDistanceRow(unique, (i, row) => {
-    for (const pos of occurrences[i]!) out[pos] = backend.expSample(row, epsilon / 2, us[pos]!);
+    const at = occurrences[i]!;
+    if (at.length === 1) out[at[0]!] = backend.expSample(row, epsilon / 2, us[at[0]!]!);
+    else backend.expSampleMany(row, epsilon / 2, Float64Array.from(at, (pos) => us[pos]!)).forEach((y, k) => (out[at[k]!] = y));
   });
   return out;
 }

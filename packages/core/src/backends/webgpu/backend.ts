@@ -172,6 +172,10 @@ export class WebGpuBackend implements Backend {
   expSample(row: Float64Array, scale: number, u: number): number {
     return this.inner.expSample(row, scale, u);
   }
+
+  expSampleMany(row: Float64Array, scale: number, us: Float64Array): Int32Array {
+    return this.inner.expSampleMany(row, scale, us);
+  }
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
     return this.inner.temSelect(dists, halfEps, logCatch, u);
   }
