@@ -9,7 +9,7 @@ export { POOL_BYTES, resetRandomPool, skipUniforms, drawUniforms } from "./rando
 export { sampleMany, laplaceNoise } from "./samplers";
 export { packPanels, rowNorms, distTile, dist64, sqrtRow } from "./distances";
 export { topkInit, topkFeed } from "./topk";
-export { gumbelBatch, neighbourDistances, expSample, expSampleMany, temSelect } from "./mechanisms";
+export { gumbelBatch, neighbourDistances, expSample, expSampleMany, temSelect, temSelectMany } from "./mechanisms";
 
 export function alloc(size: usize): usize {
   return heap.alloc(size);

@@ -151,4 +151,32 @@ export function temSelect(dist: usize, cnt: i32, halfEps: f64, logCatch: f64, u:
   return wCatch > 0 ? -1 : cnt - 1;
 }
 
+/**
+ * temSelect for many uniforms against the same candidates (a repeated word): the
+ * weights' running sums are computed once, in temSelect's order, and each uniform
+ * finds its index by binary search, so every result equals temSelect's scan.
+ */
+export function temSelectMany(dist: usize, cnt: i32, halfEps: f64, logCatch: f64, us: usize, m: i32, prefix: usize, out: usize): void {
+  let top = logCatch;
+  for (let j = 0; j < cnt; j++) top = max(top, -halfEps * load<f64>(dist + ((<usize>j) << 3)));
+  let acc: f64 = 0;
+  for (let j = 0; j < cnt; j++) {
+    acc += Math.exp(-halfEps * load<f64>(dist + ((<usize>j) << 3)) - top);
+    store<f64>(prefix + ((<usize>j) << 3), acc);
+  }
+  const wCatch = logCatch == -Infinity ? 0.0 : Math.exp(logCatch - top);
+  const total = acc + wCatch;
+  for (let i = 0; i < m; i++) {
+    const target = load<f64>(us + ((<usize>i) << 3)) * total;
+    let lo = 0,
+      hi = cnt;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (load<f64>(prefix + ((<usize>mid) << 3)) >= target) hi = mid;
+      else lo = mid + 1;
+    }
+    store<i32>(out + ((<usize>i) << 2), lo < cnt ? lo : wCatch > 0 ? -1 : cnt - 1);
+  }
+}
+
 export { uniform };

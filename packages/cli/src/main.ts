@@ -180,7 +180,9 @@ export async function main(argv: string[]): Promise<number> {
         samples: int("samples", v.samples, 1000, 10_000_000),
         log: (line) => process.stderr.write(line + "\n"),
       });
-      process.stdout.write(v.json ? JSON.stringify(report, null, 2) + "\n" : report.table + "\n");
+      const { table, ...json } = report;
+      if (v.json) process.stderr.write(table + "\n");
+      process.stdout.write(v.json ? JSON.stringify(json, null, 2) + "\n" : table + "\n");
       return report.passed ? 0 : 1;
     }
     case "info": {

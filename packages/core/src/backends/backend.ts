@@ -76,6 +76,8 @@ export interface Backend {
   expSample(row: Float64Array, scale: number, u: number): number;
   /** expSample for each of `us` against one row: the same results, with the weights computed once. */
   expSampleMany(row: Float64Array, scale: number, us: Float64Array): Int32Array;
+  /** temSelect for each of `us` against the same candidates: the same results, the weights computed once. */
+  temSelectMany(dists: Float64Array, halfEps: number, logCatch: number, us: Float64Array): Int32Array;
   /** TEM selection (SPEC M3): index into `dists`, or -1 for the catch-all. */
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number;
   /** Exact K nearest other words of rows [rowStart, rowEnd). */

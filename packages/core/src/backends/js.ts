@@ -99,6 +99,10 @@ export class JsBackend implements Backend {
     return Int32Array.from(us, (u) => expSampleJs(row, scale, u));
   }
 
+  temSelectMany(dists: Float64Array, halfEps: number, logCatch: number, us: Float64Array): Int32Array {
+    return Int32Array.from(us, (u) => temSelectJs(dists, halfEps, logCatch, u));
+  }
+
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
     return temSelectJs(dists, halfEps, logCatch, u);
   }

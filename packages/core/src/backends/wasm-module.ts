@@ -50,6 +50,7 @@ export interface VeilWasmExports {
   ): void;
   neighbourDistances(w: number, k: number, vecs: number, d: number, table: number, K: number, distCache: number, out: number): void;
   expSample(dist: number, n: number, scale: number, u: number, weights: number): number;
+  temSelectMany(dist: number, cnt: number, halfEps: number, logCatch: number, us: number, m: number, prefix: number, out: number): void;
   expSampleMany(dist: number, n: number, scale: number, us: number, m: number, weights: number, prefix: number, out: number): void;
   temSelect(dist: number, cnt: number, halfEps: number, logCatch: number, u: number): number;
 }

@@ -176,6 +176,17 @@ export class WasmBackend implements Backend {
     return new Int32Array(this.ex.memory.buffer, outPtr, us.length).slice();
   }
 
+  temSelectMany(dists: Float64Array, halfEps: number, logCatch: number, us: Float64Array): Int32Array {
+    const p = this.buf("tem", Math.max(1, dists.length) * 8);
+    const prefix = this.buf("temprefix", Math.max(1, dists.length) * 8);
+    const uPtr = this.buf("temus", us.length * 8);
+    const outPtr = this.buf("temout", us.length * 4);
+    this.f64(p, dists.length).set(dists);
+    this.f64(uPtr, us.length).set(us);
+    this.ex.temSelectMany(p, dists.length, halfEps, logCatch, uPtr, us.length, prefix, outPtr);
+    return new Int32Array(this.ex.memory.buffer, outPtr, us.length).slice();
+  }
+
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
     const p = this.buf("tem", Math.max(1, dists.length) * 8);
     this.f64(p, dists.length).set(dists);

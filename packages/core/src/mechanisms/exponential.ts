@@ -11,7 +11,14 @@ export function exponentialMechanism(backend: Backend, ids: Int32Array, epsilon:
   backend.forEachDistanceRow(unique, (i, row) => {
     const at = occurrences[i]!;
     if (at.length === 1) out[at[0]!] = backend.expSample(row, epsilon / 2, us[at[0]!]!);
-    else backend.expSampleMany(row, epsilon / 2, Float64Array.from(at, (pos) => us[pos]!)).forEach((y, k) => (out[at[k]!] = y));
+    else
+      backend
+        .expSampleMany(
+          row,
+          epsilon / 2,
+          Float64Array.from(at, (pos) => us[pos]!),
+        )
+        .forEach((y, k) => (out[at[k]!] = y));
   });
   return out;
 }

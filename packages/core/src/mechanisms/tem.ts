@@ -73,19 +73,38 @@ export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number,
   const byWord = new Map<number, Candidates>();
   unique.forEach((w, i) => byWord.set(w, sets[i]!));
   const out = new Int32Array(ids.length);
-  ids.forEach((w, pos) => {
+  // Each distinct word's weights are computed once for all its occurrences (same results as one at a time).
+  const at = new Map<number, number[]>();
+  ids.forEach((w, pos) => (at.get(w) ?? at.set(w, []).get(w)!).push(pos));
+  for (const [w, positions] of at) {
     const c = byWord.get(w)!;
     const outside = n - c.ids.length;
     const logCatch = outside > 0 ? (-epsilon * gamma) / 2 + Math.log(outside) : -Infinity;
-    const j = backend.temSelect(c.dists, epsilon / 2, logCatch, us[2 * pos]!);
-    out[pos] = j >= 0 ? c.ids[j]! : nthOutside(c.ids, Math.floor(us[2 * pos + 1]! * outside), n);
-  });
+    const js =
+      positions.length === 1
+        ? Int32Array.of(backend.temSelect(c.dists, epsilon / 2, logCatch, us[2 * positions[0]!]!))
+        : backend.temSelectMany(
+            c.dists,
+            epsilon / 2,
+            logCatch,
+            Float64Array.from(positions, (pos) => us[2 * pos]!),
+          );
+    let sorted: Int32Array | undefined;
+    positions.forEach((pos, k) => {
+      const j = js[k]!;
+      out[pos] = j >= 0 ? c.ids[j]! : nthOutsideSorted((sorted ??= Int32Array.from(c.ids).sort()), Math.floor(us[2 * pos + 1]! * outside), n);
+    });
+  }
   return out;
 }
 
 /** The r-th (0-based) vocabulary id not in `inside`. */
 export function nthOutside(inside: Int32Array, r: number, n: number): number {
-  const sorted = Int32Array.from(inside).sort();
+  return nthOutsideSorted(Int32Array.from(inside).sort(), r, n);
+}
+
+/** nthOutside with `inside` already sorted ascending. */
+function nthOutsideSorted(sorted: Int32Array, r: number, n: number): number {
   let id = r;
   // Each member at or below the running id pushes it one further.
   for (const m of sorted) {

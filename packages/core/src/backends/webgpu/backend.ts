@@ -176,6 +176,10 @@ export class WebGpuBackend implements Backend {
   expSampleMany(row: Float64Array, scale: number, us: Float64Array): Int32Array {
     return this.inner.expSampleMany(row, scale, us);
   }
+
+  temSelectMany(dists: Float64Array, halfEps: number, logCatch: number, us: Float64Array): Int32Array {
+    return this.inner.temSelectMany(dists, halfEps, logCatch, us);
+  }
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number {
     return this.inner.temSelect(dists, halfEps, logCatch, u);
   }
