@@ -214,6 +214,29 @@ const harness = {
     const refused = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.name);
     return { granted: results.length - refused.length, refusedWith: [...new Set(refused)], spent: (await ledger.budget("race")).spent };
   },
+  /** Loads Veil in a worker whose entropy then fails (throws or vanishes); returns what each perturb call gave. */
+  async brokenEntropy() {
+    let w: Worker | undefined;
+    const veil = await loadVeil({ pack: PACK_URL, worker: () => (w = new Worker(new URL("./broken-entropy-worker.ts", import.meta.url), { type: "module" })) });
+    const before = (await veil.perturb("the cat sat", { mechanism: "exponential", epsilon: 5 })).text;
+    const outcomes: string[] = [];
+    for (const mode of ["throws", "missing"] as const) {
+      w!.postMessage({ breakEntropy: mode });
+      for (const mechanism of ["laplace", "exponential", "tem", "gumbel"] as const) {
+        try {
+          // A text long enough to need a fresh pool of random bytes.
+          const r = await veil.perturb("the cat sat on the mat ".repeat(3000), { mechanism, epsilon: mechanism === "gumbel" ? 50 : 5 });
+          outcomes.push(`${mode}/${mechanism}: released ${r.text.length} characters`);
+        } catch (e) {
+          outcomes.push(`${mode}/${mechanism}: ${(e as Error).name}`);
+        }
+      }
+    }
+    w!.postMessage({ breakEntropy: "no" });
+    const after = (await veil.perturb("the cat sat", { mechanism: "exponential", epsilon: 5 })).text;
+    veil.dispose();
+    return { before, outcomes, after };
+  },
   async abortLoad() {
     await clearCache();
     const ctl = new AbortController();

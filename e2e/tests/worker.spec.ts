@@ -61,3 +61,13 @@ test("aborting the load rejects with AbortError", async ({ page }) => {
   await openHarness(page);
   expect(await harness(page, "abortLoad")).toBe("AbortError");
 });
+
+test("in a worker, failing entropy (getRandomValues throwing or missing) makes perturb fail with RandomSourceError and release nothing", async ({ page }) => {
+  await openHarness(page);
+  const r = await harness(page, "brokenEntropy");
+  expect(r.before.length).toBeGreaterThan(0);
+  expect(r.outcomes).toEqual(
+    ["throws", "missing"].flatMap((mode) => ["laplace", "exponential", "tem", "gumbel"].map((m) => `${mode}/${m}: RandomSourceError`)),
+  );
+  expect(r.after.length).toBeGreaterThan(0);
+});
