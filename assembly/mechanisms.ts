@@ -98,6 +98,18 @@ export function expSample(dist: usize, n: i32, scale: f64, u: f64, weights: usiz
   return last;
 }
 
+/** The first j in [0, n) with prefix[j] >= target (prefix non-decreasing), or n. */
+function firstAtLeast(prefix: usize, n: i32, target: f64): i32 {
+  let lo = 0,
+    hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<f64>(prefix + ((<usize>mid) << 3)) >= target) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /**
  * expSample for many uniforms against the same row (a word repeated in a text, or
  * an audit's samples): the weights and their running sums are computed once, in
@@ -118,13 +130,7 @@ export function expSampleMany(dist: usize, n: i32, scale: f64, us: usize, m: i32
   }
   for (let i = 0; i < m; i++) {
     const target = load<f64>(us + ((<usize>i) << 3)) * acc;
-    let lo = 0,
-      hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (load<f64>(prefix + ((<usize>mid) << 3)) >= target) hi = mid;
-      else lo = mid + 1;
-    }
+    let lo = firstAtLeast(prefix, n, target);
     while (lo < n && load<f64>(weights + ((<usize>lo) << 3)) <= 0) lo++;
     store<i32>(out + ((<usize>i) << 2), lo < n ? lo : last);
   }
@@ -168,13 +174,7 @@ export function temSelectMany(dist: usize, cnt: i32, halfEps: f64, logCatch: f64
   const total = acc + wCatch;
   for (let i = 0; i < m; i++) {
     const target = load<f64>(us + ((<usize>i) << 3)) * total;
-    let lo = 0,
-      hi = cnt;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (load<f64>(prefix + ((<usize>mid) << 3)) >= target) hi = mid;
-      else lo = mid + 1;
-    }
+    const lo = firstAtLeast(prefix, cnt, target);
     store<i32>(out + ((<usize>i) << 2), lo < cnt ? lo : wCatch > 0 ? -1 : cnt - 1);
   }
 }
