@@ -25,6 +25,6 @@ run(bin("asc"), [
   "--initialMemory",
   "2",
 ]);
-run(bin("tsc"), ["-b", "packages/core", "packages/cli", "packages/web", "packages/collector"]);
+run(bin("tsc"), ["-b", "packages/core", "packages/cli", "packages/web", "packages/collector", "packages/bench"]);
 run(bin("tsc"), ["-p", "apps/playground"]); // type-check only: Vite builds it
 run(bin("tsc"), ["-p", "apps/example"]);
