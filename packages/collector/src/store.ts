@@ -75,8 +75,7 @@ export class ReportStore {
       if (r.text)
         this.db.prepare("INSERT INTO texts (report_id, mechanism, epsilon, text) VALUES (?, ?, ?, ?)").run(id, r.text.mechanism, r.text.epsilon, r.text.value);
       for (const s of r.shares ?? []) {
-        const cfg = this.db.prepare("SELECT decimals, lower, upper, round FROM sums WHERE name = ?").get(s.sum) as
-          { decimals: number; lower: number; upper: number; round: number } | undefined;
+        const cfg = this.sumConfig(s.sum);
         if (!cfg) this.db.prepare("INSERT INTO sums (name, decimals, lower, upper) VALUES (?, ?, ?, ?)").run(s.sum, s.decimals, s.lower, s.upper);
         else if (cfg.decimals !== s.decimals || cfg.lower !== s.lower || cfg.upper !== s.upper)
           throw new ReportError(422, `sum ${s.sum} is collected with decimals ${cfg.decimals} in [${cfg.lower}, ${cfg.upper}]; this share says otherwise.`);
@@ -84,6 +83,12 @@ export class ReportStore {
       }
       return id;
     })(report);
+  }
+
+  /** How a secret-shared sum is collected (fixed by its first share) and its open round. */
+  private sumConfig(name: string): { decimals: number; lower: number; upper: number; round: number } | undefined {
+    return this.db.prepare("SELECT decimals, lower, upper, round FROM sums WHERE name = ?").get(name) as
+      { decimals: number; lower: number; upper: number; round: number } | undefined;
   }
 
   reportCount(): number {
@@ -113,8 +118,7 @@ export class ReportStore {
    */
   releaseSum(sum: string, epsilon: number, servers: number): SumRelease {
     return this.db.transaction(() => {
-      const cfg = this.db.prepare("SELECT decimals, lower, upper, round FROM sums WHERE name = ?").get(sum) as
-        { decimals: number; lower: number; upper: number; round: number } | undefined;
+      const cfg = this.sumConfig(sum);
       if (!cfg) throw new ReportError(404, `no shares of a sum named ${sum} have been received.`);
       const shares = this.db.prepare("SELECT share FROM shares WHERE sum = ? AND round = ?").all(sum, cfg.round) as { share: string }[];
       if (shares.length === 0) throw new ReportError(409, `sum ${sum} has no new shares since round ${cfg.round - 1} was released.`);

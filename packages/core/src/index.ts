@@ -51,6 +51,7 @@ export type { RandomOptions } from "./ldp/random.js";
 export {
   PrivacyLedger,
   periodKey,
+  accountKey,
   type OpenLedgerOptions,
   type LedgerPeriod,
   type ReleaseItem,

@@ -6,7 +6,7 @@
 //     compared with the claim epsilon * d(w, w');
 // (c) support: mass that one word can produce and the other never can.
 import type { OutputLaw } from "../mechanisms/law.js";
-import { chiSquareTest, clopperPearson } from "../stats/hypothesis.js";
+import { chiSquareTest, clopperPearson, countValues } from "../stats/hypothesis.js";
 import { realizedPrivacy } from "../stats/realized-privacy.js";
 
 /** What the audit needs from a mechanism: samples, and what it claims. */
@@ -73,13 +73,8 @@ export interface AuditReport {
   passed: boolean;
 }
 
-function counts(xs: Int32Array): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
-  return m;
-}
-
-function lawMap(law: OutputLaw): Map<number, number> {
+/** A law as a map from output id to probability, over the outputs it can produce (what chiSquareTest takes). */
+export function lawMap(law: OutputLaw): Map<number, number> {
   const m = new Map<number, number>();
   for (let y = 0; y < law.n; y++) {
     const p = law.prob(y);
@@ -92,7 +87,7 @@ function lawMap(law: OutputLaw): Map<number, number> {
 export function fitTest(subject: AuditSubject, word: number, samples: number, alpha: number): FitResult | null {
   const law = subject.law(word);
   if (!law) return null;
-  const c = counts(subject.sample(word, samples));
+  const c = countValues(subject.sample(word, samples));
   const p = chiSquareTest(c, lawMap(law), samples).p;
   const off = subject.offLaw(word);
   const powerP = off ? chiSquareTest(c, lawMap(off), samples).p : 0;
@@ -124,8 +119,8 @@ function chooseEvent(pa: Map<number, number>, pb: Map<number, number>, n: number
 /** The empirical epsilon audit of one pair, in the direction the pilot finds worse. */
 export function pairTest(subject: AuditSubject, pair: AuditPair, samples: number, pilot: number, alpha: number): PairResult {
   const distance = subject.distance(pair.a, pair.b);
-  const pa = counts(subject.sample(pair.a, pilot));
-  const pb = counts(subject.sample(pair.b, pilot));
+  const pa = countValues(subject.sample(pair.a, pilot));
+  const pb = countValues(subject.sample(pair.b, pilot));
   // Both directions on the pilot; keep the one with the larger pilot ratio.
   const e1 = chooseEvent(pa, pb, pilot);
   const e2 = chooseEvent(pb, pa, pilot);

@@ -147,26 +147,24 @@ export class WasmBackend implements Backend {
     return this.f64(p, k).slice();
   }
 
+  /** The row's offset in WASM memory, copying it in when it lives elsewhere (an offset stays valid if later allocations grow the memory). */
+  private rowPtr(row: Float64Array): number {
+    if (row.buffer === this.ex.memory.buffer) return row.byteOffset;
+    const ptr = this.buf("exprow", row.length * 8);
+    this.f64(ptr, row.length).set(row);
+    return ptr;
+  }
+
   expSample(row: Float64Array, scale: number, u: number): number {
     const n = row.length;
-    let ptr: number;
-    if (row.buffer === this.ex.memory.buffer) ptr = row.byteOffset;
-    else {
-      ptr = this.buf("exprow", n * 8);
-      this.f64(ptr, n).set(row);
-    }
+    const ptr = this.rowPtr(row);
     const w = this.buf("weights", n * 8);
     return this.ex.expSample(ptr, n, scale, u, w);
   }
 
   expSampleMany(row: Float64Array, scale: number, us: Float64Array): Int32Array {
     const n = row.length;
-    let ptr: number; // an offset: it stays valid if the allocations below grow the memory
-    if (row.buffer === this.ex.memory.buffer) ptr = row.byteOffset;
-    else {
-      ptr = this.buf("exprow", n * 8);
-      this.f64(ptr, n).set(row);
-    }
+    const ptr = this.rowPtr(row);
     const w = this.buf("weights", n * 8);
     const prefix = this.buf("prefix", n * 8);
     const uPtr = this.buf("expus", us.length * 8);

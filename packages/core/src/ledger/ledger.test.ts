@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { PrivacyLedger, periodKey, toNano } from "./ledger.js";
+import { PrivacyLedger, accountKey, periodKey, toNano } from "./ledger.js";
 import { memoryLedgerStorage } from "./memory-storage.js";
 import { fileLedgerStorage } from "./file-storage.js";
 import type { LedgerStorage } from "./storage.js";
@@ -156,7 +156,7 @@ test("random concurrent schedules with injected failures never overspend, and no
     });
     await Promise.all(calls);
     for (const scope of ["a", "b"]) {
-      const spent = base.snapshot().accounts.get(`${periodKey("day", new Date())}\u0000${scope}`)?.spentNano ?? 0;
+      const spent = base.snapshot().accounts.get(accountKey(scope, periodKey("day", new Date())))?.spentNano ?? 0;
       const out = released.get(scope) ?? 0;
       assert.ok(spent <= toNano(3), `scope ${scope} overspent: ${spent}`);
       assert.ok(out <= spent, `scope ${scope}: released ${out} but charged ${spent}`);

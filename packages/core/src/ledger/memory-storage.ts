@@ -1,5 +1,6 @@
 // A ledger kept in memory, for tests only (exported from @veil/core/testing):
 // it forgets everything when the page or process ends, which a real ledger must not.
+import { accountKey } from "./ledger.js";
 import type { LedgerAccount, LedgerMeta, LedgerStep, LedgerStorage } from "./storage.js";
 
 export interface MemoryLedgerStorage extends LedgerStorage {
@@ -21,7 +22,7 @@ export function memoryLedgerStorage(): MemoryLedgerStorage {
           keys.map((k) => structuredClone(accounts.get(k))),
         );
         if (out.meta) meta = out.meta;
-        for (const a of out.accounts ?? []) accounts.set(`${a.period}\u0000${a.scope}`, structuredClone(a));
+        for (const a of out.accounts ?? []) accounts.set(accountKey(a.scope, a.period), structuredClone(a));
         return out.result;
       });
       queue = run.catch(() => undefined);

@@ -7,21 +7,12 @@ import { createVeil, type Veil } from "../veil.js";
 import { useSeededRandom } from "../testing.js";
 import { toyEmbedding } from "../test-support/toy.js";
 import { ALPHA, chiSquareTest, countValues, testSeed, wilson } from "../test-support/gof.js";
-import type { OutputLaw } from "./law.js";
+import { lawMap } from "../audit/audit.js";
 import type { MechanismOptions } from "./options.js";
 import { wordDistance } from "../embeddings/embedding.js";
 
 const toy = toyEmbedding(60, 5, 16, 3);
 const N = 200_000;
-
-function lawMap(law: OutputLaw, n: number): Map<number, number> {
-  const m = new Map<number, number>();
-  for (let y = 0; y < n; y++) {
-    const p = law.prob(y);
-    if (p > 0) m.set(y, p);
-  }
-  return m;
-}
 
 async function veils(): Promise<Record<"js" | "wasm", Veil>> {
   return { js: await createVeil({ pack: toy, backend: "js" }), wasm: await createVeil({ pack: toy, backend: "wasm" }) };
@@ -34,9 +25,9 @@ function fitAndPower(v: Veil, word: string, o: MechanismOptions, off: MechanismO
   assert.ok(Math.abs(law.total() - 1) < 1e-9, `law sums to ${law.total()}`);
   const outs = v.privatizeIds(new Int32Array(N).fill(w), o);
   const counts = countValues(outs);
-  const ok = chiSquareTest(counts, lawMap(law, toy.n), N);
+  const ok = chiSquareTest(counts, lawMap(law), N);
   assert.ok(ok.p > ALPHA, `${o.mechanism}: exact law rejected (chi2 ${ok.stat.toFixed(1)}, df ${ok.df}, p ${ok.p.toExponential(2)})`);
-  const bad = chiSquareTest(counts, lawMap(v.law(word, off)!, toy.n), N);
+  const bad = chiSquareTest(counts, lawMap(v.law(word, off)!), N);
   assert.ok(bad.p < ALPHA, `${o.mechanism}: no power against the 10%-off law (chi2 ${bad.stat.toFixed(1)}, df ${bad.df}, p ${bad.p.toExponential(2)})`);
 }
 
@@ -63,7 +54,7 @@ test("M4 calibrated: samples fit the exact law (epsilon moves the law too little
   const o: MechanismOptions = { mechanism: "gumbel", epsilon: eps };
   const law = v.law("w11", o)!;
   const counts = countValues(v.privatizeIds(new Int32Array(N).fill(11), o));
-  const ok = chiSquareTest(counts, lawMap(law, toy.n), N);
+  const ok = chiSquareTest(counts, lawMap(law), N);
   assert.ok(ok.p > ALPHA, `calibrated M4 rejected: p ${ok.p}`);
   // Why no power check at 1.1x epsilon here: the calibration puts epsilon inside a
   // logarithm (b = 2 d_max / min(W0(2 a d_max), ln(a d_min))), so 10% more epsilon

@@ -7,6 +7,7 @@
 // a fixed two uniforms per word so randomness use does not depend on the input.
 import type { Backend } from "../backends/backend.js";
 import { OutputLaw } from "./law.js";
+import { groupOccurrences } from "./exponential.js";
 
 export const DEFAULT_BETA = 0.001;
 
@@ -68,16 +69,13 @@ export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number,
   const n = backend.embedding.n;
   const gamma = temRadius(n, epsilon, beta);
   const us = backend.uniforms(2 * ids.length);
-  const unique = [...new Set(ids)];
-  const sets = candidateSets(backend, Int32Array.from(unique), gamma);
-  const byWord = new Map<number, Candidates>();
-  unique.forEach((w, i) => byWord.set(w, sets[i]!));
+  const { unique, occurrences } = groupOccurrences(ids);
+  const sets = candidateSets(backend, unique, gamma);
   const out = new Int32Array(ids.length);
   // Each distinct word's weights are computed once for all its occurrences (same results as one at a time).
-  const at = new Map<number, number[]>();
-  ids.forEach((w, pos) => (at.get(w) ?? at.set(w, []).get(w)!).push(pos));
-  for (const [w, positions] of at) {
-    const c = byWord.get(w)!;
+  unique.forEach((_w, i) => {
+    const c = sets[i]!;
+    const positions = occurrences[i]!;
     const outside = n - c.ids.length;
     const logCatch = outside > 0 ? (-epsilon * gamma) / 2 + Math.log(outside) : -Infinity;
     const js =
@@ -94,7 +92,7 @@ export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number,
       const j = js[k]!;
       out[pos] = j >= 0 ? c.ids[j]! : nthOutsideSorted((sorted ??= Int32Array.from(c.ids).sort()), Math.floor(us[2 * pos + 1]! * outside), n);
     });
-  }
+  });
   return out;
 }
 

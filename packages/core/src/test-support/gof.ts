@@ -3,6 +3,7 @@
 // ALPHA, and (power check) reject the law at 1.1x epsilon with the same samples.
 
 import { lnGamma } from "../math/ln-gamma.js";
+import { wilsonInterval } from "../ldp/randomized-response.js";
 import { gammaP, gammaQ, chiSquareTest, countValues } from "../stats/hypothesis.js";
 
 export { lnGamma, gammaP, gammaQ, chiSquareTest, countValues };
@@ -37,10 +38,6 @@ export function ksTest(samples: ArrayLike<number>, cdf: (x: number) => number): 
 
 /** Clopper-Pearson style bounds via the Wilson score interval at z (conservative enough for z = 5). */
 export function wilson(k: number, n: number, z = 5): { lo: number; hi: number } {
-  const p = k / n,
-    z2 = z * z,
-    den = 1 + z2 / n;
-  const c = (p + z2 / (2 * n)) / den,
-    h = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
-  return { lo: Math.max(0, c - h), hi: Math.min(1, c + h) };
+  const [lo, hi] = wilsonInterval(k, n, z);
+  return { lo, hi };
 }

@@ -3,7 +3,7 @@
 // write, all in ONE readwrite transaction (IndexedDB runs overlapping readwrite
 // transactions one at a time, also across tabs, so two tabs never overspend),
 // and the transaction asks for strict durability so that "complete" means on disk.
-import { LedgerUnavailableError, type LedgerAccount, type LedgerMeta, type LedgerStep, type LedgerStorage } from "@veil/core";
+import { accountKey, LedgerUnavailableError, type LedgerAccount, type LedgerMeta, type LedgerStep, type LedgerStorage } from "@veil/core";
 
 const META = "meta";
 const ACCOUNTS = "accounts";
@@ -67,7 +67,7 @@ export function indexedDbLedgerStorage(dbName = "veil-ledger"): LedgerStorage {
             );
             result = out.result;
             if (out.meta) meta.put(out.meta, "meta");
-            for (const a of out.accounts ?? []) accounts.put(a, `${a.period}\u0000${a.scope}`);
+            for (const a of out.accounts ?? []) accounts.put(a, accountKey(a.scope, a.period));
           } catch (e) {
             failure = e;
             tx.abort();
