@@ -17,14 +17,19 @@ export function words(text: string): string[] {
     .map((t) => lookupKey(t.text));
 }
 
+/** A document: raw text (tokenized with Veil's tokenizer) or its words, already tokenized. */
+export type Document = string | readonly string[];
+
+const wordsOf = (doc: Document): readonly string[] => (typeof doc === "string" ? words(doc) : doc);
+
 export class TfidfVectorizer {
   private readonly vocab = new Map<string, number>();
   private idf = new Float64Array(0);
 
   /** Learns the vocabulary (words in at least `minCount` documents) and smoothed idf = ln((1 + N)/(1 + df)) + 1. */
-  fit(texts: readonly string[], minCount = 1): this {
+  fit(texts: readonly Document[], minCount = 1): this {
     const df = new Map<string, number>();
-    for (const t of texts) for (const w of new Set(words(t))) df.set(w, (df.get(w) ?? 0) + 1);
+    for (const t of texts) for (const w of new Set(wordsOf(t))) df.set(w, (df.get(w) ?? 0) + 1);
     const kept = [...df.entries()].filter(([, c]) => c >= minCount).sort((a, b) => (a[0] < b[0] ? -1 : 1));
     this.idf = new Float64Array(kept.length);
     kept.forEach(([w, c], i) => {
@@ -39,9 +44,9 @@ export class TfidfVectorizer {
   }
 
   /** Sublinear tf (1 + ln tf) times idf, L2-normalized; unknown words are dropped. */
-  transform(text: string): SparseVector {
+  transform(text: Document): SparseVector {
     const tf = new Map<number, number>();
-    for (const w of words(text)) {
+    for (const w of wordsOf(text)) {
       const i = this.vocab.get(w);
       if (i !== undefined) tf.set(i, (tf.get(i) ?? 0) + 1);
     }
@@ -148,20 +153,51 @@ export class LogisticRegression {
   }
 }
 
-/** Trains on `train`, returns accuracy on `test` (labels mapped to classes in order of first appearance). */
+/** A trained text classifier: TF-IDF features into logistic regression. */
+export class TextClassifier {
+  private constructor(
+    private readonly labels: string[],
+    private readonly vectorizer: TfidfVectorizer,
+    private readonly model: LogisticRegression,
+  ) {}
+
+  /** Labels become classes in order of first appearance. */
+  static train(docs: readonly Document[], labels: readonly string[], o: LogisticOptions = {}): TextClassifier {
+    const classes = [...new Set(labels)];
+    const vec = new TfidfVectorizer().fit(docs);
+    const model = new LogisticRegression(classes.length, vec.size).fit(
+      docs.map((d) => vec.transform(d)),
+      labels.map((l) => classes.indexOf(l)),
+      o,
+    );
+    return new TextClassifier(classes, vec, model);
+  }
+
+  predict(doc: Document): string {
+    return this.labels[this.model.predict(this.vectorizer.transform(doc))]!;
+  }
+
+  /** Fraction of `docs` whose predicted label is the given one. */
+  accuracy(docs: readonly Document[], labels: readonly string[]): number {
+    let right = 0;
+    docs.forEach((d, i) => (right += this.predict(d) === labels[i] ? 1 : 0));
+    return right / docs.length;
+  }
+}
+
+/** Trains on `train`, returns accuracy on `test`. */
 export function trainAndScore(
-  train: readonly { text: string; label: string }[],
-  test: readonly { text: string; label: string }[],
+  train: readonly { text: Document; label: string }[],
+  test: readonly { text: Document; label: string }[],
   o: LogisticOptions = {},
 ): number {
-  const labels = [...new Set(train.map((e) => e.label))];
-  const vec = new TfidfVectorizer().fit(train.map((e) => e.text));
-  const model = new LogisticRegression(labels.length, vec.size).fit(
-    train.map((e) => vec.transform(e.text)),
-    train.map((e) => labels.indexOf(e.label)),
+  const model = TextClassifier.train(
+    train.map((e) => e.text),
+    train.map((e) => e.label),
     o,
   );
-  let right = 0;
-  for (const e of test) if (labels[model.predict(vec.transform(e.text))] === e.label) right++;
-  return right / test.length;
+  return model.accuracy(
+    test.map((e) => e.text),
+    test.map((e) => e.label),
+  );
 }

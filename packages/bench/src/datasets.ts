@@ -75,15 +75,33 @@ export function parseCsv(content: string): string[][] {
   return rows;
 }
 
-/** A seeded shuffle-and-split for data without a test set of its own. */
-export function splitSeeded(examples: readonly Example[], testFraction: number, seed: number): { train: Example[]; test: Example[] } {
-  if (!(testFraction > 0 && testFraction < 1)) throw new DatasetError("the test fraction must be in (0, 1)");
+/** A seeded Fisher-Yates shuffle (a copy; the input is left alone). */
+export function shuffleSeeded<T>(items: readonly T[], seed: number): T[] {
   const u = new UniformStream(seededSource(seed));
-  const xs = [...examples];
+  const xs = [...items];
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(u.next() * (i + 1));
     [xs[i], xs[j]] = [xs[j]!, xs[i]!];
   }
+  return xs;
+}
+
+/** A seeded shuffle-and-split for data without a test set of its own. */
+export function splitSeeded(examples: readonly Example[], testFraction: number, seed: number): { train: Example[]; test: Example[] } {
+  if (!(testFraction > 0 && testFraction < 1)) throw new DatasetError("the test fraction must be in (0, 1)");
+  const xs = shuffleSeeded(examples, seed);
   const nTest = Math.max(1, Math.round(xs.length * testFraction));
   return { test: xs.slice(0, nTest), train: xs.slice(nTest) };
+}
+
+/** At most `limit` examples, a seeded uniform subset kept in the original order (all of them when limit >= length). */
+export function subsample(examples: readonly Example[], limit: number, seed: number): Example[] {
+  if (limit >= examples.length) return [...examples];
+  const keep = new Set(
+    shuffleSeeded(
+      examples.map((_, i) => i),
+      seed,
+    ).slice(0, limit),
+  );
+  return examples.filter((_, i) => keep.has(i));
 }

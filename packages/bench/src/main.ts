@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// `pnpm bench:utility` and `pnpm bench:speed` (see --help).
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { DatasetError, type DataFormat } from "./datasets.js";
+import { DEFAULT_PACK, RESULTS_DIR, SHARED_DATA } from "./results.js";
+import { DEFAULT_GRID, type DatasetSpec, type Setting } from "./utility.js";
+import { runUtility } from "./utility-run.js";
+// SPEED_IMPORT
+
+const HELP = `Usage:
+  pnpm bench:utility [options]   accuracy of a classifier trained on privatized text, per mechanism and setting
+  pnpm bench:speed [options]     tokens/second per mechanism and backend, against this machine's measured bounds
+
+Utility options:
+  --data PATH           your own labelled data instead of SST-2 and TREC-6
+  --test PATH           its test split (without one, 20% is held out by a seeded split)
+  --format F            tsv | csv | fasttext | space ("<label> <text>")     (default tsv)
+  --text-col N          0-based text column for tsv/csv                      (default 1)
+  --label-col N         0-based label column for tsv/csv                     (default 0)
+  --name NAME           the dataset's name in the results (default: the file name)
+  --datasets LIST       built-in datasets to run: sst2,trec                   (default both)
+  --mechanisms LIST     laplace,exponential,tem,gumbel                        (default all)
+  --train-limit N       training texts used per dataset, a seeded subset      (default 3000)
+  --seeds N             seeds per point                                       (default 3)
+Both:
+  --threads N           worker threads                                        (default: cores, at most 4)
+  --pack PATH           embedding pack                                        (default: the GloVe 50k pack)
+  --out DIR             where results go                                      (default bench/results)
+  --smoke               a tiny run that checks the harness end to end (npm test runs it)
+`;
+
+const { values: a } = parseArgs({
+  allowPositionals: true,
+  options: {
+    help: { type: "boolean" },
+    smoke: { type: "boolean" },
+    data: { type: "string" },
+    test: { type: "string" },
+    format: { type: "string" },
+    "text-col": { type: "string" },
+    "label-col": { type: "string" },
+    name: { type: "string" },
+    datasets: { type: "string" },
+    mechanisms: { type: "string" },
+    "train-limit": { type: "string" },
+    seeds: { type: "string" },
+    threads: { type: "string" },
+    pack: { type: "string" },
+    out: { type: "string" },
+  },
+});
+const command = process.argv[2];
+if (a.help || (command !== "utility" && command !== "speed")) {
+  process.stdout.write(HELP);
+  process.exit(a.help ? 0 : 2);
+}
+
+function int(name: string, value: string | undefined, def: number, min = 1): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`--${name} must be an integer >= ${min}, got ${value}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const smoke = a.smoke === true;
+const threads = int("threads", a.threads, Math.min(4, os.availableParallelism()));
+const pack = path.resolve(a.pack ?? DEFAULT_PACK);
+const outDir = path.resolve(a.out ?? RESULTS_DIR);
+
+try {
+  if (command === "speed") throw new Error("todo");
+  else {
+    const trainLimit = int("train-limit", a["train-limit"], smoke ? 300 : 3000);
+    const privateTestLimit = smoke ? 100 : 500;
+    let datasets: DatasetSpec[];
+    if (a.data) {
+      const format = (a.format ?? "tsv") as DataFormat;
+      if (!["tsv", "csv", "fasttext", "space"].includes(format)) throw new DatasetError(`--format must be tsv, csv, fasttext or space, got ${format}`);
+      datasets = [
+        {
+          name: a.name ?? path.basename(a.data).replace(/\.[^.]*$/, ""),
+          train: path.resolve(a.data),
+          ...(a.test && { test: path.resolve(a.test) }),
+          format,
+          textCol: int("text-col", a["text-col"], 1, 0),
+          labelCol: int("label-col", a["label-col"], 0, 0),
+          trainLimit,
+          privateTestLimit,
+        },
+      ];
+    } else {
+      const builtIn: DatasetSpec[] = [
+        {
+          name: "sst2",
+          train: `${SHARED_DATA}/sst2/sentence-level/stsa.binary.train`,
+          test: `${SHARED_DATA}/sst2/sentence-level/stsa.binary.test`,
+          format: "space",
+          trainLimit,
+          privateTestLimit,
+        },
+        { name: "trec", train: `${SHARED_DATA}/trec/TREC.train.all`, test: `${SHARED_DATA}/trec/TREC.test.all`, format: "space", trainLimit, privateTestLimit },
+      ];
+      const wanted = (a.datasets ?? (smoke ? "sst2" : "sst2,trec")).split(",");
+      datasets = builtIn.filter((d) => wanted.includes(d.name));
+      if (datasets.length !== wanted.length) throw new DatasetError(`--datasets takes sst2 and/or trec, got ${a.datasets}`);
+    }
+    const mechanisms = (a.mechanisms ?? "laplace,exponential,tem,gumbel").split(",");
+    let grid: Setting[] = DEFAULT_GRID.filter((s) => mechanisms.includes(s.mechanism));
+    if (smoke) grid = mechanisms.map((m) => DEFAULT_GRID.find((s) => s.mechanism === m)!).filter(Boolean);
+    if (grid.length === 0) throw new DatasetError(`--mechanisms takes laplace, exponential, tem and gumbel, got ${a.mechanisms}`);
+    await runUtility({
+      pack,
+      backend: "wasm",
+      datasets,
+      grid,
+      seeds: int("seeds", a.seeds, smoke ? 2 : 3),
+      threads,
+      outDir,
+      fit: { epochs: smoke ? 2 : 5 },
+      statsWords: smoke ? 5 : 60,
+      statsDraws: smoke ? 20 : 100,
+      label: smoke ? "smoke run: not a measurement" : trainLimit < 6920 ? `training texts subsampled to ${trainLimit} for time` : "",
+    });
+  }
+} catch (e) {
+  process.stderr.write(`bench ${command}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
+  process.exit(1);
+}

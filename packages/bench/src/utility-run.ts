@@ -1,0 +1,278 @@
+// Runs the whole utility benchmark: plans the jobs, runs them on a pool of worker
+// threads with a progress bar, then aggregates over seeds, compares M4 with M1 at
+// matched N_w, and writes the JSON and the charts.
+import { MECHANISM_INFO, type MechanismName } from "@veil/core";
+import { lineChart, PALETTE, type Series } from "./charts.js";
+import { runPool } from "./pool.js";
+import { ProgressBar, clock } from "./progress.js";
+import { environment, writeResult, type Environment } from "./results.js";
+import { isCalibrated, meanSd, interpolate, settingKey, type DatasetSpec, type PointResult, type Setting, type StatsResult } from "./utility.js";
+import type { DatasetSummary, Job, JobResult, RunnerConfig } from "./utility-jobs.js";
+
+export interface UtilityOptions extends RunnerConfig {
+  grid: Setting[];
+  seeds: number;
+  threads: number;
+  outDir: string;
+  /** Written into the report and the charts: how this run differs from the defaults. */
+  label: string;
+  quiet?: boolean;
+}
+
+interface Spread {
+  mean: number;
+  sd: number;
+  runs: number[];
+}
+
+export interface UtilityPoint {
+  key: string;
+  setting: Setting;
+  calibrated: boolean;
+  Nw: number;
+  Sw: number;
+  stats: StatsResult;
+  keptTokens: number;
+  accuracy: Spread;
+  accuracyPrivateTest: Spread;
+}
+
+export interface Comparison {
+  Nw: number;
+  m1: number;
+  m4: number;
+  /** M4 minus M1, mean over seeds of the paired difference, with its sd over seeds. */
+  difference: number;
+  sd: number;
+}
+
+export interface UtilityDataset extends DatasetSummary {
+  baselines: { none: { accuracy: Spread; accuracyPrivateTest: Spread }; vocabulary: { accuracy: Spread; accuracyPrivateTest: Spread } };
+  points: UtilityPoint[];
+  /** M4 against M1 at matched N_w: at the calibrated M4's N_w, and on a grid where both curves reach. */
+  m4VsM1: Comparison[];
+}
+
+export interface UtilityReport extends Environment {
+  benchmark: "utility";
+  label: string;
+  config: Omit<UtilityOptions, "outDir" | "quiet" | "grid" | "datasets"> & { datasets: DatasetSpec[]; grid: string[] };
+  seconds: number;
+  datasets: UtilityDataset[];
+  files: string[];
+}
+
+const NAMES: Record<MechanismName, string> = { laplace: "M1 Laplace", exponential: "M2 exponential", tem: "M3 TEM", gumbel: "M4 truncated Gumbel" };
+const COLORS: Record<MechanismName | "none" | "vocabulary", string> = {
+  laplace: PALETTE[0]!,
+  exponential: PALETTE[1]!,
+  tem: PALETTE[2]!,
+  gumbel: PALETTE[4]!,
+  none: PALETTE[6]!,
+  vocabulary: PALETTE[5]!,
+};
+
+/** Rough seconds per job on one core, so the long ones start first and the pool ends together. */
+function jobCost(job: Job): number {
+  if (job.kind === "baseline") return 1;
+  const m = job.setting.mechanism;
+  const perJob = m === "laplace" ? 40 : m === "exponential" ? 12 : m === "tem" ? 20 : 2;
+  return job.kind === "stats" ? (m === "gumbel" ? 12 : m === "laplace" ? 4 : 2) : perJob;
+}
+
+function spread(runs: number[]): Spread {
+  return { ...meanSd(runs), runs };
+}
+
+export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
+  const t0 = performance.now();
+  const env = environment();
+  const jobs: Job[] = [];
+  for (const d of o.datasets) {
+    for (let seed = 1; seed <= o.seeds; seed++) {
+      jobs.push({ kind: "baseline", dataset: d.name, which: "none", seed }, { kind: "baseline", dataset: d.name, which: "vocabulary", seed });
+      for (const setting of o.grid) jobs.push({ kind: "point", dataset: d.name, setting, seed });
+    }
+    for (const setting of o.grid) jobs.push({ kind: "stats", dataset: d.name, setting });
+  }
+  const config: RunnerConfig = { pack: o.pack, backend: o.backend, datasets: o.datasets, fit: o.fit, statsWords: o.statsWords, statsDraws: o.statsDraws };
+  const bar = new ProgressBar("utility", jobs.length, o.quiet ? ({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream) : process.stderr);
+  const results = new Map<string, JobResult>();
+  const keyOf = (j: Job): string =>
+    j.kind === "baseline"
+      ? `${j.dataset}|${j.which}|${j.seed}`
+      : j.kind === "point"
+        ? `${j.dataset}|${settingKey(j.setting)}|${j.seed}`
+        : `${j.dataset}|${settingKey(j.setting)}|stats`;
+  let summaries: DatasetSummary[] = [];
+  await runPool<Job, JobResult, DatasetSummary[]>({
+    worker: new URL("./utility-worker.js", import.meta.url),
+    workerData: config,
+    threads: o.threads,
+    jobs,
+    cost: jobCost,
+    onReady: (s) => (summaries = s),
+    onResult: (job, r) => {
+      results.set(keyOf(job), r);
+      bar.tick(`${job.dataset} ${job.kind === "baseline" ? job.which : settingKey(job.setting)}${job.kind === "stats" ? " stats" : ` seed ${job.seed}`}`);
+    },
+  });
+
+  const datasets: UtilityDataset[] = summaries.map((summary) => {
+    const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
+    const point = (key: string, seed: number): PointResult => results.get(`${summary.name}|${key}|${seed}`) as PointResult;
+    const base = (which: "none" | "vocabulary"): UtilityDataset["baselines"]["none"] => ({
+      accuracy: spread(seeds.map((s) => point(which, s).accuracy)),
+      accuracyPrivateTest: spread(seeds.map((s) => point(which, s).accuracyPrivateTest)),
+    });
+    const points: UtilityPoint[] = o.grid.map((setting) => {
+      const key = settingKey(setting);
+      const stats = results.get(`${summary.name}|${key}|stats`) as StatsResult;
+      const runs = seeds.map((s) => point(key, s));
+      return {
+        key,
+        setting,
+        calibrated: isCalibrated(setting),
+        Nw: stats.Nw,
+        Sw: stats.Sw,
+        stats,
+        keptTokens: meanSd(runs.map((r) => r.keptTokens)).mean,
+        accuracy: spread(runs.map((r) => r.accuracy)),
+        accuracyPrivateTest: spread(runs.map((r) => r.accuracyPrivateTest)),
+      };
+    });
+    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, m4VsM1: compareM4M1(points, o.seeds) };
+  });
+
+  const report: UtilityReport = {
+    benchmark: "utility",
+    label: o.label,
+    ...env,
+    config: {
+      pack: o.pack,
+      backend: o.backend,
+      datasets: o.datasets,
+      fit: o.fit,
+      statsWords: o.statsWords,
+      statsDraws: o.statsDraws,
+      seeds: o.seeds,
+      threads: o.threads,
+      label: o.label,
+      grid: o.grid.map(settingKey),
+    },
+    seconds: Math.round((performance.now() - t0) / 1000),
+    datasets,
+    files: [],
+  };
+  for (const d of datasets) {
+    report.files.push(writeResult(o.outDir, `utility-${d.name}-epsilon.svg`, chartEpsilon(d, report)));
+    report.files.push(writeResult(o.outDir, `utility-${d.name}-nw.svg`, chartNw(d, report)));
+  }
+  report.files.push(writeResult(o.outDir, "utility.json", report));
+  if (!o.quiet) process.stderr.write(summarize(report));
+  return report;
+}
+
+/** Paired per seed: interpolate each seed's M1 and M4 accuracy-vs-N_w curves at the same N_w. */
+function compareM4M1(points: UtilityPoint[], seeds: number): Comparison[] {
+  const m1 = points.filter((p) => p.setting.mechanism === "laplace");
+  const m4 = points.filter((p) => p.setting.mechanism === "gumbel");
+  if (m1.length === 0 || m4.length === 0) return [];
+  const at = (ps: UtilityPoint[], seed: number, x: number): number | null =>
+    interpolate(
+      ps.map((p) => ({ x: p.Nw, y: p.accuracy.runs[seed]! })),
+      x,
+    );
+  const calibrated = m4.filter((p) => p.calibrated).map((p) => p.Nw);
+  const levels = [...(calibrated.length ? [meanSd(calibrated).mean] : []), 0.3, 0.5, 0.7, 0.9];
+  const out: Comparison[] = [];
+  for (const x of levels) {
+    const diffs: number[] = [],
+      a1: number[] = [],
+      a4: number[] = [];
+    for (let s = 0; s < seeds; s++) {
+      const y1 = at(m1, s, x),
+        y4 = at(m4, s, x);
+      if (y1 === null || y4 === null) break;
+      (a1.push(y1), a4.push(y4), diffs.push(y4 - y1));
+    }
+    if (diffs.length !== seeds) continue;
+    const d = meanSd(diffs);
+    out.push({ Nw: +x.toFixed(4), m1: meanSd(a1).mean, m4: meanSd(a4).mean, difference: d.mean, sd: d.sd });
+  }
+  return out;
+}
+
+function note(d: UtilityDataset, r: UtilityReport): string {
+  return `${d.sizes.train} of ${d.sizes.trainAvailable} training texts, ${d.sizes.test} test; ${r.config.seeds} seeds (bars: ±1 sd); ${r.date.slice(0, 10)}${r.label ? `; ${r.label}` : ""}`;
+}
+
+function references(d: UtilityDataset): { name: string; y: number; color: string }[] {
+  return [
+    { name: "none (clean text)", y: d.baselines.none.accuracy.mean, color: COLORS.none },
+    { name: "vocabulary only", y: d.baselines.vocabulary.accuracy.mean, color: COLORS.vocabulary },
+  ];
+}
+
+const mechanismsIn = (d: UtilityDataset): MechanismName[] => [...new Set(d.points.map((p) => p.setting.mechanism))];
+
+export function chartEpsilon(d: UtilityDataset, r: UtilityReport): string {
+  const series: Series[] = mechanismsIn(d).map((m) => ({
+    name: NAMES[m],
+    color: COLORS[m],
+    points: d.points.filter((p) => p.setting.mechanism === m && p.calibrated).map((p) => ({ x: p.setting.epsilon, y: p.accuracy.mean, err: p.accuracy.sd })),
+  }));
+  return lineChart({
+    title: `${d.name}: accuracy against epsilon (training text privatized)`,
+    xLabel: "epsilon (log scale; M4 calibrated, valid from 43.9)",
+    yLabel: "test accuracy (original test texts)",
+    xLog: true,
+    series: series.filter((s) => s.points.length > 0),
+    references: references(d),
+    note: note(d, r),
+  });
+}
+
+export function chartNw(d: UtilityDataset, r: UtilityReport): string {
+  const series: Series[] = [];
+  for (const m of mechanismsIn(d)) {
+    const ps = d.points.filter((p) => p.setting.mechanism === m);
+    series.push({ name: NAMES[m], color: COLORS[m], points: ps.map((p) => ({ x: p.Nw, y: p.accuracy.mean, err: p.accuracy.sd })) });
+    series.push({
+      name: `${MECHANISM_INFO[m].id}, test privatized too`,
+      color: COLORS[m],
+      dashed: true,
+      points: ps.map((p) => ({ x: p.Nw, y: p.accuracyPrivateTest.mean, err: p.accuracyPrivateTest.sd })),
+    });
+  }
+  return lineChart({
+    title: `${d.name}: accuracy against plausible deniability N_w`,
+    xLabel: "mean N_w = P[M(w) = w] over the training vocabulary (1 = no privacy)",
+    yLabel: "test accuracy",
+    series,
+    references: references(d),
+    note: `${note(d, r)}; M4 below N_w 0.98 by explicit scale b, at 0.13 by lambda 60`,
+    height: 470,
+  });
+}
+
+export function summarize(r: UtilityReport): string {
+  const lines: string[] = [`utility benchmark: ${clock(r.seconds)} on ${r.machine.cores} cores (${r.config.threads} threads)`];
+  for (const d of r.datasets) {
+    lines.push(
+      `\n${d.name}: ${d.sizes.train} training texts (${d.trainTokens} tokens, ${((100 * d.trainOov) / d.trainTokens).toFixed(1)}% out of vocabulary), ${d.sizes.test} test, ${d.labels} classes`,
+      `  none (clean)        acc ${d.baselines.none.accuracy.mean.toFixed(3)} ± ${d.baselines.none.accuracy.sd.toFixed(3)}`,
+      `  vocabulary only     acc ${d.baselines.vocabulary.accuracy.mean.toFixed(3)} ± ${d.baselines.vocabulary.accuracy.sd.toFixed(3)}`,
+    );
+    for (const p of d.points)
+      lines.push(
+        `  ${p.key.padEnd(32)} N_w ${p.Nw.toFixed(3)} S_w ${p.Sw.toFixed(1).padStart(5)}  acc ${p.accuracy.mean.toFixed(3)} ± ${p.accuracy.sd.toFixed(3)}  privatized test ${p.accuracyPrivateTest.mean.toFixed(3)} ± ${p.accuracyPrivateTest.sd.toFixed(3)}`,
+      );
+    for (const c of d.m4VsM1)
+      lines.push(
+        `  at N_w ${c.Nw.toFixed(3)}: M4 ${c.m4.toFixed(3)} vs M1 ${c.m1.toFixed(3)}: ${(100 * c.difference).toFixed(1)} ± ${(100 * c.sd).toFixed(1)} points`,
+      );
+  }
+  lines.push(`\nwrote ${r.files.join(", ")}\n`);
+  return lines.join("\n");
+}
