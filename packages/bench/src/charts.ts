@@ -29,8 +29,8 @@ export interface ChartSpec {
   xLog?: boolean;
   series: Series[];
   references?: ReferenceLine[];
-  /** A line of small print under the chart (what was run). */
-  note?: string;
+  /** Lines of small print under the chart (what was run). */
+  note?: string[];
   width?: number;
   height?: number;
 }
@@ -65,7 +65,8 @@ export function logTicks(lo: number, hi: number): number[] {
 export function lineChart(spec: ChartSpec): string {
   const W = spec.width ?? 760,
     H = spec.height ?? 430;
-  const m = { left: 64, right: 210, top: 40, bottom: spec.note ? 74 : 56 };
+  const notes = spec.note ?? [];
+  const m = { left: 64, right: 210, top: 40, bottom: 56 + 15 * notes.length };
   const pw = W - m.left - m.right,
     ph = H - m.top - m.bottom;
   const pts = spec.series.flatMap((s) => s.points);
@@ -140,7 +141,7 @@ export function lineChart(spec: ChartSpec): string {
     ly += 20;
   }
   out.push(...legend);
-  if (spec.note) out.push(`<text x="${m.left}" y="${H - 12}" font-size="11" fill="#555">${esc(spec.note)}</text>`);
+  notes.forEach((line, i) => out.push(`<text x="${m.left}" y="${H - 12 - 15 * (notes.length - 1 - i)}" font-size="11" fill="#555">${esc(line)}</text>`));
   out.push(`</svg>`);
   return out.join("\n") + "\n";
 }

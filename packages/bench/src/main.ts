@@ -6,12 +6,14 @@ import { parseArgs } from "node:util";
 import { DatasetError, type DataFormat } from "./datasets.js";
 import { DEFAULT_PACK, RESULTS_DIR, SHARED_DATA } from "./results.js";
 import { DEFAULT_GRID, type DatasetSpec, type Setting } from "./utility.js";
-import { runUtility } from "./utility-run.js";
-// SPEED_IMPORT
+import { readFileSync } from "node:fs";
+import { runUtility, writeCharts, type UtilityReport } from "./utility-run.js";
+import { runSpeed } from "./speed-run.js";
 
 const HELP = `Usage:
   pnpm bench:utility [options]   accuracy of a classifier trained on privatized text, per mechanism and setting
   pnpm bench:speed [options]     tokens/second per mechanism and backend, against this machine's measured bounds
+  node packages/bench/dist/main.js charts [--out DIR]   re-renders the charts from DIR/utility.json
 
 Utility options:
   --data PATH           your own labelled data instead of SST-2 and TREC-6
@@ -24,6 +26,9 @@ Utility options:
   --mechanisms LIST     laplace,exponential,tem,gumbel                        (default all)
   --train-limit N       training texts used per dataset, a seeded subset      (default 3000)
   --seeds N             seeds per point                                       (default 3)
+Speed options:
+  --no-browser          skip the Chromium part (WASM and WebGPU in Veil's worker)
+  --full-table          also build the whole 50k-word neighbour table (about 30 s)
 Both:
   --threads N           worker threads                                        (default: cores, at most 4)
   --pack PATH           embedding pack                                        (default: the GloVe 50k pack)
@@ -49,10 +54,12 @@ const { values: a } = parseArgs({
     threads: { type: "string" },
     pack: { type: "string" },
     out: { type: "string" },
+    "no-browser": { type: "boolean" },
+    "full-table": { type: "boolean" },
   },
 });
 const command = process.argv[2];
-if (a.help || (command !== "utility" && command !== "speed")) {
+if (a.help || !["utility", "speed", "charts"].includes(command ?? "")) {
   process.stdout.write(HELP);
   process.exit(a.help ? 0 : 2);
 }
@@ -73,7 +80,10 @@ const pack = path.resolve(a.pack ?? DEFAULT_PACK);
 const outDir = path.resolve(a.out ?? RESULTS_DIR);
 
 try {
-  if (command === "speed") throw new Error("todo");
+  if (command === "charts") {
+    const report = JSON.parse(readFileSync(path.join(outDir, "utility.json"), "utf8")) as UtilityReport;
+    process.stdout.write(`${writeCharts(report, outDir).join("\n")}\n`);
+  } else if (command === "speed") await runSpeed({ pack, outDir, smoke, browser: !smoke && a["no-browser"] !== true, fullTable: a["full-table"] === true });
   else {
     const trainLimit = int("train-limit", a["train-limit"], smoke ? 300 : 3000);
     const privateTestLimit = smoke ? 100 : 500;

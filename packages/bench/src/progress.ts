@@ -4,7 +4,7 @@
 export class ProgressBar {
   private done = 0;
   private readonly start = performance.now();
-  private lastLine = 0;
+  private lastLine = -Infinity;
 
   constructor(
     private readonly label: string,

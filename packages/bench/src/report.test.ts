@@ -1,0 +1,121 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { lineChart, linearTicks, logTicks } from "./charts.js";
+import { ProgressBar, clock } from "./progress.js";
+import { timeBoxed } from "./speed.js";
+import { interpolate, meanSd, settingKey, isCalibrated, DEFAULT_GRID } from "./utility.js";
+import { compareM4M1, type UtilityPoint } from "./utility-run.js";
+
+test("meanSd and interpolate", () => {
+  assert.deepEqual(meanSd([2, 4, 6]), { mean: 4, sd: 2 });
+  assert.equal(meanSd([5]).sd, 0);
+  const curve = [
+    { x: 0.9, y: 0.8 },
+    { x: 0.1, y: 0.5 },
+    { x: 0.5, y: 0.7 },
+  ];
+  assert.ok(Math.abs(interpolate(curve, 0.3)! - 0.6) < 1e-12);
+  assert.equal(interpolate(curve, 0.9), 0.8);
+  assert.equal(interpolate(curve, 0.95), null, "no extrapolation");
+});
+
+test("the default grid: every mechanism, six or more points, M4's uncalibrated points labelled", () => {
+  for (const m of ["laplace", "exponential", "tem", "gumbel"]) assert.ok(DEFAULT_GRID.filter((s) => s.mechanism === m).length >= 6, m);
+  assert.equal(new Set(DEFAULT_GRID.map(settingKey)).size, DEFAULT_GRID.length, "keys are unique");
+  assert.equal(settingKey({ mechanism: "gumbel", epsilon: 45, scale: 0.5 }), "gumbel eps=45 b=0.5");
+  assert.equal(isCalibrated({ mechanism: "gumbel", epsilon: 45, lambda: 60 }), false);
+  assert.ok(
+    DEFAULT_GRID.filter((s) => s.mechanism === "gumbel").every((s) => s.epsilon >= 44),
+    "M4 is only run where its calibration is valid",
+  );
+});
+
+function point(mechanism: "laplace" | "gumbel", Nw: number, runs: number[], calibrated = true): UtilityPoint {
+  const s = { mean: meanSd(runs).mean, sd: meanSd(runs).sd, runs };
+  return {
+    key: `${mechanism}${Nw}`,
+    setting: { mechanism, epsilon: 50 },
+    calibrated,
+    Nw,
+    Sw: 1,
+    stats: { Nw, Sw: 1, words: 1, draws: 1, method: "exact" },
+    keptTokens: Nw,
+    accuracy: s,
+    accuracyPrivateTest: s,
+  };
+}
+
+test("M4 against M1 at matched N_w: paired per seed, interpolated, only where both curves reach", () => {
+  const m1 = [point("laplace", 0.1, [0.5, 0.52]), point("laplace", 0.5, [0.6, 0.64]), point("laplace", 0.95, [0.8, 0.8])];
+  const m4 = [point("gumbel", 0.2, [0.6, 0.6]), point("gumbel", 0.7, [0.75, 0.77], false)];
+  const c = compareM4M1([...m1, ...m4], 2);
+  // At N_w 0.2 (the calibrated M4): M1 is 0.525 (seed 1) and 0.55 (seed 2); M4 0.6 both.
+  assert.equal(c[0]!.Nw, 0.2);
+  assert.ok(Math.abs(c[0]!.m1 - 0.5375) < 1e-12);
+  assert.ok(Math.abs(c[0]!.difference - 0.0625) < 1e-12);
+  assert.ok(Math.abs(c[0]!.sd - Math.SQRT1_2 * 0.025) < 1e-12);
+  assert.deepEqual(
+    c.map((x) => x.Nw),
+    [0.2, 0.3, 0.5, 0.7],
+    "0.9 is beyond M4's points",
+  );
+  assert.deepEqual(compareM4M1(m1, 2), []);
+});
+
+test("charts: round ticks, escaped text, one polyline per series, error bars", () => {
+  assert.deepEqual(linearTicks(0.43, 0.87, 5), [0.5, 0.6, 0.7, 0.8]);
+  assert.deepEqual(logTicks(2, 60), [2, 5, 10, 20, 50]);
+  const svg = lineChart({
+    title: "a <b> & c",
+    xLabel: "x",
+    yLabel: "y",
+    xLog: true,
+    series: [
+      {
+        name: "one",
+        color: "#000",
+        points: [
+          { x: 1, y: 0.5, err: 0.1 },
+          { x: 10, y: 0.7 },
+        ],
+      },
+      { name: "two", color: "#f00", dashed: true, points: [{ x: 3, y: 0.6 }] },
+    ],
+    references: [{ name: "ref", y: 0.8, color: "#00f" }],
+  });
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(svg.includes("a &lt;b&gt; &amp; c") && !svg.includes("<b>"));
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 2);
+  assert.equal((svg.match(/<circle/g) ?? []).length, 3);
+  assert.equal((svg.match(/stroke-dasharray="6 4"/g) ?? []).length, 2, "the dashed series and its legend");
+  assert.ok(svg.includes("ref (0.800)"));
+  assert.throws(() => lineChart({ title: "t", xLabel: "", yLabel: "", series: [] }), /no points/);
+  assert.throws(() => lineChart({ title: "t", xLabel: "", yLabel: "", xLog: true, series: [{ name: "", color: "", points: [{ x: 0, y: 1 }] }] }), /log axis/);
+});
+
+test("progress bar: redraws on a terminal, throttles in a log, always prints the end", () => {
+  const written: string[] = [];
+  const tty = { isTTY: true, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+  const bar = new ProgressBar("work", 4, tty);
+  bar.tick("a");
+  assert.match(written[0]!, /^\r\x1b\[Kwork \[#######\.{21}\] 1\/4 25% 0s ~0s left · a$/);
+  bar.tick("b", 3);
+  assert.match(written[1]!, /4\/4 100% .*· b\n$/);
+  const log: string[] = [];
+  const pipe = new ProgressBar("work", 3, { isTTY: false, write: (s: string) => log.push(s) } as unknown as NodeJS.WriteStream);
+  (pipe.tick(), pipe.tick(), pipe.tick());
+  assert.equal(log.length, 2, "the first line, then nothing for 15 s, then the last");
+  assert.equal(clock(125), "2m05s");
+});
+
+test("timeBoxed doubles the size until a run is long enough, and stops at maxSize", () => {
+  const sizes: number[] = [];
+  const spin = (ms: number): void => {
+    const t = performance.now();
+    while (performance.now() - t < ms);
+  };
+  const r = timeBoxed((n) => (sizes.push(n), spin(n / 10), n), 10, 0.05);
+  assert.ok(r.seconds >= 0.05 && r.units === sizes[sizes.length - 1]);
+  assert.ok(Math.abs(r.perSecond - r.units / r.seconds) < 1e-9);
+  assert.equal(timeBoxed((n) => n, 1, 10, 64).units, 64);
+});

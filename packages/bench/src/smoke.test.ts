@@ -1,0 +1,75 @@
+// Smoke runs of `pnpm bench:utility` and `pnpm bench:speed` (tiny sizes, one
+// dataset, not measurements): the harness works end to end and writes complete
+// results. The full runs are not part of `npm test`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { SHARED_DATA } from "./results.js";
+
+const main = fileURLToPath(new URL("./main.js", import.meta.url));
+const noData = !existsSync(SHARED_DATA) && "../shared/data is not beside the repository";
+
+function bench(...args: string[]): { out: string; status: number | null; stderr: string } {
+  const out = mkdtempSync(path.join(os.tmpdir(), "veil-bench-smoke-"));
+  const r = spawnSync(process.execPath, [main, ...args, "--out", out], { encoding: "utf8" });
+  return { out, status: r.status, stderr: r.stderr };
+}
+
+test("bench:utility --smoke: every mechanism and both references, accuracies and N_w in range, two charts", { skip: noData }, () => {
+  const r = bench("utility", "--smoke");
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(path.join(r.out, "utility.json"), "utf8"));
+  assert.equal(report.benchmark, "utility");
+  assert.ok(report.machine.cores >= 1 && report.versions.node === process.version && report.date);
+  const d = report.datasets[0];
+  assert.equal(d.name, "sst2");
+  assert.equal(d.sizes.train, 300);
+  assert.deepEqual(
+    d.points.map((p: { setting: { mechanism: string } }) => p.setting.mechanism),
+    ["laplace", "exponential", "tem", "gumbel"],
+  );
+  for (const p of d.points) {
+    assert.equal(p.accuracy.runs.length, 2);
+    assert.ok(p.accuracy.mean > 0.3 && p.accuracy.mean < 1, p.key);
+    assert.ok(p.Nw >= 0 && p.Nw <= 1 && p.Sw >= 1, p.key);
+  }
+  assert.ok(d.baselines.none.accuracy.mean > 0.5);
+  assert.ok(d.trainOov > 0 && d.trainOov < d.trainTokens);
+  for (const chart of ["utility-sst2-epsilon.svg", "utility-sst2-nw.svg"]) {
+    const svg = readFileSync(path.join(r.out, chart), "utf8");
+    for (const name of ["M1 Laplace", "M2 exponential", "M3 TEM", "M4 truncated Gumbel", "none (clean text)"])
+      assert.ok(svg.includes(name), `${chart}: ${name}`);
+  }
+});
+
+test("bench:utility on a dataset given by path and format, split seeded, bad options refused", { skip: noData }, () => {
+  const sms = path.join(SHARED_DATA, "sms-spam/SMSSpamCollection");
+  const r = bench("utility", "--smoke", "--data", sms, "--format", "tsv", "--label-col", "0", "--text-col", "1", "--mechanisms", "gumbel", "--seeds", "1");
+  assert.equal(r.status, 0, r.stderr);
+  const d = JSON.parse(readFileSync(path.join(r.out, "utility.json"), "utf8")).datasets[0];
+  assert.equal(d.name, "SMSSpamCollection");
+  assert.equal(d.labels, 2);
+  assert.equal(d.sizes.test + d.sizes.trainAvailable, 5574, "a 20% seeded split of all 5574 messages");
+  const bad = bench("utility", "--smoke", "--data", sms, "--format", "xml");
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--format must be tsv, csv, fasttext or space/);
+  assert.equal(bench("utility", "--seeds", "0").status, 2);
+});
+
+test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratios", { skip: noData }, () => {
+  const r = bench("speed", "--smoke");
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(path.join(r.out, "speed.json"), "utf8"));
+  assert.ok(report.bounds.streamGBs > 0.1 && report.bounds.mulAddGflops > 0.1 && report.bounds.randomGBs > 0.01);
+  for (const backend of ["wasm", "js"]) assert.equal(report.rows.filter((x: { backend: string }) => x.backend === backend).length, 7, backend);
+  for (const row of report.rows) {
+    assert.ok(row.perSecond > 0 && Number.isFinite(row.perSecond), row.what);
+    if (row.bound) assert.ok(Math.abs(row.ratio - row.perSecond / row.bound) < 1e-9);
+  }
+  assert.ok(report.memory.peakRssMiB > 10);
+  assert.match(readFileSync(path.join(r.out, "speed.md"), "utf8"), /\| M1 multivariate Laplace perturb\(\), eps 10 \| wasm \|/);
+});

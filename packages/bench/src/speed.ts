@@ -1,0 +1,80 @@
+// Measurements of the speed benchmark: the machine's bounds (streaming read of
+// the vectors, SIMD multiply-add rate, random-byte rate) and time-boxed rates of
+// Veil's own work, each from one run on a noisy machine.
+import { readFile } from "node:fs/promises";
+
+export interface MachineBounds {
+  /** Streaming read of the embedding's vectors (n * d float32), GB/s, best of 5. */
+  streamGBs: number;
+  /** Bytes streamed per pass. */
+  streamBytes: number;
+  /** WASM SIMD f32 multiply-add rate on one core, GFLOP/s (2 flops per lane), best of 5. */
+  mulAddGflops: number;
+  /** crypto.getRandomValues in 64 KiB calls, GB/s, best of 5. */
+  randomGBs: number;
+}
+
+interface BoundsExports {
+  memory: WebAssembly.Memory;
+  alloc(size: number): number;
+  streamSum(ptr: number, bytes: number): number;
+  mulAdd(iters: number, m: number, c: number): number;
+}
+
+const best = (runs: number, f: () => number): number => Math.max(...Array.from({ length: runs }, f));
+
+/** Measures the bounds; `vectors` are the pack's vectors (a pass over them is M1's and M2's unit of work). */
+export async function measureBounds(vectors: Float32Array, quick = false): Promise<MachineBounds> {
+  const wasm = (await WebAssembly.instantiate(await readFile(new URL("./bounds.wasm", import.meta.url)), { env: { abort: () => {} } })).instance
+    .exports as unknown as BoundsExports;
+  const bytes = Math.floor(vectors.byteLength / 64) * 64;
+  const ptr = wasm.alloc(bytes + 64);
+  const base = Math.ceil(ptr / 64) * 64;
+  new Uint8Array(wasm.memory.buffer, base, bytes).set(new Uint8Array(vectors.buffer, vectors.byteOffset, bytes));
+  const passes = quick ? 2 : 10;
+  wasm.streamSum(base, bytes); // fault the pages in
+  const streamGBs = best(5, () => {
+    const t = performance.now();
+    for (let i = 0; i < passes; i++) wasm.streamSum(base, bytes);
+    return (passes * bytes) / ((performance.now() - t) / 1000) / 1e9;
+  });
+  const iters = quick ? 2_000_000 : 20_000_000;
+  wasm.mulAdd(1000, 0.9999, 1e-4);
+  const mulAddGflops = best(5, () => {
+    const t = performance.now();
+    wasm.mulAdd(iters, 0.9999, 1e-4);
+    return (iters * 12 * 4 * 2) / ((performance.now() - t) / 1000) / 1e9;
+  });
+  const pool = new Uint8Array(65536);
+  const calls = quick ? 200 : 2000;
+  const randomGBs = best(5, () => {
+    const t = performance.now();
+    for (let i = 0; i < calls; i++) crypto.getRandomValues(pool);
+    return (calls * pool.length) / ((performance.now() - t) / 1000) / 1e9;
+  });
+  return { streamGBs, streamBytes: bytes, mulAddGflops, randomGBs };
+}
+
+export interface Rate {
+  /** Units (tokens, rows) in the timed run. */
+  units: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/**
+ * Times `run(size)` on sizes doubling from `start` until one run takes at least
+ * `minSeconds` (or `maxSize` is reached), after one warm-up call; the rate is the
+ * last run's. `run` returns the units it processed.
+ */
+export function timeBoxed(run: (size: number) => number, start: number, minSeconds: number, maxSize = Infinity): Rate {
+  run(Math.min(start, maxSize)); // warm-up: JIT, caches, lazily built tables
+  let size = start;
+  for (;;) {
+    const t = performance.now();
+    const units = run(size);
+    const seconds = (performance.now() - t) / 1000;
+    if (seconds >= minSeconds || size >= maxSize) return { units, seconds, perSecond: units / seconds };
+    size = Math.min(maxSize, size * Math.max(2, Math.ceil(minSeconds / Math.max(seconds, 1e-3) / 1.5)));
+  }
+}
