@@ -24,7 +24,7 @@ Utility options:
   --name NAME           the dataset's name in the results (default: the file name)
   --datasets LIST       built-in datasets to run: sst2,trec                   (default both)
   --mechanisms LIST     laplace,exponential,tem,gumbel                        (default all)
-  --train-limit N       training texts used per dataset, a seeded subset      (default 3000)
+  --train-limit N       training texts used per dataset, a seeded subset      (default 2500)
   --seeds N             seeds per point                                       (default 3)
 Speed options:
   --no-browser          skip the Chromium part (WASM and WebGPU in Veil's worker)
@@ -85,7 +85,7 @@ try {
     process.stdout.write(`${writeCharts(report, outDir).join("\n")}\n`);
   } else if (command === "speed") await runSpeed({ pack, outDir, smoke, browser: !smoke && a["no-browser"] !== true, fullTable: a["full-table"] === true });
   else {
-    const trainLimit = int("train-limit", a["train-limit"], smoke ? 300 : 3000);
+    const trainLimit = int("train-limit", a["train-limit"], smoke ? 300 : 2500);
     const privateTestLimit = smoke ? 100 : 500;
     let datasets: DatasetSpec[];
     if (a.data) {

@@ -26,10 +26,14 @@ export function temNeedsRow(backend: Backend, w: number, gamma: number): boolean
   return !(e.neighbours && e.K > 0 && backend.neighbourDistances(w, e.K)[e.K - 1]! > gamma);
 }
 
-/** L_w with exact distances: from the neighbour table when the radius ends inside it, else a full row. */
-function candidateSets(backend: Backend, words: Int32Array, gamma: number): Candidates[] {
+/**
+ * L_w with exact distances for each word, from the neighbour table when the radius
+ * ends inside it, else from a full row. Each set is handed to `fn` and valid only
+ * during the call: a long text's sets are never all held at once (a full-row set
+ * at a small epsilon is most of the vocabulary, 12 bytes a word).
+ */
+function forEachCandidateSet(backend: Backend, words: Int32Array, gamma: number, fn: (i: number, c: Candidates) => void): void {
   const e = backend.embedding;
-  const sets: Candidates[] = new Array(words.length);
   const needRow: number[] = [];
   words.forEach((w, i) => {
     if (e.neighbours && e.K > 0) {
@@ -44,25 +48,26 @@ function candidateSets(backend: Backend, words: Int32Array, gamma: number): Cand
           ids[j + 1] = e.neighbours[w * e.K + j]!;
           dists[j + 1] = nd[j]!;
         }
-        sets[i] = { ids, dists };
+        fn(i, { ids, dists });
         return;
       }
     }
     needRow.push(i);
   });
-  if (needRow.length) {
-    backend.forEachDistanceRow(
-      Int32Array.from(needRow, (i) => words[i]!),
-      (r, row) => {
-        const w = words[needRow[r]!]!;
-        const ids: number[] = [w];
-        const dists: number[] = [0];
-        for (let y = 0; y < row.length; y++) if (y !== w && row[y]! <= gamma) (ids.push(y), dists.push(row[y]!));
-        sets[needRow[r]!] = { ids: Int32Array.from(ids), dists: Float64Array.from(dists) };
-      },
-    );
-  }
-  return sets;
+  if (needRow.length === 0) return;
+  const ids = new Int32Array(e.n);
+  const dists = new Float64Array(e.n);
+  backend.forEachDistanceRow(
+    Int32Array.from(needRow, (i) => words[i]!),
+    (r, row) => {
+      const w = words[needRow[r]!]!;
+      ids[0] = w;
+      dists[0] = 0;
+      let c = 1;
+      for (let y = 0; y < row.length; y++) if (y !== w && row[y]! <= gamma) ((ids[c] = y), (dists[c++] = row[y]!));
+      fn(needRow[r]!, { ids: ids.subarray(0, c), dists: dists.subarray(0, c) });
+    },
+  );
 }
 
 export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number, beta = DEFAULT_BETA): Int32Array {
@@ -70,11 +75,9 @@ export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number,
   const gamma = temRadius(n, epsilon, beta);
   const us = backend.uniforms(2 * ids.length);
   const { unique, occurrences } = groupOccurrences(ids);
-  const sets = candidateSets(backend, unique, gamma);
   const out = new Int32Array(ids.length);
   // Each distinct word's weights are computed once for all its occurrences (same results as one at a time).
-  unique.forEach((_w, i) => {
-    const c = sets[i]!;
+  forEachCandidateSet(backend, unique, gamma, (i, c) => {
     const positions = occurrences[i]!;
     const outside = n - c.ids.length;
     const logCatch = outside > 0 ? (-epsilon * gamma) / 2 + Math.log(outside) : -Infinity;
@@ -116,7 +119,8 @@ function nthOutsideSorted(sorted: Int32Array, r: number, n: number): number {
 export function temLaw(backend: Backend, w: number, epsilon: number, beta = DEFAULT_BETA): OutputLaw {
   const n = backend.embedding.n;
   const gamma = temRadius(n, epsilon, beta);
-  const c = candidateSets(backend, Int32Array.of(w), gamma)[0]!;
+  let c: Candidates = { ids: new Int32Array(0), dists: new Float64Array(0) };
+  forEachCandidateSet(backend, Int32Array.of(w), gamma, (_, set) => (c = { ids: set.ids.slice(), dists: set.dists.slice() }));
   const outside = n - c.ids.length;
   // Work relative to the largest log-weight (w itself, score 0) to avoid overflow.
   const wIn = Float64Array.from(c.dists, (dy) => Math.exp((-epsilon * dy) / 2));
