@@ -66,6 +66,7 @@ test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratio
   const report = JSON.parse(readFileSync(path.join(r.out, "speed.json"), "utf8"));
   assert.ok(report.bounds.streamGBs > 0.1 && report.bounds.mulAddGflops > 0.1 && report.bounds.randomGBs > 0.01);
   for (const backend of ["wasm", "js"]) assert.equal(report.rows.filter((x: { backend: string }) => x.backend === backend).length, 7, backend);
+  assert.ok(report.rows.some((x: { what: string }) => x.what.startsWith("text handling alone")));
   for (const row of report.rows) {
     assert.ok(row.perSecond > 0 && Number.isFinite(row.perSecond), row.what);
     if (row.bound) assert.ok(Math.abs(row.ratio - row.perSecond / row.bound) < 1e-9);

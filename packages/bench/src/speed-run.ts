@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createVeil, readPack, type MechanismOptions, type Veil } from "@veil/core";
+import { createVeil, readPack, tokenize, lookupKey, type MechanismOptions, type Veil } from "@veil/core";
 import { backendOf } from "@veil/core/testing";
 import { readDataset } from "./datasets.js";
 import { ProgressBar } from "./progress.js";
@@ -87,7 +87,6 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   };
   bar.tick("pack load");
   const e = again.veil.embedding;
-  again.veil.dispose();
 
   const bounds: MachineBounds = await measureBounds(e.vectors, o.smoke);
   bar.tick("machine bounds");
@@ -95,6 +94,28 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   const m4Bound = (bounds.randomGBs * 1e9) / ((e.K + 1) * 8); // K + 1 uniforms of 8 bytes per word (SPEC M4 step 4)
 
   const rows: SpeedRow[] = [];
+  {
+    // What perturb() costs before any mechanism: segmenting, lower-casing and looking words up.
+    const r = timeBoxed(
+      (size) => {
+        let n = 0;
+        for (const t of tokenize(textOf(size))) if (t.wordLike) (again.veil.wordId(lookupKey(t.text)), n++);
+        return n;
+      },
+      2000,
+      minSeconds,
+      200_000,
+    );
+    rows.push({
+      what: "text handling alone (Intl.Segmenter, case, look-up)",
+      backend: "any",
+      unit: "tokens",
+      count: r.units,
+      seconds: r.seconds,
+      perSecond: r.perSecond,
+    });
+    again.veil.dispose();
+  }
   const push = (r: SpeedRow, tick = true): void => {
     if (r.bound) r.ratio = r.perSecond / r.bound;
     rows.push(r);
