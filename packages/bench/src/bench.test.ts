@@ -2,7 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseDataset, parseCsv, splitSeeded, readDataset, DatasetError } from "./datasets.js";
+import { readFileSync } from "node:fs";
+import { createVeil, readPack } from "@veil/core";
+import { parseDataset, parseCsv, splitSeeded, subsample, readDataset, DatasetError } from "./datasets.js";
+import { encodeSplit, privatizeSplit, documentsOf } from "./corpus.js";
+import { DEFAULT_PACK } from "./results.js";
 import { LogisticRegression, TfidfVectorizer, trainAndScore } from "./classifier.js";
 
 test("datasets: the space, tsv, csv and fastText formats, and clear errors", () => {
@@ -58,5 +62,46 @@ test(
     assert.equal(train.length, 6920);
     const acc = trainAndScore(train, testSet, { epochs: 5 });
     assert.ok(acc > 0.78 && acc < 0.86, `accuracy ${acc}`);
+  },
+);
+
+test("subsample: a seeded subset of the requested size, in the original order", () => {
+  const xs = Array.from({ length: 50 }, (_, i) => ({ text: `t${i}`, label: "x" }));
+  const a = subsample(xs, 10, 3);
+  assert.equal(a.length, 10);
+  assert.deepEqual(a, subsample(xs, 10, 3));
+  assert.deepEqual(
+    a.map((e) => Number(e.text.slice(1))),
+    a.map((e) => Number(e.text.slice(1))).sort((p, q) => p - q),
+  );
+  assert.equal(subsample(xs, 99, 3).length, 50);
+});
+
+test(
+  "corpus: out-of-vocabulary words counted and dropped, privatization seeded, whole words out",
+  { skip: !existsSync(DEFAULT_PACK) && "no default pack" },
+  async () => {
+    const veil = await createVeil({ pack: await readPack(readFileSync(DEFAULT_PACK)), backend: "wasm" });
+    const split = encodeSplit(veil, [
+      { text: "The film was good, zzqqxxv!", label: "1" },
+      { text: "Bad.", label: "0" },
+    ]);
+    assert.equal(split.tokens, 6);
+    assert.equal(split.oov, 1);
+    assert.deepEqual([...split.offsets], [0, 4, 5]);
+    assert.deepEqual(split.clean[0], ["the", "film", "was", "good", "zzqqxxv"]);
+    assert.deepEqual(documentsOf(veil, split), [["the", "film", "was", "good"], ["bad"]]);
+    const a = privatizeSplit(veil, split, { mechanism: "gumbel", epsilon: 50 }, 3);
+    assert.deepEqual(a, privatizeSplit(veil, split, { mechanism: "gumbel", epsilon: 50 }, 3), "same seed, same output");
+    assert.deepEqual(
+      a.docs.map((d) => d.length),
+      [4, 1],
+    );
+    for (const d of a.docs) for (const w of d) assert.ok(veil.wordId(w as string) !== undefined);
+    // A tiny Gumbel scale keeps every word (N_w = 1 to within 1e-9 on this pack).
+    const kept = privatizeSplit(veil, split, { mechanism: "gumbel", epsilon: 50, scale: 0.01 }, 3);
+    assert.equal(kept.keptTokens, 1);
+    assert.deepEqual(kept.docs, documentsOf(veil, split));
+    veil.dispose();
   },
 );
