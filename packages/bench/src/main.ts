@@ -4,16 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DatasetError, type DataFormat } from "./datasets.js";
-import { DEFAULT_PACK, RESULTS_DIR, SHARED_DATA } from "./results.js";
+import { DEFAULT_PACK, RESULTS_DIR, SHARED_DATA, writeResult } from "./results.js";
 import { DEFAULT_GRID, type DatasetSpec, type Setting } from "./utility.js";
 import { readFileSync } from "node:fs";
-import { runUtility, writeCharts, type UtilityReport } from "./utility-run.js";
+import { comparisons, runUtility, summarize, writeCharts, type UtilityReport } from "./utility-run.js";
 import { runSpeed } from "./speed-run.js";
 
 const HELP = `Usage:
   pnpm bench:utility [options]   accuracy of a classifier trained on privatized text, per mechanism and setting
   pnpm bench:speed [options]     tokens/second per mechanism and backend, against this machine's measured bounds
-  node packages/bench/dist/main.js charts [--out DIR]   re-renders the charts from DIR/utility.json
+  node packages/bench/dist/main.js charts [--out DIR]   re-derives the comparisons and charts from DIR/utility.json
 
 Utility options:
   --data PATH           your own labelled data instead of SST-2 and TREC-6
@@ -81,8 +81,11 @@ const outDir = path.resolve(a.out ?? RESULTS_DIR);
 
 try {
   if (command === "charts") {
+    // Re-derives what is computed from the per-seed figures (comparisons, charts); the figures stay as measured.
     const report = JSON.parse(readFileSync(path.join(outDir, "utility.json"), "utf8")) as UtilityReport;
-    process.stdout.write(`${writeCharts(report, outDir).join("\n")}\n`);
+    for (const d of report.datasets) Object.assign(d, comparisons(d.points, report.config.seeds));
+    writeResult(outDir, "utility.json", report);
+    process.stdout.write(summarize({ ...report, files: writeCharts(report, outDir) }));
   } else if (command === "speed") await runSpeed({ pack, outDir, smoke, browser: !smoke && a["no-browser"] !== true, fullTable: a["full-table"] === true });
   else {
     const trainLimit = int("train-limit", a["train-limit"], smoke ? 300 : 2500);

@@ -60,6 +60,13 @@ test("M4 against M1 at matched N_w: paired per seed, interpolated, only where bo
     "0.9 is beyond M4's points",
   );
   assert.deepEqual(compareM4M1(m1, 2), []);
+  // Scored on privatized test texts: the same interpolation over the other runs.
+  const shifted = [...m1, ...m4].map((p) => ({
+    ...p,
+    accuracyPrivateTest: { ...p.accuracy, runs: p.accuracy.runs.map((r) => r - (p.setting.mechanism === "laplace" ? 0.1 : 0)) },
+  }));
+  assert.ok(Math.abs(compareM4M1(shifted, 2, "accuracyPrivateTest")[0]!.difference - 0.1625) < 1e-12);
+  assert.ok(Math.abs(compareM4M1(shifted, 2)[0]!.difference - 0.0625) < 1e-12);
 });
 
 test("charts: round ticks, escaped text, one polyline per series, error bars", () => {

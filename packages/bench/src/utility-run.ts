@@ -52,6 +52,8 @@ export interface UtilityDataset extends DatasetSummary {
   points: UtilityPoint[];
   /** M4 against M1 at matched N_w: at the calibrated M4's N_w, and on a grid where both curves reach. */
   m4VsM1: Comparison[];
+  /** The same, scored on privatized test texts. */
+  m4VsM1PrivateTest: Comparison[];
 }
 
 export interface UtilityReport extends Environment {
@@ -77,7 +79,7 @@ const COLORS: Record<MechanismName | "none" | "vocabulary", string> = {
 function jobCost(job: Job): number {
   if (job.kind === "baseline") return 1;
   const m = job.setting.mechanism;
-  const perJob = m === "laplace" ? 40 : m === "exponential" ? 12 : m === "tem" ? 20 : 2;
+  const perJob = m === "laplace" ? 40 : m === "exponential" || m === "tem" ? 12 : 2;
   return job.kind === "stats" ? (m === "gumbel" ? 12 : m === "laplace" ? 4 : 2) : perJob;
 }
 
@@ -142,7 +144,7 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
         accuracyPrivateTest: spread(runs.map((r) => r.accuracyPrivateTest)),
       };
     });
-    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, m4VsM1: compareM4M1(points, o.seeds) };
+    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds) };
   });
 
   const report: UtilityReport = {
@@ -180,13 +182,17 @@ export function writeCharts(report: UtilityReport, dir: string): string[] {
 }
 
 /** Paired per seed: interpolate each seed's M1 and M4 accuracy-vs-N_w curves at the same N_w. */
-export function compareM4M1(points: UtilityPoint[], seeds: number): Comparison[] {
+export function comparisons(points: UtilityPoint[], seeds: number): Pick<UtilityDataset, "m4VsM1" | "m4VsM1PrivateTest"> {
+  return { m4VsM1: compareM4M1(points, seeds), m4VsM1PrivateTest: compareM4M1(points, seeds, "accuracyPrivateTest") };
+}
+
+export function compareM4M1(points: UtilityPoint[], seeds: number, score: "accuracy" | "accuracyPrivateTest" = "accuracy"): Comparison[] {
   const m1 = points.filter((p) => p.setting.mechanism === "laplace");
   const m4 = points.filter((p) => p.setting.mechanism === "gumbel");
   if (m1.length === 0 || m4.length === 0) return [];
   const at = (ps: UtilityPoint[], seed: number, x: number): number | null =>
     interpolate(
-      ps.map((p) => ({ x: p.Nw, y: p.accuracy.runs[seed]! })),
+      ps.map((p) => ({ x: p.Nw, y: p[score].runs[seed]! })),
       x,
     );
   const calibrated = m4.filter((p) => p.calibrated).map((p) => p.Nw);
@@ -277,10 +283,14 @@ export function summarize(r: UtilityReport): string {
       lines.push(
         `  ${p.key.padEnd(32)} N_w ${p.Nw.toFixed(3)} S_w ${p.Sw.toFixed(1).padStart(5)}  acc ${p.accuracy.mean.toFixed(3)} ± ${p.accuracy.sd.toFixed(3)}  privatized test ${p.accuracyPrivateTest.mean.toFixed(3)} ± ${p.accuracyPrivateTest.sd.toFixed(3)}`,
       );
-    for (const c of d.m4VsM1)
-      lines.push(
-        `  at N_w ${c.Nw.toFixed(3)}: M4 ${c.m4.toFixed(3)} vs M1 ${c.m1.toFixed(3)}: ${(100 * c.difference).toFixed(1)} ± ${(100 * c.sd).toFixed(1)} points`,
-      );
+    for (const [what, cs] of [
+      ["original", d.m4VsM1],
+      ["privatized", d.m4VsM1PrivateTest ?? []],
+    ] as const)
+      for (const c of cs)
+        lines.push(
+          `  ${what} test, at N_w ${c.Nw.toFixed(3)}: M4 ${c.m4.toFixed(3)} vs M1 ${c.m1.toFixed(3)}: ${(100 * c.difference).toFixed(1)} ± ${(100 * c.sd).toFixed(1)} points`,
+        );
   }
   lines.push(`\nwrote ${r.files.join(", ")}\n`);
   return lines.join("\n");
