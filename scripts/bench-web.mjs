@@ -43,6 +43,9 @@ const textOf = (words) => {
   return out.join(" ");
 };
 
+// Progress on stderr, one line a step (stdout may carry the JSON).
+const step = (what) => process.stderr.write(`[bench-web] ${what}\n`);
+step(`Chromium: cold and warm load, tables of ${tableWords} words, perturb() on WASM then WebGPU`);
 const browser = await chromium.launch(chromiumLaunchOptions);
 const results = { machine: "this machine (see README: 2 vCPUs, noisy)", chromium: browser.version() };
 try {
@@ -58,6 +61,7 @@ try {
   results.coldLoad = await call("benchLoad", "wasm");
   await open(); // a new page load: the pack must come from IndexedDB
   results.warmLoad = await call("benchLoad", "wasm");
+  step(`loads: cold ${results.coldLoad.ms.toFixed(0)} ms, warm ${results.warmLoad.ms.toFixed(0)} ms; building tables`);
   results.tableBuild = [await call("benchTable", tableWords, "wasm"), await call("benchTable", tableWords, "webgpu")];
   if (process.argv.includes("--full-table")) results.tableBuild.push(await call("benchTable", 50_000, "wasm"));
   const runs = (scale) => [
@@ -67,7 +71,11 @@ try {
     { mechanism: "tem", epsilon: 2, text: textOf(4000 * scale) },
   ];
   // SwiftShader emulates the GPU on the CPU: a small text shows the path works without taking minutes.
-  results.perturb = [...(await call("benchPerturb", "wasm", runs(1))), ...(await call("benchPerturb", "webgpu", runs(0.05)))];
+  step("perturb() on WASM");
+  const wasmRuns = await call("benchPerturb", "wasm", runs(1));
+  step("perturb() on WebGPU (SwiftShader: about a minute)");
+  results.perturb = [...wasmRuns, ...(await call("benchPerturb", "webgpu", runs(0.05)))];
+  step("done");
   await context.close();
 } finally {
   await browser.close();

@@ -28,7 +28,7 @@ Utility options:
   --seeds N             seeds per point                                       (default 3)
 Speed options:
   --no-browser          skip the Chromium part (WASM and WebGPU in Veil's worker)
-  --full-table          also build the whole 50k-word neighbour table (about 30 s)
+  --full-table          also build the whole 50k-word neighbour table (about 35 s)
 Both:
   --threads N           worker threads                                        (default: cores, at most 4)
   --pack PATH           embedding pack                                        (default: the GloVe 50k pack)
