@@ -135,8 +135,9 @@ export interface StatsResult {
 
 /**
  * Mean N_w and S_w over `words` distinct training-vocabulary words (a seeded
- * uniform sample). M2-M4 use the exact output law (S_w as its expectation for
- * `draws` draws); M1 has no closed form and is sampled, `draws` per word.
+ * uniform sample), from `Veil.stats`: exact from the output law for M2-M4 (S_w
+ * as its expectation for `draws` draws); M1 has no closed form and is sampled,
+ * `draws` per word.
  */
 export function runStats(veil: Veil, data: LoadedDataset, setting: Setting, words: number, draws: number): StatsResult {
   const sample = shuffleSeeded([...data.vocabulary], 17).slice(0, words);
@@ -145,19 +146,12 @@ export function runStats(veil: Veil, data: LoadedDataset, setting: Setting, word
     sw = 0,
     method: StatsResult["method"] = "exact";
   sample.forEach((w, i) => {
-    const law = veil.law(vocabulary[w]!, optionsOf(setting));
-    if (law) {
-      nw += law.prob(w);
-      sw += law.expectedDistinct(draws);
-    } else {
-      method = "sampled";
-      useSeededRandom(veil, 5_000_011 + i);
-      const out = veil.privatizeIds(new Int32Array(draws).fill(w), optionsOf(setting));
-      let same = 0;
-      for (const y of out) if (y === w) same++;
-      nw += same / draws;
-      sw += new Set(out).size;
-    }
+    useSeededRandom(veil, 5_000_011 + i);
+    const stats = veil.stats(vocabulary[w]!, optionsOf(setting), { samples: draws, top: 0 });
+    if (!stats.exact) method = "sampled";
+    const { Nw, Sw } = stats.exact ?? stats.sampled;
+    nw += Nw;
+    sw += Sw;
   });
   return { Nw: nw / sample.length, Sw: sw / sample.length, words: sample.length, draws, method };
 }
