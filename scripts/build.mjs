@@ -28,6 +28,6 @@ run(bin("asc"), [
 // The machine-bounds module of `pnpm bench:speed` (not part of Veil's runtime).
 mkdirSync(path.join(root, "packages/bench/dist"), { recursive: true });
 run(bin("asc"), ["assembly/bounds.ts", "--outFile", "packages/bench/dist/bounds.wasm", "--runtime", "stub", "--enable", "simd", "-O3", "--noAssert"]);
-run(bin("tsc"), ["-b", "packages/core", "packages/cli", "packages/web", "packages/collector", "packages/bench"]);
+run(bin("tsc"), ["-b", "packages/core", "packages/cli", "packages/web", "packages/task", "packages/collector", "packages/bench"]);
 run(bin("tsc"), ["-p", "apps/playground"]); // type-check only: Vite builds it
 run(bin("tsc"), ["-p", "apps/example"]);

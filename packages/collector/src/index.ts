@@ -1,16 +1,7 @@
 // @veil/collector: the analyst's side. Node only.
-export { startCollector, type Collector, type CollectorOptions } from "./server.js";
-export { ReportStore, type SumRelease } from "./store.js";
-export {
-  parseReport,
-  ReportError,
-  REPORT_VERSION,
-  MAX_REPORT_BYTES,
-  type Report,
-  type Answer,
-  type RrAnswer,
-  type BoundedAnswer,
-  type ShareEntry,
-} from "./schema.js";
+export { startCollector, loadTask, type Collector, type CollectorOptions } from "./server.js";
+export { ReportStore, coarseHour, type StoredTask, type Release, type BatchRow, type Prio3Row, type Prio3State } from "./store.js";
+export { LeaderAggregator, HelperAggregator, verifyKey, type PeerConfig, type LeaderOptions, type FlushResult } from "./aggregation.js";
+export { HttpError, newToken, tokenHash, TokenBucket } from "./http.js";
 export { estimates, type QuestionEstimate, type CategoryEstimate } from "./estimates.js";
-export { combineSum, type CombinedSum } from "./combine.js";
+export { combineRelease, type CombinedRelease, type CombinedAggregate } from "./combine.js";

@@ -1,42 +1,129 @@
 #!/usr/bin/env node
-// veil-collector serve --db FILE [--port N] [--allow-origin URL]... [--name NAME]
-// veil-collector combine --sum NAME --epsilon X URL URL [URL...]
+// veil-collector: the analyst's side (docs/collection.md).
 import { parseArgs } from "node:util";
-import { startCollector } from "./server.js";
-import { combineSum } from "./combine.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { startCollector, loadTask } from "./server.js";
+import { combineRelease } from "./combine.js";
+import { newToken, tokenHash } from "./http.js";
+import { ReportStore } from "./store.js";
+import { describeAggregate } from "@veil/task";
 
 const USAGE = `usage:
-  veil-collector serve --db FILE [--port N] [--allow-origin URL]... [--name NAME]
-  veil-collector combine --sum NAME --epsilon X URL URL [URL...]`;
+  veil-collector token create --out FILE
+      a new random token (analyst or peer), written readable by you only
+  veil-collector task create TASK.json --db FILE [--token-file FILE]
+      holds a task; the analyst token comes from the file or VEIL_ANALYST_TOKEN; prints the task id
+  veil-collector task id TASK.json
+  veil-collector serve --db FILE [--port N] [--role leader|helper] [--peer URL] [--peer-token-file FILE]
+                       [--task TASK.json --token-file FILE] [--allow-origin URL]... [--allow-host HOST]...
+                       [--name NAME] [--rate N] [--burst N] [--max-connections N]
+      the peer token comes from the file or VEIL_PEER_TOKEN (the same on both collectors)
+  veil-collector combine --task ID [--token-file FILE] LEADER_URL HELPER_URL
+      releases the next batch on both collectors and prints the noised totals`;
+
+const secret = (file: string | undefined, env: string, what: string): string => {
+  const value = file ? readFileSync(file, "utf8").trim() : process.env[env];
+  if (!value) throw new Error(`${what} is required: --${what}-file FILE or ${env}.`);
+  return value;
+};
+const analystToken = (file?: string) => secret(file, "VEIL_ANALYST_TOKEN", "token");
+const readJsonFile = (file: string): unknown => JSON.parse(readFileSync(file, "utf8"));
+const number = (v: string | undefined, name: string, fallback: number, max = 1e9): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer from 0 to ${max}.`);
+  return n;
+};
+
+async function token(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: "string" } } });
+  if (positionals[0] !== "create" || !values.out) throw new Error("token create --out FILE");
+  writeFileSync(values.out, `${newToken()}\n`, { mode: 0o600, flag: "wx" });
+  console.log(`wrote a new token to ${values.out}`);
+  return 0;
+}
+
+async function task(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { db: { type: "string" }, "token-file": { type: "string" } } });
+  const [sub, file] = positionals;
+  if ((sub !== "create" && sub !== "id") || !file) throw new Error("task create TASK.json --db FILE, or task id TASK.json");
+  const { task: t, id } = await loadTask(readJsonFile(file));
+  if (sub === "create") {
+    if (!values.db) throw new Error("--db FILE is required.");
+    const store = new ReportStore(values.db);
+    try {
+      store.addTask(id, t, tokenHash(analystToken(values["token-file"])));
+    } finally {
+      store.close();
+    }
+    for (const a of t.aggregates) console.error(`  ${a.id}: ${describeAggregate(a)}`);
+  }
+  console.log(id);
+  return 0;
+}
+
+async function serve(rest: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      db: { type: "string" },
+      port: { type: "string" },
+      role: { type: "string" },
+      peer: { type: "string" },
+      "peer-token-file": { type: "string" },
+      task: { type: "string", multiple: true },
+      "token-file": { type: "string" },
+      "allow-origin": { type: "string", multiple: true },
+      "allow-host": { type: "string", multiple: true },
+      name: { type: "string" },
+      rate: { type: "string" },
+      burst: { type: "string" },
+      "max-connections": { type: "string" },
+    },
+  });
+  if (!values.db) throw new Error("--db FILE is required.");
+  const role = (values.role ?? "leader") as "leader" | "helper";
+  if (role !== "leader" && role !== "helper") throw new Error("--role must be leader or helper.");
+  const port = number(values.port, "port", 8787, 65535);
+  const peerToken = values.peer || role === "helper" ? secret(values["peer-token-file"], "VEIL_PEER_TOKEN", "peer-token") : undefined;
+  const c = await startCollector({
+    database: values.db,
+    port,
+    role,
+    ...(peerToken ? { peer: { url: values.peer ?? "", token: peerToken } } : {}),
+    allowOrigins: values["allow-origin"] ?? [],
+    allowHosts: values["allow-host"] ?? [],
+    name: values.name ?? `${role} on ${port}`,
+    rate: { perSecond: number(values.rate, "rate", 2000), burst: number(values.burst, "burst", 4000) },
+    maxConnections: number(values["max-connections"], "max-connections", 1024),
+  });
+  for (const file of values.task ?? []) console.log(`task ${await c.addTask(readJsonFile(file), analystToken(values["token-file"]))} from ${file}`);
+  console.log(`veil-collector listening on ${c.url} as ${role} (database ${values.db})`);
+  const stop = () => void c.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return -1; // keep running
+}
+
+async function combine(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { task: { type: "string" }, "token-file": { type: "string" } } });
+  if (!values.task || positionals.length !== 2) throw new Error("combine --task ID [--token-file FILE] LEADER_URL HELPER_URL");
+  const r = await combineRelease(positionals[0]!, positionals[1]!, values.task, analystToken(values["token-file"]));
+  console.log(JSON.stringify(r, null, 2));
+  return 0;
+}
+
+const COMMANDS: Record<string, (rest: string[]) => Promise<number>> = { token, task, serve, combine };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  try {
-    if (command === "serve") {
-      const { values } = parseArgs({
-        args: rest,
-        options: { db: { type: "string" }, port: { type: "string" }, "allow-origin": { type: "string", multiple: true }, name: { type: "string" } },
-      });
-      if (!values.db) throw new Error("--db FILE is required.");
-      const port = values.port === undefined ? 8787 : Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("--port must be an integer from 0 to 65535.");
-      const c = await startCollector({ database: values.db, port, allowOrigins: values["allow-origin"] ?? [], name: values.name ?? `collector on ${port}` });
-      console.log(`veil-collector listening on ${c.url} (database ${values.db})`);
-      const stop = () => void c.close().then(() => process.exit(0));
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-      return -1; // keep running
-    }
-    if (command === "combine") {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { sum: { type: "string" }, epsilon: { type: "string" } } });
-      const epsilon = Number(values.epsilon);
-      if (!values.sum || !(epsilon > 0)) throw new Error("--sum NAME and --epsilon X (positive) are required.");
-      const r = await combineSum(positionals, values.sum, epsilon);
-      console.log(JSON.stringify(r, null, 2));
-      return 0;
-    }
+  const run = command ? COMMANDS[command] : undefined;
+  if (!run) {
     console.error(USAGE);
     return 2;
+  }
+  try {
+    return await run(rest);
   } catch (e) {
     console.error(`veil-collector: ${(e as Error).message}`);
     return 1;

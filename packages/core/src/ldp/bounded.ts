@@ -90,17 +90,30 @@ export interface MeanEstimate {
  * (a small sample can underestimate it).
  */
 export function estimateMean(reports: readonly number[], options: Omit<BoundedOptions, "random"> & { confidence?: number }): MeanEstimate {
-  const n = reports.length;
-  const confidence = options.confidence ?? 0.95;
-  if (n < 1) throw new InvalidOptionError("estimateMean needs at least one report.");
   let sum = 0;
   for (const r of reports) sum += r;
-  const mean = sum / n;
+  const mean = reports.length ? sum / reports.length : 0;
   let ss = 0;
   for (const r of reports) ss += (r - mean) * (r - mean);
-  const sampleVar = n > 1 ? ss / (n - 1) : 0;
+  return estimateMeanFromMoments({ count: reports.length, mean, sumOfSquaredDeviations: ss }, options);
+}
+
+/** What estimateMean needs of the reports: a collector keeps these instead of every report. */
+export interface MeanMoments {
+  count: number;
+  mean: number;
+  /** Sum over reports of (report - mean)^2. */
+  sumOfSquaredDeviations: number;
+}
+
+/** estimateMean from the reports' count, mean and spread, so an estimate costs the same at 100 or 1,000,000 reports. */
+export function estimateMeanFromMoments(m: MeanMoments, options: Omit<BoundedOptions, "random"> & { confidence?: number }): MeanEstimate {
+  const n = m.count;
+  const confidence = options.confidence ?? 0.95;
+  if (n < 1) throw new InvalidOptionError("estimateMean needs at least one report.");
+  const sampleVar = n > 1 ? Math.max(0, m.sumOfSquaredDeviations) / (n - 1) : 0;
   const variance = Math.max(sampleVar, boundedNoiseVariance(options));
   const standardError = Math.sqrt(variance / n);
   const z = normalQuantile(0.5 + confidence / 2);
-  return { mean, standardError, interval: [mean - z * standardError, mean + z * standardError], confidence, count: n };
+  return { mean: m.mean, standardError, interval: [m.mean - z * standardError, m.mean + z * standardError], confidence, count: n };
 }

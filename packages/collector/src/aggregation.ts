@@ -1,0 +1,348 @@
+// Prio3 preparation between the two collectors of a pair (docs/collection.md).
+// The leader drives it in jobs of up to `jobSize` reports, over an
+// authenticated server-to-server call; a report enters a batch's aggregate only
+// when both collectors verified its proof.
+//
+//   round 1  leader -> helper  POST /v1/peer/prepare {task, reports: [{id, prep}]}
+//            Each side runs prepareInit on its input share, combines both
+//            preparation shares (this is where an invalid proof is refused) and
+//            runs prepareNext. The helper keeps its output share as "prepared"
+//            and answers with its preparation share, so the leader reaches the
+//            same verdict on its own.
+//   round 2  leader -> helper  POST /v1/peer/commit {task, batch, ids}
+//            The leader records the reports as "committing" into its open batch
+//            first; the helper adds its prepared output shares to that batch,
+//            then the leader adds its own. A leader that dies in between resends
+//            round 2 on restart; the helper answers it again without adding twice.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+import {
+  AGGREGATOR_ID,
+  decodeInputShare,
+  decodePreparationShare,
+  decodePublicShare,
+  vdafFor,
+  type Aggregate,
+  type Prio3Vdaf,
+  type Role,
+} from "@veil/task";
+import type { Prio3Row, ReportStore, StoredTask } from "./store.js";
+import { HttpError } from "./http.js";
+
+/** The other collector of the pair and the secret both hold. */
+export interface PeerConfig {
+  url: string;
+  token: string;
+}
+
+/**
+ * Prio3's verify key, one per task and aggregate: both collectors derive it
+ * from the peer secret, and no client ever learns it (the proof's soundness
+ * rests on that).
+ */
+export function verifyKey(peerToken: string, taskId: string, aggregate: string): Buffer {
+  return createHmac("sha256", peerToken).update(`veil/prio3-verify-key/${taskId}/${aggregate}`).digest().subarray(0, 16);
+}
+
+/** Checks a peer's bearer token in constant time. */
+export function peerAuthorized(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? "");
+  if (!m) return false;
+  const a = createHmac("sha256", "veil/peer").update(m[1]!).digest();
+  const b = createHmac("sha256", "veil/peer").update(token).digest();
+  return timingSafeEqual(a, b);
+}
+
+interface Prepared {
+  /** This side's preparation share per aggregate, encoded. */
+  shares: Record<string, Buffer>;
+  /** This side's output share per aggregate (decimal field elements), if its peer's share was given and the proof verified. */
+  outputs?: Record<string, string[]>;
+}
+
+/**
+ * One side's preparation of one report: prepareInit on every aggregate and, when
+ * the peer's preparation shares are given, the combined verdict and this side's
+ * output shares. Throws when a proof fails.
+ */
+export async function prepareReport(taskId: string, task: StoredTask["task"], role: Role, peerToken: string, row: Prio3Row, peerShares?: Record<string, Buffer>): Promise<Prepared> {
+  const nonce = Buffer.from(row.id, "hex");
+  const out: Prepared = { shares: {} };
+  const outputs: Record<string, string[]> = {};
+  for (const a of task.aggregates) {
+    const vdaf = vdafFor(a);
+    const [pub, share] = row.shares[a.id]!;
+    const init = await vdaf.prepareInit(
+      verifyKey(peerToken, taskId, a.id),
+      AGGREGATOR_ID[role],
+      null,
+      nonce,
+      decodePublicShare(vdaf, Buffer.from(pub, "base64")),
+      await decodeInputShare(vdaf, role, Buffer.from(share, "base64")),
+    );
+    out.shares[a.id] = vdaf.encodePreparationShare(init.preparationShare);
+    if (!peerShares) continue;
+    const peer = decodePreparationShare(vdaf, peerShares[a.id] ?? Buffer.alloc(0));
+    const ordered = role === "leader" ? [init.preparationShare, peer] : [peer, init.preparationShare];
+    const message = await vdaf.unshardPreparationShares(null, ordered); // throws "Verify error" on an invalid proof
+    const next = vdaf.prepareNext(init.preparationState, message); // throws when the joint randomness disagrees
+    if (!("outputShare" in next)) throw new Error("Prio3 has one round");
+    outputs[a.id] = next.outputShare.map(String);
+  }
+  if (peerShares) out.outputs = outputs;
+  return out;
+}
+
+/** Adds output shares into a batch's aggregate shares, field element by field element. */
+export function addOutputs(task: StoredTask["task"], aggregate: Record<string, string[]> | null, outputs: Record<string, string[]>): Record<string, string[]> {
+  const next: Record<string, string[]> = {};
+  for (const a of task.aggregates) {
+    const field = vdafFor(a).flp.field;
+    const base = aggregate?.[a.id]?.map(BigInt) ?? zeros(vdafFor(a));
+    next[a.id] = field.vecAdd(base, outputs[a.id]!.map(BigInt)).map(String);
+  }
+  return next;
+}
+
+const zeros = (vdaf: Prio3Vdaf) => Array.from({ length: vdaf.flp.outputLen }, () => 0n);
+
+/** Options of the leader's preparation loop. */
+export interface LeaderOptions {
+  /** Reports per job (one round trip each way). */
+  jobSize?: number;
+  /** How soon after a report arrives its job starts, in ms. */
+  delayMs?: number;
+  /** A report whose helper share has not arrived after this long is dropped as unmatched. */
+  unmatchedAfterMs?: number;
+}
+
+/** What one flush did, for the caller's log and tests. */
+export interface FlushResult {
+  aggregated: number;
+  invalid: number;
+  waiting: number;
+}
+
+/** The leader's side: runs jobs per task, one at a time, so a release never races a job. */
+export class LeaderAggregator {
+  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #jobSize: number;
+  readonly #delayMs: number;
+  readonly #unmatchedAfterMs: number;
+  #closed = false;
+
+  constructor(
+    readonly store: ReportStore,
+    readonly peer: PeerConfig,
+    options: LeaderOptions = {},
+  ) {
+    this.#jobSize = options.jobSize ?? 200;
+    this.#delayMs = options.delayMs ?? 250;
+    this.#unmatchedAfterMs = options.unmatchedAfterMs ?? 10 * 60_000;
+  }
+
+  /** A report arrived: run a job soon (one timer per task, so a burst makes few jobs). */
+  kick(taskId: string): void {
+    if (this.#closed || this.#timers.has(taskId)) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(taskId);
+      this.flush(taskId).catch((e: unknown) => console.error(`veil-collector: preparation of task ${taskId.slice(0, 12)} failed: ${(e as Error).message}`));
+    }, this.#delayMs);
+    t.unref();
+    this.#timers.set(taskId, t);
+  }
+
+  /** Prepares every pending report of a task and finishes every commit in flight. Serialised per task. */
+  flush(taskId: string): Promise<FlushResult> {
+    return this.exclusive(taskId, () => this.flushNow(taskId));
+  }
+
+  /** Runs `fn` after every job of this task already queued, and before any later one. */
+  exclusive<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#chains.get(taskId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.#chains.set(
+      taskId,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  /** flush's work, for a caller already inside `exclusive` (a release). */
+  async flushNow(taskId: string): Promise<FlushResult> {
+    const task = this.store.getTask(taskId);
+    if (!task) throw new HttpError(404, `no task ${taskId}.`);
+    const result: FlushResult = { aggregated: 0, invalid: 0, waiting: 0 };
+    result.aggregated += await this.#commit(task, this.store.prio3Inputs(taskId, "committing", 1_000_000));
+    // Pages through the pending reports in arrival order; those still waiting for their helper share stay behind the cursor.
+    let cursor: [number, string] = [-1, ""];
+    for (;;) {
+      const job = this.store.prio3Inputs(taskId, "pending", this.#jobSize, cursor);
+      if (job.length === 0) break;
+      const last = job[job.length - 1]!;
+      cursor = [last.received, last.id];
+      const r1 = await this.#prepare(task, job);
+      result.invalid += r1.invalid;
+      result.waiting += r1.waiting;
+      result.aggregated += await this.#commit(task, r1.committing);
+    }
+    return result;
+  }
+
+  /** Round 1 for one job; returns the rows now committing into the open batch. */
+  async #prepare(task: StoredTask, rows: Prio3Row[]): Promise<{ committing: Prio3Row[]; invalid: number; waiting: number }> {
+    const mine = await Promise.all(rows.map((r) => prepareReport(task.id, task.task, "leader", this.peer.token, r).catch(() => undefined)));
+    const body = { task: task.id, reports: rows.flatMap((r, i) => (mine[i] ? [{ id: r.id, prep: encodeShares(mine[i]!.shares) }] : [])) };
+    const answer = (await this.#call("/v1/peer/prepare", body)) as { reports: { id: string; status: string; prep?: Record<string, string> }[] };
+    const byId = new Map(answer.reports.map((a) => [a.id, a]));
+    const committing: Prio3Row[] = [];
+    let invalid = 0;
+    let waiting = 0;
+    const now = Date.now();
+    const verdicts: [Prio3Row, "committing" | "invalid" | "unmatched", Record<string, string[]> | null][] = [];
+    for (const [i, row] of rows.entries()) {
+      const a = byId.get(row.id);
+      if (a?.status === "missing" || (!a && mine[i])) {
+        if (now - row.received >= this.#unmatchedAfterMs) verdicts.push([row, "unmatched", null]);
+        else waiting++;
+        continue;
+      }
+      const outputs = a?.status === "prepared" && mine[i] ? await this.#verify(task, row, a.prep ?? {}) : undefined;
+      verdicts.push(outputs ? [row, "committing", outputs] : [row, "invalid", null]);
+    }
+    this.store.transaction(() => {
+      for (const [row, state, outputs] of verdicts) {
+        const flat = outputs && Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.join(",")]));
+        this.store.setPrio3State(task.id, row.id, state, state === "committing" ? task.openBatch : null, flat);
+        if (state === "committing") committing.push({ ...row, state, batch: task.openBatch, output: flat });
+        else if (state === "invalid") invalid++;
+      }
+    });
+    return { committing, invalid, waiting };
+  }
+
+  async #verify(task: StoredTask, row: Prio3Row, helperShares: Record<string, string>): Promise<Record<string, string[]> | undefined> {
+    try {
+      const peer = Object.fromEntries(Object.entries(helperShares).map(([k, v]) => [k, Buffer.from(v, "base64")]));
+      return (await prepareReport(task.id, task.task, "leader", this.peer.token, row, peer)).outputs;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Round 2: the helper commits, then the leader adds its output shares to the same batch. */
+  async #commit(task: StoredTask, rows: Prio3Row[]): Promise<number> {
+    let done = 0;
+    for (const batch of new Set(rows.map((r) => r.batch!))) {
+      const these = rows.filter((r) => r.batch === batch);
+      const answer = (await this.#call("/v1/peer/commit", { task: task.id, batch, ids: these.map((r) => r.id) })) as { reports: { id: string; status: string }[] };
+      const ok = new Set(answer.reports.filter((a) => a.status === "done").map((a) => a.id));
+      this.store.transaction(() => {
+        const b = this.store.getBatch(task.id, batch);
+        let aggregate = b?.aggregate ?? null;
+        let count = b?.count ?? 0;
+        for (const r of these) {
+          if (!ok.has(r.id)) {
+            this.store.setPrio3State(task.id, r.id, "invalid", null, null);
+            continue;
+          }
+          aggregate = addOutputs(task.task, aggregate, unflatten(r.output!));
+          count++;
+          this.store.setPrio3State(task.id, r.id, "done", batch, null);
+        }
+        this.store.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
+        done += ok.size;
+      });
+    }
+    return done;
+  }
+
+  async #call(path: string, body: unknown): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.peer.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${this.peer.token}` },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (e) {
+      throw new HttpError(503, `the helper collector at ${this.peer.url} cannot be reached (${(e as Error).message}); nothing was aggregated.`);
+    }
+    const json = (await res.json().catch(() => ({}))) as { error?: string };
+    if (!res.ok) throw new HttpError(res.status === 404 ? 409 : 503, `the helper collector refused preparation: ${json.error ?? res.status}`);
+    return json;
+  }
+}
+
+/** The helper's side of both rounds. */
+export class HelperAggregator {
+  constructor(
+    readonly store: ReportStore,
+    readonly peerToken: string,
+  ) {}
+
+  /** Round 1: verify each report's proof with the leader's preparation shares; keep the output share as "prepared". */
+  async prepare(task: StoredTask, reports: { id: string; prep: Record<string, string> }[]): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
+    const answers = [];
+    const verdicts: [string, "prepared" | "invalid", Record<string, string> | null][] = [];
+    for (const r of reports) {
+      const row = this.store.prio3Input(task.id, r.id);
+      if (!row) {
+        answers.push({ id: r.id, status: "missing" });
+        continue;
+      }
+      if (row.state !== "pending" && row.state !== "prepared") {
+        answers.push({ id: r.id, status: row.state });
+        continue;
+      }
+      try {
+        const leader = Object.fromEntries(Object.entries(r.prep).map(([k, v]) => [k, Buffer.from(v, "base64")]));
+        const p = await prepareReport(task.id, task.task, "helper", this.peerToken, row, leader);
+        verdicts.push([r.id, "prepared", Object.fromEntries(Object.entries(p.outputs!).map(([k, v]) => [k, v.join(",")]))]);
+        answers.push({ id: r.id, status: "prepared", prep: encodeShares(p.shares) });
+      } catch {
+        verdicts.push([r.id, "invalid", null]);
+        answers.push({ id: r.id, status: "invalid" });
+      }
+    }
+    this.store.transaction(() => {
+      for (const [id, state, output] of verdicts) this.store.setPrio3State(task.id, id, state, null, output);
+    });
+    return answers;
+  }
+
+  /** Round 2: add prepared output shares to the leader's batch; answering again for reports already in it. */
+  commit(task: StoredTask, batch: number, ids: string[]): { id: string; status: string }[] {
+    return this.store.transaction(() => {
+      const b = this.store.getBatch(task.id, batch);
+      if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} is already released here; nothing more can join it.`);
+      let aggregate = b?.aggregate ?? null;
+      let count = b?.count ?? 0;
+      const answers = ids.map((id) => {
+        const row = this.store.prio3Input(task.id, id);
+        if (row?.state === "done") return { id, status: row.batch === batch ? "done" : "conflict" };
+        if (row?.state !== "prepared") return { id, status: row ? row.state : "missing" };
+        aggregate = addOutputs(task.task, aggregate, unflatten(row.output!));
+        count++;
+        this.store.setPrio3State(task.id, id, "done", batch, null);
+        return { id, status: "done" };
+      });
+      this.store.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
+      return answers;
+    });
+  }
+}
+
+function emptyAggregate(aggregates: Aggregate[]): Record<string, string[]> {
+  return Object.fromEntries(aggregates.map((a) => [a.id, zeros(vdafFor(a)).map(String)]));
+}
+const encodeShares = (s: Record<string, Buffer>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.toString("base64")]));
+const unflatten = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.split(",")]));

@@ -1,0 +1,110 @@
+// Test fixtures (not shipped): a task, a leader and a helper on 127.0.0.1 with
+// real SQLite files in a temporary folder, and a device that reports to both.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildReports, parseTask, taskId, type ReportInput, type WireReport } from "@veil/task";
+import { startCollector, type Collector, type CollectorOptions } from "./server.js";
+
+export const ANALYST_TOKEN = "analyst-token-used-by-the-tests-only";
+export const PEER_TOKEN = "peer-token-used-by-the-tests-only";
+export const auth = { authorization: `Bearer ${ANALYST_TOKEN}` };
+
+/** A feedback task like the example app's, with a small minimum batch so tests stay short. */
+export function feedbackTask(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: 1,
+    name: "feedback",
+    text: { mechanism: "gumbel", epsilon: 50 },
+    questions: [
+      { id: "recommend", type: "rr", labels: ["No", "Yes"], epsilon: 1 },
+      { id: "rating", type: "bounded", lower: 1, upper: 5, epsilon: 1 },
+    ],
+    aggregates: [
+      { id: "amount", type: "sum", lower: 0, upper: 1000, decimals: 2, epsilon: 1 },
+      { id: "feature", type: "histogram", labels: ["Search", "Checkout", "Tracking", "Chat"], epsilon: 1 },
+    ],
+    minBatchSize: 5,
+    schedule: "manual",
+    ...overrides,
+  };
+}
+
+/** A valid input for feedbackTask: the text and answers already privatized, the aggregates exact. */
+export const input = (amount = "12.34", feature = 1): ReportInput => ({
+  text: "the food was great",
+  answers: { recommend: 1, rating: 3.25 },
+  aggregates: { amount, feature },
+});
+
+export interface Pair {
+  leader: Collector;
+  helper: Collector;
+  id: string;
+  task: ReturnType<typeof parseTask>;
+  dir: string;
+  /** Builds a device's two reports and posts each to its collector; returns both responses' statuses. */
+  send(i?: ReportInput): Promise<{ id: string; leader: WireReport; helper: WireReport; status: [number, number] }>;
+  close(): Promise<void>;
+}
+
+export async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "veil-collector-"));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/v1/reports`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+}
+
+/** Starts a helper, then a leader pointing at it, both holding `rawTask`. Preparation runs only when a test flushes. */
+export async function startPair(dir: string, rawTask: unknown = feedbackTask(), extra: Partial<CollectorOptions> = {}, helperTask: unknown = rawTask): Promise<Pair> {
+  const helper = await startCollector({ database: join(dir, "helper.db"), role: "helper", peer: { url: "", token: PEER_TOKEN }, ...extra });
+  const leader = await startCollector({
+    database: join(dir, "leader.db"),
+    role: "leader",
+    peer: { url: helper.url, token: PEER_TOKEN },
+    aggregation: { delayMs: 3_600_000 },
+    ...extra,
+  });
+  const id = await leader.addTask(rawTask, ANALYST_TOKEN);
+  await helper.addTask(helperTask, ANALYST_TOKEN);
+  const task = parseTask(rawTask);
+  return {
+    leader,
+    helper,
+    id,
+    task,
+    dir,
+    async send(i = input()) {
+      const r = await buildReports(task, await taskId(task), i);
+      const [a, b] = await Promise.all([post(leader.url, r.leader), post(helper.url, r.helper)]);
+      return { ...r, status: [a.status, b.status] };
+    },
+    async close() {
+      await leader.close();
+      await helper.close();
+    },
+  };
+}
+
+/** GET or POST an analyst route with the token (or `headers` instead). */
+export async function analyst(url: string, path: string, body?: unknown, headers: Record<string, string> = auth): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: any = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // the dashboard is HTML
+  }
+  return { status: res.status, json };
+}
