@@ -1,11 +1,13 @@
 // The example app as a user and an analyst use it: fill the feedback form,
 // review what will be sent, send it; every request the page makes is captured
-// and searched for the raw answers. Screenshots go to e2e/test-results/screens/.
+// and searched for the raw answers; the Prio3 shares made in the browser must
+// verify on both collectors. Screenshots go to e2e/test-results/screens/.
 import path from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { expect, test, type Page } from "@playwright/test";
-import { startCollector, combineSum, type Collector } from "@veil/collector";
+import { startCollector, combineRelease, type Collector } from "@veil/collector";
 
 const shotDir = () => path.resolve(test.info().project.testDir, "../test-results/screens");
 const ORIGIN = "http://127.0.0.1:4173";
@@ -14,14 +16,22 @@ const PHONE = "555-0199";
 const TEXT = `Hi, I am ${NAME.join(" ")} and my phone is ${PHONE}. The delivery was late but the pizza was really good and the driver was friendly.`;
 const AMOUNT = "137.25";
 
+const TASK = JSON.parse(readFileSync(fileURLToPath(new URL("../../apps/example/task.json", import.meta.url)), "utf8")) as unknown;
+const ANALYST = "e2e-analyst-token";
+const PEER = "e2e-peer-token";
+const auth = { authorization: `Bearer ${ANALYST}` };
+
 let dir: string;
 let a: Collector;
 let b: Collector;
+let taskId: string;
 
 test.beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "veil-e2e-collectors-"));
-  a = await startCollector({ database: path.join(dir, "a.db"), allowOrigins: [ORIGIN], name: "A" });
-  b = await startCollector({ database: path.join(dir, "b.db"), allowOrigins: [ORIGIN], name: "B" });
+  b = await startCollector({ database: path.join(dir, "b.db"), role: "helper", peer: { url: "", token: PEER }, allowOrigins: [ORIGIN], name: "B" });
+  a = await startCollector({ database: path.join(dir, "a.db"), role: "leader", peer: { url: b.url, token: PEER }, allowOrigins: [ORIGIN], name: "A" });
+  taskId = await a.addTask(TASK, ANALYST);
+  await b.addTask(TASK, ANALYST);
 });
 test.afterAll(async () => {
   await a?.close();
@@ -64,16 +74,16 @@ test("fill, review and send the feedback form: no request carries a raw answer, 
 
   await page.click("#send");
   await expect(page.locator("#result")).toContainText("Sent.");
-  await expect(page.locator("#budget")).toContainText("answers ε 6.00 of 10");
+  await expect(page.locator("#budget")).toContainText("answers ε 5.00 of 10");
   await page.screenshot({ path: `${shotDir()}/example-2-sent.png`, fullPage: true });
 
-  // The same answers again: the ledger's memo returns the same privatized values, charged nothing.
+  // The same answers again: the ledger's memo returns the same reports (same random id: stored once), charged nothing.
   await page.click("#preview");
   await page.click("#send");
   await expect(page.locator("#result")).toContainText("reused their earlier privatized values");
-  await expect(page.locator("#budget")).toContainText("answers ε 6.00 of 10");
+  await expect(page.locator("#budget")).toContainText("answers ε 5.00 of 10");
 
-  // New answers twice: the first fits (2.00 left), the second would overspend and sends nothing.
+  // New answers twice: the first fits (0.00 left), the second would overspend and sends nothing.
   await fill(page, { recommend: "0", feature: "0", rating: "2", amount: "12" });
   await page.click("#preview");
   await page.click("#send");
@@ -85,33 +95,44 @@ test("fill, review and send the feedback form: no request carries a raw answer, 
   await page.click("#send");
   await expect(page.locator("#result")).toContainText("Privacy budget exceeded");
   await page.screenshot({ path: `${shotDir()}/example-3-budget.png`, fullPage: true });
-  await page.waitForTimeout(300);
+  // send() posts only after the ledger release succeeds, and it was refused: nothing can have been posted since.
   expect(sent.filter((r) => r.method === "POST").length, "the refused report must send nothing").toBe(6);
 
   // Every request the page (and its worker) made: none carries the raw text, the name, the phone number or the amount.
   const posts = sent.filter((r) => r.method === "POST");
-  expect(posts.length).toBe(6); // three reports, each to A and B
+  expect(posts.length).toBe(6); // three sends, each to A and B (the repeat is the same report again)
   for (const r of sent) {
     for (const secret of [TEXT, "pizza was really good", ...NAME, PHONE, AMOUNT, "13725"]) {
       expect(r.url.includes(secret) || r.body.includes(secret), `${r.method} ${r.url} carries ${secret}`).toBe(false);
     }
   }
   for (const r of posts) {
-    const body = JSON.parse(r.body) as { answers?: { type: string; value: number }[]; text?: { value: string } };
-    for (const ans of body.answers ?? []) if (ans.type === "bounded") expect([4, 137.25, 2, 12]).not.toContain(ans.value);
+    const body = JSON.parse(r.body) as { id: string; answers?: Record<string, number>; ledger?: unknown };
+    expect(body.ledger, "no device identifier").toBeUndefined();
+    // 137.25 is off the amount's noise grid (steps of 0.5): a report carrying it carries the raw value.
+    if (body.answers) expect(body.answers.amount).not.toBe(137.25);
   }
-  expect(a.store.reportCount()).toBe(3);
-  expect(b.store.reportCount()).toBe(3);
+  expect(a.store.reportCount(taskId)).toBe(2);
+  expect(b.store.reportCount(taskId)).toBe(2);
 
-  // The analyst: the dashboard shows the new reports and the privatized text; the combine step releases only a noised total.
+  // The browser's Prio3 shares verify on both collectors: both reports enter batch 1 on each side, none is invalid.
+  await a.flush(taskId);
+  for (const c of [a, b]) {
+    const batches = (await (await fetch(`${c.url}/v1/tasks/${taskId}/batches`, { headers: auth })).json()) as { batches: { count: number }[]; preparation: Record<string, number> };
+    expect(batches.batches[0]?.count, c.url).toBe(2);
+    expect(batches.preparation.invalid ?? 0).toBe(0);
+  }
+
+  // The analyst: the dashboard (behind the task's token) shows the reports and the privatized text; a release needs 100 reports.
   const dash = await context.newPage();
+  await dash.setExtraHTTPHeaders(auth);
   await dash.goto(a.url);
-  await expect(dash.locator("#report-count")).toContainText("3 reports stored");
+  await expect(dash.locator("#report-count")).toContainText("2 reports stored");
   await expect(dash.locator("blockquote.text").first()).toContainText("***");
   await expect(dash.locator("body")).toContainText("recommend");
   await dash.screenshot({ path: `${shotDir()}/example-4-dashboard.png`, fullPage: true });
-  const total = await combineSum([a.url, b.url], "amount", 1);
-  expect(total.count).toBe(3);
+  await expect(combineRelease(a.url, b.url, taskId, ANALYST)).rejects.toThrow(/holds 2 valid reports.*at least 100/);
+  expect((await fetch(a.url)).status, "the dashboard without the token").toBe(401);
 });
 
 test("a cleared ledger is detected: the app refuses to send rather than start from a full budget", async ({ page }) => {

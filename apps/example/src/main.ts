@@ -7,10 +7,6 @@ import {
   randomizedResponse,
   kAryResponse,
   boundedNumber,
-  boundedGrid,
-  encodeFixed,
-  share,
-  shareToString,
   BudgetExceededError,
   LedgerUnavailableError,
   VeilError,
@@ -18,17 +14,30 @@ import {
   type PerturbResult,
   type PrivacyLedger,
 } from "@veil/web";
+import { buildReports, parseTask, taskId, type Task, type WireReport } from "@veil/task";
+import TASK_DEFINITION from "../task.json" with { type: "json" };
 
-// --- configuration: what is collected, and at what privacy cost ------------------
+// --- configuration: the task fixes what is collected, and at what privacy cost ------
 const params = new URLSearchParams(location.search);
 const PACK_URL = params.get("pack") ?? "/packs/glove-6b-100d-50k.veilpack";
-/** Collector A gets the report and one share of the amount; collector B only the other share. */
-const COLLECTORS = [params.get("a") ?? "http://127.0.0.1:8787", params.get("b") ?? "http://127.0.0.1:8788"];
-const FORM = "order-feedback";
-const FEATURES = ["Search", "Checkout", "Order tracking", "Support chat"];
-const ANSWER_EPSILON = 1; // pure epsilon-LDP per answer
-const RATING = { lower: 1, upper: 5, epsilon: ANSWER_EPSILON };
-const AMOUNT = { lower: 0, upper: 1000, epsilon: ANSWER_EPSILON, decimals: 2 };
+/**
+ * The leader (A) gets the privatized text and answers and its Prio3 share of the
+ * exact amount; the helper (B) only its own Prio3 share. Both must hold this
+ * app's task (apps/example/task.json): the app checks before it sends anything.
+ */
+const COLLECTORS = { leader: params.get("a") ?? "http://127.0.0.1:8787", helper: params.get("b") ?? "http://127.0.0.1:8788" };
+const TASK: Task = parseTask(TASK_DEFINITION);
+const question = <T extends Task["questions"][number]["type"]>(id: string, type: T) =>
+  TASK.questions.find((q) => q.id === id && q.type === type) as Extract<Task["questions"][number], { type: T }>;
+const RECOMMEND = question("recommend", "rr");
+const FEATURE = question("feature", "rr");
+const RATING = question("rating", "bounded");
+const AMOUNT = question("amount", "bounded");
+const SPEND = TASK.aggregates[0]!;
+const FEATURES = FEATURE.labels;
+const TEXT_EPSILON = TASK.text!.epsilon;
+/** What one form costs of the answer budget: each answer's epsilon plus the secret-shared sum's (spent when its batch is released). */
+const FORM_EPSILON = TASK.questions.reduce((s, q) => s + q.epsilon, 0) + SPEND.epsilon;
 /**
  * Budget per UTC day. Text and answers are separate scopes because their epsilons
  * are on different scales: a text spends (words x epsilon) of metric-DP, per unit
@@ -40,7 +49,7 @@ const LEDGER_ID_KEY = "veil-example-ledger-id";
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 let veil: LoadedVeil | undefined;
 let ledger: PrivacyLedger | undefined;
-let textEpsilon = 50;
+let taskIdHex = "";
 
 interface RawAnswers {
   text: string;
@@ -60,8 +69,8 @@ interface Privatized {
   feature: number;
   rating: number;
   amount: number;
-  /** One share of the exact amount (in cents) per collector. */
-  shares: string[];
+  /** The two reports exactly as they are posted: the leader's and the helper's (Prio3 shares of the exact amount, with its proof). */
+  reports: { leader: WireReport; helper: WireReport };
 }
 
 // Previews are kept per input: asking again for the same answers shows the same
@@ -83,7 +92,8 @@ async function start(): Promise<void> {
           p.phase === "download" ? `Downloading the word embedding (${(p.loaded / 2 ** 20).toFixed(1)} MB)…` : p.phase === "ready" ? "Ready." : "Preparing…";
       },
     });
-    textEpsilon = Math.ceil(veil.minEpsilon("gumbel")) + 6;
+    if (veil.minEpsilon("gumbel") >= TEXT_EPSILON) throw new Error(`this task's text epsilon ${TEXT_EPSILON} is below what the embedding allows.`);
+    taskIdHex = await checkCollectorsHoldTheTask();
     ledger = await openTheLedger();
     $("progress").hidden = true;
     $("status").textContent = `Ready. Your words will be perturbed here, in your browser (${veil.backend.name}).`;
@@ -91,9 +101,24 @@ async function start(): Promise<void> {
     await showBudget();
   } catch (e) {
     $("progress").hidden = true;
-    $("status").textContent = e instanceof VeilError ? e.message : `Could not start: ${String(e)}`;
+    $("status").textContent = e instanceof VeilError ? e.message : `Could not start: ${e instanceof Error ? e.message : String(e)}`;
     $("status").classList.add("error");
   }
+}
+
+/**
+ * Both collectors must hold exactly this app's task (same id, the hash of its
+ * canonical form): otherwise a collector could read reports under other labels,
+ * bounds or epsilons. Refuse to send anything if either does not.
+ */
+async function checkCollectorsHoldTheTask(): Promise<string> {
+  const id = await taskId(TASK);
+  for (const [role, url] of Object.entries(COLLECTORS)) {
+    const res = await fetch(`${url}/v1/tasks/${id}`).catch(() => undefined);
+    const held = res?.ok ? await taskId(parseTask(await res.json())).catch(() => "") : "";
+    if (held !== id) throw new Error(`Collector ${role} (${url}) does not hold this form's task ${id.slice(0, 12)}…; nothing will be sent.`);
+  }
+  return id;
 }
 
 /**
@@ -136,48 +161,30 @@ async function privatize(raw: RawAnswers): Promise<Privatized> {
   const key = JSON.stringify(raw);
   const cached = previews.get(key);
   if (cached) return cached;
-  const perturbed = await veil!.perturb(raw.text, { mechanism: "gumbel", epsilon: textEpsilon });
+  const perturbed = await veil!.perturb(raw.text, { mechanism: "gumbel", epsilon: TEXT_EPSILON });
   renderable.set(key, perturbed);
-  const cents = encodeFixed(raw.amount, AMOUNT.decimals);
+  const recommend = randomizedResponse(raw.recommend, RECOMMEND.epsilon);
+  const feature = kAryResponse(raw.feature, FEATURES.length, FEATURE.epsilon);
+  const rating = boundedNumber(raw.rating, RATING);
+  const amount = boundedNumber(Number(raw.amount), AMOUNT);
+  // The exact amount leaves only as Prio3 shares with a validity proof; buildReports refuses a report that does not fit the task.
+  const reports = await buildReports(TASK, taskIdHex, {
+    text: perturbed.text,
+    answers: { recommend: recommend ? 1 : 0, feature, rating, amount },
+    aggregates: { [SPEND.id]: raw.amount },
+  });
   const out: Privatized = {
     text: perturbed.text,
     words: perturbed.privacy.wordsPerturbed,
     textEpsilonTotal: perturbed.privacy.epsilonTotal,
-    recommend: randomizedResponse(raw.recommend, ANSWER_EPSILON),
-    feature: kAryResponse(raw.feature, FEATURES.length, ANSWER_EPSILON),
-    rating: boundedNumber(raw.rating, RATING),
-    amount: boundedNumber(Number(raw.amount), AMOUNT),
-    shares: share(cents, COLLECTORS.length).map(shareToString),
+    recommend,
+    feature,
+    rating,
+    amount,
+    reports: { leader: reports.leader, helper: reports.helper },
   };
   previews.set(key, out);
   return out;
-}
-
-function payloads(out: Privatized, ledgerId: string, seq: number): unknown[] {
-  const amountEntry = { sum: "amount", decimals: AMOUNT.decimals, lower: AMOUNT.lower, upper: AMOUNT.upper };
-  const first = {
-    version: 1,
-    form: FORM,
-    ledger: { id: ledgerId, seq },
-    text: { mechanism: "gumbel", epsilon: textEpsilon, value: out.text },
-    answers: [
-      { question: "recommend", type: "rr", k: 2, epsilon: ANSWER_EPSILON, value: out.recommend ? 1 : 0, labels: ["No", "Yes"] },
-      { question: "feature", type: "rr", k: FEATURES.length, epsilon: ANSWER_EPSILON, value: out.feature, labels: FEATURES },
-      { question: "rating", type: "bounded", ...RATING, step: boundedGrid(RATING.lower, RATING.upper).step, value: out.rating },
-      {
-        question: "amount",
-        type: "bounded",
-        lower: AMOUNT.lower,
-        upper: AMOUNT.upper,
-        epsilon: AMOUNT.epsilon,
-        step: boundedGrid(AMOUNT.lower, AMOUNT.upper).step,
-        value: out.amount,
-      },
-    ],
-    shares: [{ ...amountEntry, share: out.shares[0]! }],
-  };
-  const rest = out.shares.slice(1).map((s) => ({ version: 1, form: FORM, ledger: { id: ledgerId, seq }, shares: [{ ...amountEntry, share: s }] }));
-  return [first, ...rest];
 }
 
 // --- review: show exactly what will be sent -----------------------------------------
@@ -197,25 +204,33 @@ function renderReview(raw: RawAnswers, out: Privatized): void {
   }
   html += escapeHtml(raw.text.slice(at));
   const rows: [string, string, string][] = [
-    ["Your words", `<span id="sent-text">${html}</span>`, `ε ${textEpsilon} per word × ${out.words} words (truncated Gumbel)`],
-    ["Would recommend", out.recommend ? "Yes" : "No", `randomized response, ε ${ANSWER_EPSILON}`],
-    ["Most-used part", FEATURES[out.feature]!, `randomized response over ${FEATURES.length}, ε ${ANSWER_EPSILON}`],
-    ["Delivery rating", `${out.rating} (noised: it can fall outside 1–5)`, `noise on [1, 5], ε ${ANSWER_EPSILON}`],
+    ["Your words", `<span id="sent-text">${html}</span>`, `ε ${TEXT_EPSILON} per word × ${out.words} words (truncated Gumbel)`],
+    ["Would recommend", out.recommend ? "Yes" : "No", `randomized response, ε ${RECOMMEND.epsilon}`],
+    ["Most-used part", FEATURES[out.feature]!, `randomized response over ${FEATURES.length}, ε ${FEATURE.epsilon}`],
+    ["Delivery rating", `${out.rating} (noised: it can fall outside 1–5)`, `noise on [1, 5], ε ${RATING.epsilon}`],
+    ["Amount", `$${out.amount.toFixed(2)} (noised)`, `noise on [0, 1000], ε ${AMOUNT.epsilon}`],
     [
-      "Amount",
-      `$${out.amount.toFixed(2)} (noised); plus ${COLLECTORS.length} secret shares`,
-      `noise on [0, 1000], ε ${ANSWER_EPSILON}; each share alone is a random number`,
+      "Amount, exact",
+      "two Prio3 shares, one per collector, with a proof that the amount is in range",
+      `each share alone is random; only a total over at least ${TASK.minBatchSize} reports is released, with noise (ε ${SPEND.epsilon})`,
     ],
   ];
   $("review-table").innerHTML =
     `<table><tr><th>Question</th><th>What is sent</th><th>Privacy</th></tr>${rows.map((r) => `<tr><td>${r[0]}</td><td>${r[1]}</td><td class="muted">${r[2]}</td></tr>`).join("")}</table>`;
   $("cost").textContent =
-    `Sending spends ε ${4 * ANSWER_EPSILON} of today's answer budget and ε ${out.textEpsilonTotal} of today's text budget (less if you already sent these same answers today). Highlighted words were replaced; grey *** are words Veil does not know (names, numbers), which are never sent.`;
-  $("payloads").textContent = COLLECTORS.map((url, i) => `POST ${url}/v1/reports\n${JSON.stringify(payloads(out, ledger!.id, 0)[i], null, 2)}`).join("\n\n");
+    `Sending spends ε ${FORM_EPSILON} of today's answer budget and ε ${out.textEpsilonTotal} of today's text budget (nothing if you already sent these same answers today). Highlighted words were replaced; grey *** are words Veil does not know (names, numbers), which are never sent. No identifier of you or this device is sent; the report id is random.`;
+  $("payloads").textContent = [
+    `POST ${COLLECTORS.leader}/v1/reports\n${JSON.stringify(out.reports.leader, null, 2)}`,
+    `POST ${COLLECTORS.helper}/v1/reports\n${JSON.stringify(out.reports.helper, null, 2)}`,
+  ].join("\n\n");
   $("review").hidden = false;
 }
 
 // --- send: debit the ledger (durably), then post -------------------------------------
+function post(url: string, report: WireReport): Promise<Response> {
+  return fetch(`${url}/v1/reports`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(report) });
+}
+
 async function send(): Promise<void> {
   if (!pending || !ledger) return;
   const { raw, out } = pending;
@@ -225,35 +240,19 @@ async function send(): Promise<void> {
   result.hidden = false;
   result.className = "status";
   try {
-    // One all-or-nothing release: the answers and the text are charged together,
-    // committed to IndexedDB before anything is posted. The same answers again
-    // today return the same privatized values and cost nothing more.
-    const released = await ledger.releaseAll<unknown>([
-      {
-        scope: "text",
-        epsilon: out.textEpsilonTotal,
-        response: { text: out.text, words: out.words, textEpsilonTotal: out.textEpsilonTotal },
-        memo: { question: "text", value: raw.text },
-      },
-      { scope: "answers", epsilon: ANSWER_EPSILON, response: out.recommend, memo: { question: "recommend", value: raw.recommend } },
-      { scope: "answers", epsilon: ANSWER_EPSILON, response: out.feature, memo: { question: "feature", value: raw.feature } },
-      { scope: "answers", epsilon: ANSWER_EPSILON, response: out.rating, memo: { question: "rating", value: raw.rating } },
-      { scope: "answers", epsilon: ANSWER_EPSILON, response: { amount: out.amount, shares: out.shares }, memo: { question: "amount", value: raw.amount } },
+    // One all-or-nothing release: the form's text and answers are charged together,
+    // committed to IndexedDB before anything is posted. The same form again today
+    // returns the same reports (same random id, so the collectors store it once) and costs nothing more.
+    const form = { question: "order-feedback", value: raw };
+    const released = await ledger.releaseAll<Privatized>([
+      { scope: "text", epsilon: out.textEpsilonTotal, response: out, memo: form },
+      { scope: "answers", epsilon: FORM_EPSILON, response: out, memo: form },
     ]);
-    const [text, recommend, feature, rating, amount] = released.items.map((r) => r.response) as [
-      Pick<Privatized, "text" | "words" | "textEpsilonTotal">,
-      boolean,
-      number,
-      number,
-      { amount: number; shares: string[] },
-    ];
-    const final: Privatized = { ...text, recommend, feature, rating, amount: amount.amount, shares: amount.shares };
-    const bodies = payloads(final, released.ledgerId, released.seq);
-    const responses = await Promise.all(
-      COLLECTORS.map((url, i) =>
-        fetch(`${url}/v1/reports`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(bodies[i]) }),
-      ),
-    );
+    const { reports } = released.items[1]!.response;
+    const responses = await Promise.all([
+      post(COLLECTORS.leader, reports.leader),
+      post(COLLECTORS.helper, reports.helper),
+    ]);
     const failed = responses.filter((r) => !r.ok);
     if (failed.length) throw new Error(`a collector refused the report (HTTP ${failed.map((r) => r.status).join(", ")}).`);
     const charged = released.items.reduce((s, r) => s + r.charged, 0);

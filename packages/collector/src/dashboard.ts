@@ -35,8 +35,12 @@ export function renderDashboard(d: DashboardData): string {
 }
 
 function renderEstimate(q: QuestionEstimate): string {
-  if (q.type === "bounded")
-    return `<h2>${esc(q.question)}</h2><p class="muted">Bounded number in [${q.lower}, ${q.upper}], ε = ${q.epsilon}, ${q.total} reports.</p><table><tr><th>estimated mean</th><th>95% interval</th></tr><tr><td>${q.mean.toFixed(2)}</td><td>${Math.max(q.lower, q.interval[0]).toFixed(2)} – ${Math.min(q.upper, q.interval[1]).toFixed(2)}</td></tr></table>`;
+  if (q.type === "bounded") {
+    // A small or noisy sample can put the unbiased mean outside the bounds: show it clipped, marked, as for shares below.
+    const clip = (x: number) => Math.min(q.upper, Math.max(q.lower, x));
+    const note = clip(q.mean) !== q.mean ? ` <span class="muted" title="unbiased estimate ${q.mean.toFixed(2)}, clipped for display">*</span>` : "";
+    return `<h2>${esc(q.question)}</h2><p class="muted">Bounded number in [${q.lower}, ${q.upper}], ε = ${q.epsilon}, ${q.total} reports.</p><table><tr><th>estimated mean</th><th>95% interval</th></tr><tr><td>${clip(q.mean).toFixed(2)}${note}</td><td>${clip(q.interval[0]).toFixed(2)} – ${clip(q.interval[1]).toFixed(2)}</td></tr></table>`;
+  }
   const rows = q.categories
     .map((c) => {
       const lo = Math.max(0, c.interval[0]);

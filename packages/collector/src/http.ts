@@ -50,9 +50,10 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
 export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.end();
   const unread = !req.complete;
+  const socket = req.socket; // detached from req once the answer is out
   res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...COMMON_HEADERS, ...headers, ...(unread ? { Connection: "close" } : {}) });
   res.end(JSON.stringify(body), () => {
-    if (unread) req.socket.destroy();
+    if (unread) socket?.destroy();
   });
 }
 

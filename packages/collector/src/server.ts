@@ -123,7 +123,7 @@ class Routes {
     } catch (e) {
       if (e instanceof HttpError) return sendJson(req, res, e.status, { error: e.message }, e.headers);
       if (e instanceof ReportError) return sendJson(req, res, e.status, { error: e.message });
-      if (req.socket.destroyed || (e as NodeJS.ErrnoException).code === "ECONNRESET" || (e as Error).message === "aborted") return; // the client went away: nothing to answer, nothing to log
+      if (req.socket?.destroyed !== false || (e as NodeJS.ErrnoException).code === "ECONNRESET" || (e as Error).message === "aborted") return; // the client went away: nothing to answer, nothing to log
       console.error(`veil-collector: ${req.method} ${(req.url ?? "").slice(0, 80)}: ${(e as Error).message}`);
       sendJson(req, res, 500, { error: "internal error" });
     }

@@ -1,0 +1,92 @@
+// Crash safety: SIGKILL of the leader under load loses no acknowledged report,
+// and after a restart every acknowledged Prio3 report is prepared and counted.
+// The leader runs as its own process, started through the CLI as an operator would.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { buildReports, parseTask, taskId } from "@veil/task";
+import { startCollector } from "./server.js";
+import { ReportStore } from "./store.js";
+import { ANALYST_TOKEN, PEER_TOKEN, analyst, feedbackTask, input, post, withDir } from "./test-pair.js";
+
+const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+
+/** Starts `veil-collector serve` and resolves with its URL once it says it listens (or rejects if it exits first or takes over 20 s). */
+function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [MAIN, "serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the collector did not start within 20 s")), 20_000);
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]! });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the collector exited with ${code}: ${out}`));
+    });
+  });
+}
+
+test("SIGKILL of the leader under load loses no acknowledged report; after restart each is prepared once", async () => {
+  await withDir(async (dir) => {
+    const helper = await startCollector({ database: join(dir, "helper.db"), role: "helper", peer: { url: "", token: PEER_TOKEN } });
+    const raw = feedbackTask({ minBatchSize: 2 });
+    const id = await helper.addTask(raw, ANALYST_TOKEN);
+    const task = parseTask(raw);
+    writeFileSync(join(dir, "task.json"), JSON.stringify(raw));
+    writeFileSync(join(dir, "analyst.token"), ANALYST_TOKEN);
+    writeFileSync(join(dir, "peer.token"), PEER_TOKEN);
+    const args = ["--db", join(dir, "leader.db"), "--port", "0", "--peer", helper.url, "--peer-token-file", join(dir, "peer.token"), "--task", join(dir, "task.json"), "--token-file", join(dir, "analyst.token")];
+    try {
+      const first = await serve(args);
+      const acknowledged = new Set<string>();
+      let stop = false;
+      const sender = async () => {
+        while (!stop) {
+          const r = await buildReports(task, await taskId(task), input("12.5", 2));
+          const h = await post(helper.url, r.helper);
+          assert.equal(h.status, 201);
+          const res = await post(first.url, r.leader).catch(() => undefined);
+          if (res?.status === 201) acknowledged.add(r.id);
+          else if (res) assert.fail(`status ${res.status}`);
+          else stop = true;
+        }
+      };
+      const senders = Array.from({ length: 8 }, sender);
+      while (acknowledged.size < 150 && !stop) await new Promise((r) => setImmediate(r));
+      const exited = once(first.child, "exit");
+      first.child.kill("SIGKILL");
+      await exited;
+      stop = true;
+      await Promise.all(senders);
+      const store = new ReportStore(join(dir, "leader.db"));
+      const stored = new Set((store.db.prepare("SELECT id FROM reports").all() as { id: string }[]).map((r) => r.id));
+      store.close();
+      const lost = [...acknowledged].filter((x) => !stored.has(x));
+      assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} acknowledged reports lost`);
+      // Restarted, the leader prepares what was waiting; the batch counts every stored report exactly once.
+      const second = await serve(args);
+      try {
+        const release = await analyst(second.url, `/v1/tasks/${id}/release`, {});
+        assert.equal(release.status, 200, JSON.stringify(release.json));
+        assert.equal(release.json.count, stored.size);
+        const h = await analyst(helper.url, `/v1/tasks/${id}/release`, { batch: 1, count: stored.size });
+        assert.equal(h.status, 200, JSON.stringify(h.json));
+      } finally {
+        second.child.kill("SIGTERM");
+        await once(second.child, "exit");
+      }
+    } finally {
+      await helper.close();
+    }
+  });
+});
