@@ -28,7 +28,14 @@ const secret = (name) => {
 const analyst = secret("analyst.token");
 const peer = secret("peer.token");
 const task = JSON.parse(readFileSync(path.join(root, "apps/example/task.json"), "utf8"));
-const b = await startCollector({ database: path.join(data, "helper.db"), port: 8788, role: "helper", peer: { url: "", token: peer.value }, allowOrigins: [origin], name: "B (helper)" });
+const b = await startCollector({
+  database: path.join(data, "helper.db"),
+  port: 8788,
+  role: "helper",
+  peer: { url: "", token: peer.value },
+  allowOrigins: [origin],
+  name: "B (helper)",
+});
 const a = await startCollector({
   database: path.join(data, "leader.db"),
   port: 8787,

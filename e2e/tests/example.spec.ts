@@ -118,7 +118,10 @@ test("fill, review and send the feedback form: no request carries a raw answer, 
   // The browser's Prio3 shares verify on both collectors: both reports enter batch 1 on each side, none is invalid.
   await a.flush(taskId);
   for (const c of [a, b]) {
-    const batches = (await (await fetch(`${c.url}/v1/tasks/${taskId}/batches`, { headers: auth })).json()) as { batches: { count: number }[]; preparation: Record<string, number> };
+    const batches = (await (await fetch(`${c.url}/v1/tasks/${taskId}/batches`, { headers: auth })).json()) as {
+      batches: { count: number }[];
+      preparation: Record<string, number>;
+    };
     expect(batches.batches[0]?.count, c.url).toBe(2);
     expect(batches.preparation.invalid ?? 0).toBe(0);
   }

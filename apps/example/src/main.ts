@@ -249,10 +249,7 @@ async function send(): Promise<void> {
       { scope: "answers", epsilon: FORM_EPSILON, response: out, memo: form },
     ]);
     const { reports } = released.items[1]!.response;
-    const responses = await Promise.all([
-      post(COLLECTORS.leader, reports.leader),
-      post(COLLECTORS.helper, reports.helper),
-    ]);
+    const responses = await Promise.all([post(COLLECTORS.leader, reports.leader), post(COLLECTORS.helper, reports.helper)]);
     const failed = responses.filter((r) => !r.ok);
     if (failed.length) throw new Error(`a collector refused the report (HTTP ${failed.map((r) => r.status).join(", ")}).`);
     const charged = released.items.reduce((s, r) => s + r.charged, 0);

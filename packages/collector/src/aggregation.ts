@@ -16,16 +16,7 @@
 //            round 2 on restart; the helper answers it again without adding twice.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import {
-  AGGREGATOR_ID,
-  decodeInputShare,
-  decodePreparationShare,
-  decodePublicShare,
-  vdafFor,
-  type Aggregate,
-  type Prio3Vdaf,
-  type Role,
-} from "@veil/task";
+import { AGGREGATOR_ID, decodeInputShare, decodePreparationShare, decodePublicShare, vdafFor, type Aggregate, type Prio3Vdaf, type Role } from "@veil/task";
 import type { Prio3Row, ReportStore, StoredTask } from "./store.js";
 import { HttpError } from "./http.js";
 
@@ -65,7 +56,14 @@ interface Prepared {
  * the peer's preparation shares are given, the combined verdict and this side's
  * output shares. Throws when a proof fails.
  */
-export async function prepareReport(taskId: string, task: StoredTask["task"], role: Role, peerToken: string, row: Prio3Row, peerShares?: Record<string, Buffer>): Promise<Prepared> {
+export async function prepareReport(
+  taskId: string,
+  task: StoredTask["task"],
+  role: Role,
+  peerToken: string,
+  row: Prio3Row,
+  peerShares?: Record<string, Buffer>,
+): Promise<Prepared> {
   const nonce = Buffer.from(row.id, "hex");
   const out: Prepared = { shares: {} };
   const outputs: Record<string, string[]> = {};
@@ -242,7 +240,9 @@ export class LeaderAggregator {
     let done = 0;
     for (const batch of new Set(rows.map((r) => r.batch!))) {
       const these = rows.filter((r) => r.batch === batch);
-      const answer = (await this.#call("/v1/peer/commit", { task: task.id, batch, ids: these.map((r) => r.id) })) as { reports: { id: string; status: string }[] };
+      const answer = (await this.#call("/v1/peer/commit", { task: task.id, batch, ids: these.map((r) => r.id) })) as {
+        reports: { id: string; status: string }[];
+      };
       const ok = new Set(answer.reports.filter((a) => a.status === "done").map((a) => a.id));
       this.store.transaction(() => {
         const b = this.store.getBatch(task.id, batch);
@@ -290,7 +290,10 @@ export class HelperAggregator {
   ) {}
 
   /** Round 1: verify each report's proof with the leader's preparation shares; keep the output share as "prepared". */
-  async prepare(task: StoredTask, reports: { id: string; prep: Record<string, string> }[]): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
+  async prepare(
+    task: StoredTask,
+    reports: { id: string; prep: Record<string, string> }[],
+  ): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
     const answers = [];
     const verdicts: [string, "prepared" | "invalid", Record<string, string> | null][] = [];
     for (const r of reports) {

@@ -35,11 +35,15 @@ async function call(base: string, path: string, token: string, body?: unknown): 
 export async function combineRelease(leaderUrl: string, helperUrl: string, taskIdHex: string, token: string): Promise<CombinedRelease> {
   const task = parseTask(await call(leaderUrl, `/v1/tasks/${taskIdHex}`, token));
   if ((await computeTaskId(task)) !== taskIdHex) throw new Error("the leader's task does not hash to the id asked for.");
-  const [lb, hb] = (await Promise.all([leaderUrl, helperUrl].map((u) => call(u, `/v1/tasks/${taskIdHex}/batches`, token)))) as { batches: { batch: number; released: boolean }[] }[];
+  const [lb, hb] = (await Promise.all([leaderUrl, helperUrl].map((u) => call(u, `/v1/tasks/${taskIdHex}/batches`, token)))) as {
+    batches: { batch: number; released: boolean }[];
+  }[];
   const helperReleased = new Set(hb!.batches.filter((b) => b.released).map((b) => b.batch));
   const unfinished = lb!.batches.find((b) => b.released && !helperReleased.has(b.batch));
   const leader = (
-    unfinished ? await call(leaderUrl, `/v1/tasks/${taskIdHex}/releases/${unfinished.batch}`, token) : await call(leaderUrl, `/v1/tasks/${taskIdHex}/release`, token, {})
+    unfinished
+      ? await call(leaderUrl, `/v1/tasks/${taskIdHex}/releases/${unfinished.batch}`, token)
+      : await call(leaderUrl, `/v1/tasks/${taskIdHex}/release`, token, {})
   ) as Release;
   const helper = (await call(helperUrl, `/v1/tasks/${taskIdHex}/release`, token, { batch: leader.batch, count: leader.count })) as Release;
   if (leader.task !== taskIdHex || helper.task !== taskIdHex) throw new Error("a collector released another task.");
@@ -55,7 +59,8 @@ function combineAggregate(a: Aggregate, leader: Release, helper: Release): Combi
   const values = vdaf.flp.field.vecAdd(l!, h!).map((x) => fieldToSigned(vdaf, x));
   const q = Math.exp(-a.epsilon / aggregateSensitivity(a));
   const sd = Math.sqrt(2 * q) / (1 - q); // two-sided geometric noise with rate epsilon/sensitivity
-  if (a.type === "histogram") return { id: a.id, type: "histogram", epsilon: a.epsilon, counts: a.labels.map((label, i) => ({ label, count: Number(values[i]) })), noiseStdDev: sd };
+  if (a.type === "histogram")
+    return { id: a.id, type: "histogram", epsilon: a.epsilon, counts: a.labels.map((label, i) => ({ label, count: Number(values[i]) })), noiseStdDev: sd };
   const scale = 10 ** a.decimals;
   const total = a.lower * leader.count + Number(values[0]) / scale;
   return { id: a.id, type: "sum", epsilon: a.epsilon, total, mean: total / leader.count, noiseStdDev: sd / scale };

@@ -45,7 +45,20 @@ test("SIGKILL of the leader under load loses no acknowledged report; after resta
     writeFileSync(join(dir, "task.json"), JSON.stringify(raw));
     writeFileSync(join(dir, "analyst.token"), ANALYST_TOKEN);
     writeFileSync(join(dir, "peer.token"), PEER_TOKEN);
-    const args = ["--db", join(dir, "leader.db"), "--port", "0", "--peer", helper.url, "--peer-token-file", join(dir, "peer.token"), "--task", join(dir, "task.json"), "--token-file", join(dir, "analyst.token")];
+    const args = [
+      "--db",
+      join(dir, "leader.db"),
+      "--port",
+      "0",
+      "--peer",
+      helper.url,
+      "--peer-token-file",
+      join(dir, "peer.token"),
+      "--task",
+      join(dir, "task.json"),
+      "--token-file",
+      join(dir, "analyst.token"),
+    ];
     try {
       const first = await serve(args);
       const acknowledged = new Set<string>();

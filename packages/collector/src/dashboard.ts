@@ -57,7 +57,10 @@ function renderBatches(d: DashboardData): string {
   if (d.task.task.aggregates.length === 0) return "";
   const rows = d.batches
     .slice(-20)
-    .map((b) => `<tr><td>${b.batch}</td><td>${b.count}</td><td>${b.released ? `released ${esc(b.released.at)}` : b.batch === d.task.openBatch || d.role === "helper" ? "open" : ""}</td></tr>`)
+    .map(
+      (b) =>
+        `<tr><td>${b.batch}</td><td>${b.count}</td><td>${b.released ? `released ${esc(b.released.at)}` : b.batch === d.task.openBatch || d.role === "helper" ? "open" : ""}</td></tr>`,
+    )
     .join("");
   return `<h2>Secret-shared aggregates (Prio3)</h2><p class="muted">${d.task.task.aggregates.map((a) => esc(a.id)).join(", ")}: this collector holds one share of each; alone they are uniformly random field elements. A batch is released once, with at least ${d.task.task.minBatchSize} valid reports; only the combine step, with the other collector's release, gives the noised totals.</p><table><tr><th>batch</th><th>valid reports</th><th></th></tr>${rows}</table>`;
 }

@@ -39,7 +39,17 @@ export function estimates(store: ReportStore, task: StoredTask, confidence = 0.9
         { count: s.n, mean: (s.units / s.n) * q.step, sumOfSquaredDeviations: squaredDeviations(s.n, s.units, s.units_sq) * q.step * q.step },
         { lower: q.lower, upper: q.upper, step: q.step, epsilon: q.epsilon, confidence },
       );
-      out.push({ question: q.id, type: "bounded", lower: q.lower, upper: q.upper, step: q.step, epsilon: q.epsilon, total: s.n, mean: m.mean, interval: m.interval });
+      out.push({
+        question: q.id,
+        type: "bounded",
+        lower: q.lower,
+        upper: q.upper,
+        step: q.step,
+        epsilon: q.epsilon,
+        total: s.n,
+        mean: m.mean,
+        interval: m.interval,
+      });
     }
   }
   return out;

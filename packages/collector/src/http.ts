@@ -86,7 +86,9 @@ export function analystAuthorized(req: IncomingMessage, expectedHash: string): b
 /** Refuses a request without the analyst credential (401, with the challenge a browser shows as a login). */
 export function requireAnalyst(req: IncomingMessage, expectedHash: string): void {
   if (!analystAuthorized(req, expectedHash))
-    throw new HttpError(401, "this needs the task's analyst token: send Authorization: Bearer TOKEN.", { "WWW-Authenticate": 'Basic realm="veil-collector", charset="UTF-8"' });
+    throw new HttpError(401, "this needs the task's analyst token: send Authorization: Bearer TOKEN.", {
+      "WWW-Authenticate": 'Basic realm="veil-collector", charset="UTF-8"',
+    });
 }
 
 /** A token bucket: `rate` tokens a second, at most `burst` saved up. */

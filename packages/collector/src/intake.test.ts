@@ -22,7 +22,11 @@ test("reports that do not fit the task get a 4xx with a reason and are never sto
       const cases: [unknown, number, RegExp, Record<string, string>?][] = [
         ["{not json", 400, /not valid JSON/],
         [good, 415, /application\/json/, { "content-type": "text/plain" }],
-        [{ version: 1, form: "feedback", ledger: { id: "0".repeat(32), seq: 1 }, text: { mechanism: "gumbel", epsilon: 50, value: "x" } }, 422, /task must be the id/],
+        [
+          { version: 1, form: "feedback", ledger: { id: "0".repeat(32), seq: 1 }, text: { mechanism: "gumbel", epsilon: 50, value: "x" } },
+          422,
+          /task must be the id/,
+        ],
         [mutate((r) => (r.version = 3)), 400, /unknown report version/],
         [mutate((r) => (r.task = "f".repeat(64))), 422, /task must be the id/],
         [mutate((r) => (r.extra = 1)), 422, /unknown field/],

@@ -98,7 +98,8 @@ test("a foreign Host header is refused (DNS rebinding); every answer says nosnif
       assert.equal(await status("attacker.example"), 421);
       assert.equal(await status(`127.0.0.1:${c.port}`), 200);
       assert.equal(await status("collector.example"), 200);
-      for (const path of ["/v1/tasks", "/", "/dashboard.css", "/v1/nothing"]) assert.equal((await fetch(`${c.url}${path}`)).headers.get("x-content-type-options"), "nosniff", path);
+      for (const path of ["/v1/tasks", "/", "/dashboard.css", "/v1/nothing"])
+        assert.equal((await fetch(`${c.url}${path}`)).headers.get("x-content-type-options"), "nosniff", path);
     } finally {
       await c.close();
     }
@@ -148,7 +149,9 @@ test("aborted requests leave no log line (no stack trace per request)", async ()
       for (let i = 0; i < 20; i++) {
         const s = await rawSocket(c.port);
         const closed = closedAfter(s);
-        s.write(`POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1:${c.port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 100)}`);
+        s.write(
+          `POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1:${c.port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 100)}`,
+        );
         s.destroy();
         await closed;
       }

@@ -21,7 +21,15 @@ test("without the task's analyst token, releases, texts, estimates, batches and 
       await sendAll(p);
       const wrong = { authorization: "Bearer not-the-token" };
       for (const headers of [{}, wrong, { authorization: `Basic ${Buffer.from("x:nope").toString("base64")}` }]) {
-        for (const [path, body] of [[`/v1/tasks/${p.id}/release`, {}], [`/v1/tasks/${p.id}/texts`], [`/v1/tasks/${p.id}/estimates`], [`/v1/tasks/${p.id}/batches`], ["/v1/texts"], ["/v1/estimates"], ["/"]] as const) {
+        for (const [path, body] of [
+          [`/v1/tasks/${p.id}/release`, {}],
+          [`/v1/tasks/${p.id}/texts`],
+          [`/v1/tasks/${p.id}/estimates`],
+          [`/v1/tasks/${p.id}/batches`],
+          ["/v1/texts"],
+          ["/v1/estimates"],
+          ["/"],
+        ] as const) {
           const r = await analyst(p.leader.url, path, body, headers);
           assert.equal(r.status, 401, `${path} with ${JSON.stringify(headers)}`);
         }
@@ -31,7 +39,11 @@ test("without the task's analyst token, releases, texts, estimates, batches and 
       const basic = await analyst(p.leader.url, "/", undefined, { authorization: `Basic ${Buffer.from(`analyst:${ANALYST_TOKEN}`).toString("base64")}` });
       assert.equal(basic.status, 200);
       // Peer calls need the peer token.
-      const peer = await fetch(`${p.helper.url}/v1/peer/prepare`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ANALYST_TOKEN}` }, body: "{}" });
+      const peer = await fetch(`${p.helper.url}/v1/peer/prepare`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ANALYST_TOKEN}` },
+        body: "{}",
+      });
       assert.equal(peer.status, 401);
       // The task itself is public: devices fetch it.
       assert.equal((await analyst(p.leader.url, `/v1/tasks/${p.id}`, undefined, {})).json.name, "feedback");
@@ -170,7 +182,12 @@ test("a share sent to one collector only is never aggregated", async () => {
 test("collectors holding different tasks aggregate nothing together", async () => {
   await withDir(async (dir) => {
     // The helper was given the task with another epsilon: another id, so the leader's reports match nothing there.
-    const p = await startPair(dir, feedbackTask(), {}, feedbackTask({ aggregates: [{ id: "amount", type: "sum", lower: 0, upper: 1000, decimals: 2, epsilon: 20 }] }));
+    const p = await startPair(
+      dir,
+      feedbackTask(),
+      {},
+      feedbackTask({ aggregates: [{ id: "amount", type: "sum", lower: 0, upper: 1000, decimals: 2, epsilon: 20 }] }),
+    );
     try {
       const r = await p.send();
       assert.deepEqual(r.status, [201, 422], "the helper refuses a report for a task it does not hold");

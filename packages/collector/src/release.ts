@@ -56,7 +56,10 @@ export function releaseBatch(store: ReportStore, task: StoredTask, role: Release
     checkSchedule(task);
     const count = batch?.count ?? 0;
     if (expectedCount !== undefined && count !== expectedCount)
-      throw new HttpError(409, `batch ${batchNo} holds ${count} valid reports here but ${expectedCount} on the leader: a preparation is unfinished; try again shortly.`);
+      throw new HttpError(
+        409,
+        `batch ${batchNo} holds ${count} valid reports here but ${expectedCount} on the leader: a preparation is unfinished; try again shortly.`,
+      );
     checkBatchSize(task, batchNo, count);
     const release: Release = {
       task: task.id,

@@ -61,7 +61,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const role = options.role ?? "leader";
   const store = new ReportStore(options.database);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const server: Server = createServer({ headersTimeout: timeoutMs, requestTimeout: timeoutMs, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1_000, timeoutMs / 2), maxHeaderSize: 16_384 });
+  const server: Server = createServer({
+    headersTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(1_000, timeoutMs / 2),
+    maxHeaderSize: 16_384,
+  });
   server.maxConnections = options.maxConnections ?? 1024;
   server.timeout = timeoutMs; // an idle socket (no bytes at all) is closed too
   server.on("clientError", (_e, socket) => socket.destroy()); // malformed HTTP, timeouts: close without a log line each
@@ -82,7 +88,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     addTask: async (raw, token) => {
       const task = parseTask(raw);
       const id = await computeTaskId(task);
-      if (task.aggregates.length && !options.peer) throw new TaskError(`task ${task.name} has secret-shared aggregates: give the collector its peer (--peer URL and the peer token).`);
+      if (task.aggregates.length && !options.peer)
+        throw new TaskError(`task ${task.name} has secret-shared aggregates: give the collector its peer (--peer URL and the peer token).`);
       store.addTask(id, task, tokenHash(token));
       return id;
     },
@@ -142,7 +149,12 @@ class Routes {
     const path = url.pathname;
     const method = req.method ?? "GET";
     if (method === "OPTIONS") {
-      res.writeHead(204, { ...COMMON_HEADERS, "Access-Control-Allow-Methods": "POST, GET", "Access-Control-Allow-Headers": "content-type", "Access-Control-Max-Age": "600" });
+      res.writeHead(204, {
+        ...COMMON_HEADERS,
+        "Access-Control-Allow-Methods": "POST, GET",
+        "Access-Control-Allow-Headers": "content-type",
+        "Access-Control-Max-Age": "600",
+      });
       return void res.end();
     }
     if (method === "POST" && path === "/v1/reports") return this.#report(req, res);
@@ -192,7 +204,12 @@ class Routes {
   async #peer(req: IncomingMessage, res: ServerResponse, step: string): Promise<void> {
     if (!this.helper || !peerAuthorized(req.headers.authorization, this.options.peer!.token))
       throw new HttpError(401, "peer calls need this collector's peer token (and only a helper answers them).");
-    const body = (await readJson(req, MAX_PEER_BYTES)) as { task?: string; batch?: number; reports?: { id: string; prep: Record<string, string> }[]; ids?: string[] };
+    const body = (await readJson(req, MAX_PEER_BYTES)) as {
+      task?: string;
+      batch?: number;
+      reports?: { id: string; prep: Record<string, string> }[];
+      ids?: string[];
+    };
     const task = this.#taskById(typeof body?.task === "string" ? body.task : "");
     if (step === "prepare" && Array.isArray(body.reports)) return sendJson(req, res, 200, { reports: await this.helper.prepare(task, body.reports) });
     if (step === "commit" && Number.isSafeInteger(body.batch) && Array.isArray(body.ids))
@@ -258,7 +275,8 @@ class Routes {
       });
     }
     const body = (await readJson(req, 1024)) as { batch?: unknown; count?: unknown } | null;
-    if (!Number.isSafeInteger(body?.batch) || !Number.isSafeInteger(body?.count)) throw new HttpError(422, "the helper releases the batch the leader released: send {batch, count}.");
+    if (!Number.isSafeInteger(body?.batch) || !Number.isSafeInteger(body?.count))
+      throw new HttpError(422, "the helper releases the batch the leader released: send {batch, count}.");
     return releaseBatch(this.store, this.store.getTask(task.id)!, "helper", body!.batch as number, body!.count as number);
   }
 }

@@ -125,7 +125,9 @@ export class ReportStore {
       stateCounts: p("SELECT state, COUNT(*) AS n FROM prio3_inputs WHERE task = ? GROUP BY state"),
       batch: p("SELECT * FROM batches WHERE task = ? AND batch = ?"),
       batches: p("SELECT * FROM batches WHERE task = ? ORDER BY batch"),
-      upsertBatch: p("INSERT INTO batches (task, batch, count, aggregate) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = excluded.count, aggregate = excluded.aggregate"),
+      upsertBatch: p(
+        "INSERT INTO batches (task, batch, count, aggregate) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = excluded.count, aggregate = excluded.aggregate",
+      ),
       release: p("UPDATE batches SET released = ? WHERE task = ? AND batch = ?"),
       openNext: p("UPDATE tasks SET open_batch = open_batch + 1, last_release = ? WHERE id = ?"),
       lastRelease: p("UPDATE tasks SET last_release = ? WHERE id = ?"),
@@ -148,8 +150,18 @@ export class ReportStore {
   }
 
   getTask(id: string): StoredTask | undefined {
-    const r = this.#s.task.get(id) as { id: string; definition: string; token_hash: string; open_batch: number; reports: number; last_release: number | null } | undefined;
-    return r && { id: r.id, task: JSON.parse(r.definition) as Task, tokenHash: r.token_hash, openBatch: r.open_batch, reports: r.reports, lastRelease: r.last_release };
+    const r = this.#s.task.get(id) as
+      { id: string; definition: string; token_hash: string; open_batch: number; reports: number; last_release: number | null } | undefined;
+    return (
+      r && {
+        id: r.id,
+        task: JSON.parse(r.definition) as Task,
+        tokenHash: r.token_hash,
+        openBatch: r.open_batch,
+        reports: r.reports,
+        lastRelease: r.last_release,
+      }
+    );
   }
 
   taskIds(): string[] {

@@ -58,11 +58,20 @@ export async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${url}/v1/reports`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return fetch(`${url}/v1/reports`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 }
 
 /** Starts a helper, then a leader pointing at it, both holding `rawTask`. Preparation runs only when a test flushes. */
-export async function startPair(dir: string, rawTask: unknown = feedbackTask(), extra: Partial<CollectorOptions> = {}, helperTask: unknown = rawTask): Promise<Pair> {
+export async function startPair(
+  dir: string,
+  rawTask: unknown = feedbackTask(),
+  extra: Partial<CollectorOptions> = {},
+  helperTask: unknown = rawTask,
+): Promise<Pair> {
   const helper = await startCollector({ database: join(dir, "helper.db"), role: "helper", peer: { url: "", token: PEER_TOKEN }, ...extra });
   const leader = await startCollector({
     database: join(dir, "leader.db"),

@@ -31,7 +31,17 @@ export {
   type FrequencyEstimate,
   type FrequencyEstimateInput,
 } from "./ldp/randomized-response.js";
-export { boundedNumber, boundedGrid, boundedNoiseVariance, estimateMean, estimateMeanFromMoments, type MeanMoments, type BoundedOptions, type BoundedGrid, type MeanEstimate } from "./ldp/bounded.js";
+export {
+  boundedNumber,
+  boundedGrid,
+  boundedNoiseVariance,
+  estimateMean,
+  estimateMeanFromMoments,
+  type MeanMoments,
+  type BoundedOptions,
+  type BoundedGrid,
+  type MeanEstimate,
+} from "./ldp/bounded.js";
 export { exponentialChoice, choiceProbabilities, type ChoiceOptions } from "./ldp/choice.js";
 export {
   share,

@@ -27,9 +27,19 @@ interface Vector {
   verify_key: string;
   agg_shares: string[];
   agg_result: number | number[];
-  prep: { input_shares: string[]; measurement: number; nonce: string; out_shares: string[][]; prep_messages: string[]; prep_shares: string[][]; public_share: string; rand: string }[];
+  prep: {
+    input_shares: string[];
+    measurement: number;
+    nonce: string;
+    out_shares: string[][];
+    prep_messages: string[];
+    prep_shares: string[][];
+    public_share: string;
+    rand: string;
+  }[];
 }
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../src/test-vectors/${name}.json`, import.meta.url), "utf8")) as Vector & Record<string, number>;
+const load = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../src/test-vectors/${name}.json`, import.meta.url), "utf8")) as Vector & Record<string, number>;
 const hex = (s: string) => Buffer.from(s, "hex");
 const roles: Role[] = ["leader", "helper"];
 

@@ -119,8 +119,20 @@ export async function decodeInputShare(vdaf: Prio3Vdaf, role: Role, bytes: Uint8
   const wireMeasurementShare = b.subarray(0, S);
   const wireProofShare = b.subarray(S, 2 * S);
   const blind = joint ? b.subarray(2 * S, 3 * S) : Buffer.alloc(0);
-  const measurementShare = await xof.expandIntoVec(flp.field, wireMeasurementShare, vdaf.domainSeparationTag(USAGE_MEASUREMENT_SHARE), Buffer.of(id), flp.measurementLen);
-  const proofsShare = await xof.expandIntoVec(flp.field, wireProofShare, vdaf.domainSeparationTag(USAGE_PROOF_SHARE), Buffer.of(proofs, id), flp.proofLen * proofs);
+  const measurementShare = await xof.expandIntoVec(
+    flp.field,
+    wireMeasurementShare,
+    vdaf.domainSeparationTag(USAGE_MEASUREMENT_SHARE),
+    Buffer.of(id),
+    flp.measurementLen,
+  );
+  const proofsShare = await xof.expandIntoVec(
+    flp.field,
+    wireProofShare,
+    vdaf.domainSeparationTag(USAGE_PROOF_SHARE),
+    Buffer.of(proofs, id),
+    flp.proofLen * proofs,
+  );
   return { measurementShare, proofsShare, wireMeasurementShare, wireProofShare, blind };
 }
 

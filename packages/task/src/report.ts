@@ -60,7 +60,12 @@ export class ReportError extends Error {
  * Checks everything a collector will check, so a report that would be refused
  * is never sent; shards each aggregate with its validity proof.
  */
-export async function buildReports(task: Task, taskIdHex: string, input: ReportInput, random: RandomSource = cryptoSource()): Promise<{ id: string; leader: WireReport; helper: WireReport }> {
+export async function buildReports(
+  task: Task,
+  taskIdHex: string,
+  input: ReportInput,
+  random: RandomSource = cryptoSource(),
+): Promise<{ id: string; leader: WireReport; helper: WireReport }> {
   const nonce = new Uint8Array(REPORT_ID_BYTES);
   random.fill(nonce);
   const id = hex(nonce);
@@ -142,9 +147,17 @@ export async function parseReport(task: Task, role: Role, raw: unknown): Promise
 /** Field-by-field check of a report's shape against the task (synchronous; no Prio3 decoding). */
 export function checkReportFields(task: Task, role: Role, raw: unknown): WireReport {
   const r = obj(raw, "report");
-  if (r.version !== REPORT_VERSION) throw new ReportError(400, `unknown report version ${JSON.stringify(r.version)}: this collector accepts version ${REPORT_VERSION}.`);
+  if (r.version !== REPORT_VERSION)
+    throw new ReportError(400, `unknown report version ${JSON.stringify(r.version)}: this collector accepts version ${REPORT_VERSION}.`);
   const leader = role === "leader";
-  only(r, "report", ["version", "task", "id", ...(leader && task.text ? ["text"] : []), ...(leader && task.questions.length ? ["answers"] : []), ...(task.aggregates.length ? ["prio3"] : [])]);
+  only(r, "report", [
+    "version",
+    "task",
+    "id",
+    ...(leader && task.text ? ["text"] : []),
+    ...(leader && task.questions.length ? ["answers"] : []),
+    ...(task.aggregates.length ? ["prio3"] : []),
+  ]);
   if (typeof r.id !== "string" || !/^[0-9a-f]{32}$/.test(r.id)) bad("id must be 32 lower-case hex digits");
   if (typeof r.task !== "string" || !/^[0-9a-f]{64}$/.test(r.task)) bad("task must be the task's id, 64 lower-case hex digits");
   const out: WireReport = { version: 2, task: r.task as string, id: r.id as string };
@@ -195,8 +208,10 @@ function prio3Fields(task: Task, role: Role, raw: unknown): Record<string, WireS
     only(w, `prio3.${a.id}`, ["public", "share"]);
     const sizes = wireSizes(vdafFor(a));
     const expected = role === "leader" ? sizes.leaderShare : sizes.helperShare;
-    if (typeof w.public !== "string" || w.public.length !== b64Length(sizes.publicShare)) bad(`prio3.${a.id}.public must be ${sizes.publicShare} bytes of base64`);
-    if (typeof w.share !== "string" || w.share.length !== b64Length(expected)) bad(`prio3.${a.id}.share must be ${expected} bytes of base64 (the ${role}'s input share)`);
+    if (typeof w.public !== "string" || w.public.length !== b64Length(sizes.publicShare))
+      bad(`prio3.${a.id}.public must be ${sizes.publicShare} bytes of base64`);
+    if (typeof w.share !== "string" || w.share.length !== b64Length(expected))
+      bad(`prio3.${a.id}.share must be ${expected} bytes of base64 (the ${role}'s input share)`);
     out[a.id] = { public: w.public as string, share: w.share as string };
   }
   return out;
