@@ -15,24 +15,15 @@
 //            then the leader adds its own. A leader that dies in between resends
 //            round 2 on restart; the helper answers it again without adding twice.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { Buffer } from "node:buffer";
-import { AGGREGATOR_ID, decodeInputShare, decodePreparationShare, decodePublicShare, vdafFor, type Aggregate, type Prio3Vdaf, type Role } from "@veil/task";
+import { vdafFor, type Aggregate } from "@veil/task";
 import type { Prio3Row, ReportStore, StoredTask } from "./store.js";
 import { HttpError } from "./http.js";
+import { PreparePool, addOutputs, zeros, type PrepareRequest } from "./prepare.js";
 
 /** The other collector of the pair and the secret both hold. */
 export interface PeerConfig {
   url: string;
   token: string;
-}
-
-/**
- * Prio3's verify key, one per task and aggregate: both collectors derive it
- * from the peer secret, and no client ever learns it (the proof's soundness
- * rests on that).
- */
-export function verifyKey(peerToken: string, taskId: string, aggregate: string): Buffer {
-  return createHmac("sha256", peerToken).update(`veil/prio3-verify-key/${taskId}/${aggregate}`).digest().subarray(0, 16);
 }
 
 /** Checks a peer's bearer token in constant time. */
@@ -43,66 +34,6 @@ export function peerAuthorized(header: string | undefined, token: string): boole
   const b = createHmac("sha256", "veil/peer").update(token).digest();
   return timingSafeEqual(a, b);
 }
-
-interface Prepared {
-  /** This side's preparation share per aggregate, encoded. */
-  shares: Record<string, Buffer>;
-  /** This side's output share per aggregate (decimal field elements), if its peer's share was given and the proof verified. */
-  outputs?: Record<string, string[]>;
-}
-
-/**
- * One side's preparation of one report: prepareInit on every aggregate and, when
- * the peer's preparation shares are given, the combined verdict and this side's
- * output shares. Throws when a proof fails.
- */
-export async function prepareReport(
-  taskId: string,
-  task: StoredTask["task"],
-  role: Role,
-  peerToken: string,
-  row: Prio3Row,
-  peerShares?: Record<string, Buffer>,
-): Promise<Prepared> {
-  const nonce = Buffer.from(row.id, "hex");
-  const out: Prepared = { shares: {} };
-  const outputs: Record<string, string[]> = {};
-  for (const a of task.aggregates) {
-    const vdaf = vdafFor(a);
-    const [pub, share] = row.shares[a.id]!;
-    const init = await vdaf.prepareInit(
-      verifyKey(peerToken, taskId, a.id),
-      AGGREGATOR_ID[role],
-      null,
-      nonce,
-      decodePublicShare(vdaf, Buffer.from(pub, "base64")),
-      await decodeInputShare(vdaf, role, Buffer.from(share, "base64")),
-    );
-    out.shares[a.id] = vdaf.encodePreparationShare(init.preparationShare);
-    if (!peerShares) continue;
-    const peer = decodePreparationShare(vdaf, peerShares[a.id] ?? Buffer.alloc(0));
-    const ordered = role === "leader" ? [init.preparationShare, peer] : [peer, init.preparationShare];
-    const message = await vdaf.unshardPreparationShares(null, ordered); // throws "Verify error" on an invalid proof
-    const next = vdaf.prepareNext(init.preparationState, message); // throws when the joint randomness disagrees
-    if (!("outputShare" in next)) throw new Error("Prio3 has one round");
-    outputs[a.id] = next.outputShare.map(String);
-  }
-  if (peerShares) out.outputs = outputs;
-  return out;
-}
-
-/** Adds output shares into a batch's aggregate shares, field element by field element. */
-export function addOutputs(task: StoredTask["task"], aggregate: Record<string, string[]> | null, outputs: Record<string, string[]>): Record<string, string[]> {
-  const next: Record<string, string[]> = {};
-  for (const a of task.aggregates) {
-    const field = vdafFor(a).flp.field;
-    const base = aggregate?.[a.id]?.map(BigInt) ?? zeros(vdafFor(a));
-    next[a.id] = field.vecAdd(base, outputs[a.id]!.map(BigInt)).map(String);
-  }
-  return next;
-}
-
-const zeros = (vdaf: Prio3Vdaf) => Array.from({ length: vdaf.flp.outputLen }, () => 0n);
 
 /** Options of the leader's preparation loop. */
 export interface LeaderOptions {
@@ -128,6 +59,7 @@ export class LeaderAggregator {
   readonly #jobSize: number;
   readonly #delayMs: number;
   readonly #unmatchedAfterMs: number;
+  readonly #pool = new PreparePool();
   #closed = false;
 
   constructor(
@@ -171,6 +103,11 @@ export class LeaderAggregator {
     this.#closed = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    void this.#pool.close();
+  }
+
+  #request(task: StoredTask, row: Prio3Row, peerShares?: Record<string, string>): PrepareRequest {
+    return { taskId: task.id, task: task.task, role: "leader", peerToken: this.peer.token, row, ...(peerShares ? { peerShares } : {}) };
   }
 
   /** flush's work, for a caller already inside `exclusive` (a release). */
@@ -196,8 +133,8 @@ export class LeaderAggregator {
 
   /** Round 1 for one job; returns the rows now committing into the open batch. */
   async #prepare(task: StoredTask, rows: Prio3Row[]): Promise<{ committing: Prio3Row[]; invalid: number; waiting: number }> {
-    const mine = await Promise.all(rows.map((r) => prepareReport(task.id, task.task, "leader", this.peer.token, r).catch(() => undefined)));
-    const body = { task: task.id, reports: rows.flatMap((r, i) => (mine[i] ? [{ id: r.id, prep: encodeShares(mine[i]!.shares) }] : [])) };
+    const mine = await this.#pool.run(rows.map((r) => this.#request(task, r)));
+    const body = { task: task.id, reports: rows.flatMap((r, i) => (mine[i]!.ok ? [{ id: r.id, prep: (mine[i] as { shares: Record<string, string> }).shares }] : [])) };
     const answer = (await this.#call("/v1/peer/prepare", body)) as { reports: { id: string; status: string; prep?: Record<string, string> }[] };
     const byId = new Map(answer.reports.map((a) => [a.id, a]));
     const committing: Prio3Row[] = [];
@@ -205,34 +142,30 @@ export class LeaderAggregator {
     let waiting = 0;
     const now = Date.now();
     const verdicts: [Prio3Row, "committing" | "invalid" | "unmatched", Record<string, string[]> | null][] = [];
+    const toVerify: [Prio3Row, Record<string, string>][] = [];
     for (const [i, row] of rows.entries()) {
       const a = byId.get(row.id);
-      if (a?.status === "missing" || (!a && mine[i])) {
+      if (a?.status === "missing" || (!a && mine[i]!.ok)) {
         if (now - row.received >= this.#unmatchedAfterMs) verdicts.push([row, "unmatched", null]);
         else waiting++;
-        continue;
-      }
-      const outputs = a?.status === "prepared" && mine[i] ? await this.#verify(task, row, a.prep ?? {}) : undefined;
-      verdicts.push(outputs ? [row, "committing", outputs] : [row, "invalid", null]);
+      } else if (a?.status === "prepared" && mine[i]!.ok) toVerify.push([row, a.prep ?? {}]);
+      else verdicts.push([row, "invalid", null]);
     }
+    // The leader's own verdict: combine both preparation shares and finish preparation, as the helper did.
+    const verified = await this.#pool.run(toVerify.map(([row, helperShares]) => this.#request(task, row, helperShares)));
+    toVerify.forEach(([row], i) => {
+      const v = verified[i]!;
+      verdicts.push(v.ok && v.outputs ? [row, "committing", v.outputs] : [row, "invalid", null]);
+    });
     this.store.transaction(() => {
       for (const [row, state, outputs] of verdicts) {
-        const flat = outputs && Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.join(",")]));
+        const flat = outputs && flatten(outputs);
         this.store.setPrio3State(task.id, row.id, state, state === "committing" ? task.openBatch : null, flat);
         if (state === "committing") committing.push({ ...row, state, batch: task.openBatch, output: flat });
         else if (state === "invalid") invalid++;
       }
     });
     return { committing, invalid, waiting };
-  }
-
-  async #verify(task: StoredTask, row: Prio3Row, helperShares: Record<string, string>): Promise<Record<string, string[]> | undefined> {
-    try {
-      const peer = Object.fromEntries(Object.entries(helperShares).map(([k, v]) => [k, Buffer.from(v, "base64")]));
-      return (await prepareReport(task.id, task.task, "leader", this.peer.token, row, peer)).outputs;
-    } catch {
-      return undefined;
-    }
   }
 
   /** Round 2: the helper commits, then the leader adds its output shares to the same batch. */
@@ -284,42 +217,37 @@ export class LeaderAggregator {
 
 /** The helper's side of both rounds. */
 export class HelperAggregator {
+  readonly #pool = new PreparePool();
+
   constructor(
     readonly store: ReportStore,
     readonly peerToken: string,
   ) {}
 
+  close(): void {
+    void this.#pool.close();
+  }
+
   /** Round 1: verify each report's proof with the leader's preparation shares; keep the output share as "prepared". */
-  async prepare(
-    task: StoredTask,
-    reports: { id: string; prep: Record<string, string> }[],
-  ): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
-    const answers = [];
-    const verdicts: [string, "prepared" | "invalid", Record<string, string> | null][] = [];
+  async prepare(task: StoredTask, reports: { id: string; prep: Record<string, string> }[]): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
+    const answers = new Map<string, { id: string; status: string; prep?: Record<string, string> }>();
+    const jobs: PrepareRequest[] = [];
     for (const r of reports) {
       const row = this.store.prio3Input(task.id, r.id);
-      if (!row) {
-        answers.push({ id: r.id, status: "missing" });
-        continue;
-      }
-      if (row.state !== "pending" && row.state !== "prepared") {
-        answers.push({ id: r.id, status: row.state });
-        continue;
-      }
-      try {
-        const leader = Object.fromEntries(Object.entries(r.prep).map(([k, v]) => [k, Buffer.from(v, "base64")]));
-        const p = await prepareReport(task.id, task.task, "helper", this.peerToken, row, leader);
-        verdicts.push([r.id, "prepared", Object.fromEntries(Object.entries(p.outputs!).map(([k, v]) => [k, v.join(",")]))]);
-        answers.push({ id: r.id, status: "prepared", prep: encodeShares(p.shares) });
-      } catch {
-        verdicts.push([r.id, "invalid", null]);
-        answers.push({ id: r.id, status: "invalid" });
-      }
+      if (!row) answers.set(r.id, { id: r.id, status: "missing" });
+      else if (row.state !== "pending" && row.state !== "prepared") answers.set(r.id, { id: r.id, status: row.state });
+      else jobs.push({ taskId: task.id, task: task.task, role: "helper", peerToken: this.peerToken, row, peerShares: r.prep ?? {} });
     }
+    const results = await this.#pool.run(jobs);
     this.store.transaction(() => {
-      for (const [id, state, output] of verdicts) this.store.setPrio3State(task.id, id, state, null, output);
+      jobs.forEach((j, i) => {
+        const res = results[i]!;
+        const ok = res.ok && res.outputs;
+        this.store.setPrio3State(task.id, j.row.id, ok ? "prepared" : "invalid", null, ok ? flatten(res.outputs!) : null);
+        answers.set(j.row.id, ok ? { id: j.row.id, status: "prepared", prep: res.shares } : { id: j.row.id, status: "invalid" });
+      });
     });
-    return answers;
+    return reports.map((r) => answers.get(r.id)!);
   }
 
   /** Round 2: add prepared output shares to the leader's batch; answering again for reports already in it. */
@@ -347,5 +275,5 @@ export class HelperAggregator {
 function emptyAggregate(aggregates: Aggregate[]): Record<string, string[]> {
   return Object.fromEntries(aggregates.map((a) => [a.id, zeros(vdafFor(a)).map(String)]));
 }
-const encodeShares = (s: Record<string, Buffer>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.toString("base64")]));
+const flatten = (o: Record<string, string[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.join(",")]));
 const unflatten = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.split(",")]));

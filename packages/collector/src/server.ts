@@ -97,6 +97,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     close: () =>
       new Promise<void>((resolve) => {
         leader?.close();
+        helper?.close();
         server.closeAllConnections();
         server.close(() => {
           store.close();

@@ -41,6 +41,7 @@ export {
   wireSizes,
   decodePublicShare,
   decodeInputShare,
+  checkInputShare,
   decodePreparationShare,
   decodePreparationMessage,
   decodeAggregateShare,

@@ -136,6 +136,27 @@ export async function decodeInputShare(vdaf: Prio3Vdaf, role: Role, bytes: Uint8
   return { measurementShare, proofsShare, wireMeasurementShare, wireProofShare, blind };
 }
 
+/**
+ * The intake check of an input share, without decoding it: the exact length
+ * for its role and, for the leader's field elements, that each is below the
+ * field's modulus (read as little-endian 64-bit words, no BigInt per byte). A
+ * helper's share is seeds, so any bytes of the right length are well formed.
+ */
+export function checkInputShare(vdaf: Prio3Vdaf, role: Role, bytes: Uint8Array): void {
+  const sizes = wireSizes(vdaf);
+  expect(bytes, role === "leader" ? sizes.leaderShare : sizes.helperShare, `the ${role}'s input share`);
+  if (role === "helper") return;
+  const { flp, proofs } = vdaf;
+  const E = flp.field.encodedSize;
+  const p = flp.field.modulus;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < (flp.measurementLen + flp.proofLen * proofs) * E; i += E) {
+    let x = 0n;
+    for (let w = E - 8; w >= 0; w -= 8) x = (x << 64n) | view.getBigUint64(i + w, true);
+    if (x >= p) throw new Prio3DecodeError(`the leader's input share: element ${i / E} is not in the field.`);
+  }
+}
+
 /** Decodes a preparation share: the verifier share (field elements), then the joint-randomness part. */
 export function decodePreparationShare(vdaf: Prio3Vdaf, bytes: Uint8Array): PreparationShare {
   const b = expect(bytes, wireSizes(vdaf).prepShare, "the preparation share");

@@ -7,7 +7,7 @@
 // and the report id, 16 random bytes that are also the Prio3 nonce: nothing
 // else identifies the device, and a replay is the same id again.
 import { cryptoSource, type RandomSource } from "@veil/core";
-import { decodeInputShare, decodePublicShare, fromBase64, shardMeasurement, toBase64, vdafFor, wireSizes, type Role } from "./prio3.js";
+import { checkInputShare, decodePublicShare, fromBase64, shardMeasurement, toBase64, vdafFor, wireSizes, type Role } from "./prio3.js";
 import { boundedTail, sumProvenUpper, type Aggregate, type Task } from "./task.js";
 
 export const REPORT_VERSION = 2;
@@ -135,7 +135,7 @@ export async function parseReport(task: Task, role: Role, raw: unknown): Promise
     const inputShare = fromBase64(w.share, `prio3.${a.id}.share`);
     try {
       decodePublicShare(vdaf, publicShare);
-      await decodeInputShare(vdaf, role, inputShare);
+      checkInputShare(vdaf, role, inputShare);
     } catch (e) {
       throw new ReportError(422, `prio3.${a.id}: ${(e as Error).message}`);
     }

@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// `pnpm bench:collector`: the collector under load, as two real processes (leader and
+// helper, started through the CLI) and a load generator in this one.
+//   - intake: reports/s and p50/p99 latency at concurrency 1, 16 and 64
+//   - Prio3: sharding (device) and preparation (both collectors) cost per report
+//   - estimates and dashboard latency at 100k and 1M stored reports
+//   - intake at 100k reports while one client keeps reloading the dashboard, against intake without it
+// Writes bench/results/collector.json and collector.md. A benchmark, not a test: numbers from one run.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Buffer } from "node:buffer";
+import { buildReports, parseReport, parseTask, taskId, type ParsedReport, type Task, type WireReport } from "@veil/task";
+import { prepareReport } from "./prepare.js";
+import { ReportStore } from "./store.js";
+
+const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const TOKEN = "bench-analyst-token";
+const PEER = "bench-peer-token";
+const TASK_DEF = {
+  version: 1,
+  name: "bench",
+  text: { mechanism: "gumbel", epsilon: 50 },
+  questions: [
+    { id: "recommend", type: "rr", labels: ["No", "Yes"], epsilon: 1 },
+    { id: "feature", type: "rr", labels: ["Search", "Checkout", "Order tracking", "Support chat"], epsilon: 1 },
+    { id: "rating", type: "bounded", lower: 1, upper: 5, epsilon: 1 },
+  ],
+  aggregates: [{ id: "spend", type: "sum", lower: 0, upper: 1000, decimals: 2, epsilon: 1 }],
+  minBatchSize: 100,
+  schedule: "manual",
+};
+const log = (m: string) => process.stderr.write(`[bench:collector] ${m}\n`);
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+}
+
+function serve(args: string[]): Promise<Proc> {
+  const child = spawn(process.execPath, [MAIN, "serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((res, rej) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) res({ child, url: m[1]! });
+    });
+    child.on("exit", (code) => rej(new Error(`collector exited with ${code}`)));
+  });
+}
+
+function stop(p: Proc): Promise<void> {
+  return new Promise((res) => {
+    p.child.removeAllListeners("exit");
+    p.child.once("exit", () => res());
+    p.child.kill("SIGTERM");
+  });
+}
+
+const percentile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+
+async function postJson(url: string, body: string): Promise<number> {
+  const res = await fetch(`${url}/v1/reports`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Posts `bodies` with `concurrency` in flight; returns reports/s and latencies (ms). */
+async function intake(url: string, bodies: string[], concurrency: number): Promise<{ perSecond: number; p50: number; p99: number; refused: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let refused = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const b = bodies[next++]!;
+        const s = performance.now();
+        const status = await postJson(url, b);
+        latencies.push(performance.now() - s);
+        if (status !== 201) refused++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { perSecond: bodies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), refused };
+}
+
+async function timeGet(url: string, path: string, n: number): Promise<{ p50: number; max: number; bytes: number }> {
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    bytes = (await res.arrayBuffer()).byteLength;
+    if (!res.ok) throw new Error(`${path}: ${res.status}`);
+    times.push(performance.now() - s);
+  }
+  return { p50: percentile(times, 0.5), max: Math.max(...times), bytes };
+}
+
+/** Builds `n` report pairs (the device's work: privatized values are fixed here; the Prio3 sharding is real). */
+async function makeReports(task: Task, id: string, n: number): Promise<{ leader: WireReport; helper: WireReport }[]> {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const r = await buildReports(task, id, { text: "the delivery was late but the food was good", answers: { recommend: i % 2, feature: i % 4, rating: 3 }, aggregates: { spend: String(i % 1000) } });
+    out.push({ leader: r.leader, helper: r.helper });
+  }
+  return out;
+}
+
+/** Stores synthetic reports straight into a stopped leader's database, to reach 100k and 1M quickly. */
+function fill(db: string, task: Task, id: string, upTo: number): void {
+  const store = new ReportStore(db);
+  const stored = store.getTask(id)!;
+  const have = stored.reports;
+  const bytes = new Uint8Array(16);
+  for (let i = have; i < upTo; i += 50_000) {
+    store.transaction(() => {
+      for (let j = i; j < Math.min(upTo, i + 50_000); j++) {
+        crypto.getRandomValues(bytes);
+        const r: ParsedReport = {
+          id: Buffer.from(bytes).toString("hex"),
+          text: j % 10 === 0 ? "a text every tenth report" : undefined,
+          answers: [
+            { question: "recommend", value: j % 2 },
+            { question: "feature", value: j % 4 },
+            { question: "rating", value: 1 + (j % 5) },
+          ],
+          prio3: [],
+        } as ParsedReport;
+        if (r.text === undefined) delete r.text;
+        store.add(stored, r, "synthetic");
+      }
+    });
+  }
+  store.close();
+}
+
+async function prio3Costs(task: Task, id: string, pairs: { leader: WireReport; helper: WireReport }[]) {
+  const n = Math.min(200, pairs.length);
+  const t0 = performance.now();
+  await makeReports(task, id, n);
+  const shardMs = (performance.now() - t0) / n;
+  let leaderMs = 0;
+  let helperMs = 0;
+  for (const p of pairs.slice(0, n)) {
+    const [l, h] = [await parseReport(task, "leader", p.leader), await parseReport(task, "helper", p.helper)];
+    const row = (r: ParsedReport) => ({
+      id: r.id,
+      shares: Object.fromEntries(r.prio3.map((x) => [x.aggregate, [Buffer.from(x.publicShare).toString("base64"), Buffer.from(x.inputShare).toString("base64")]])) as Record<string, [string, string]>,
+      state: "pending" as const,
+      batch: null,
+      output: null,
+      received: 0,
+    });
+    const stored = { id, task, tokenHash: "", openBatch: 1, reports: 0, lastRelease: null };
+    const s = performance.now();
+    const lp = await prepareReport(stored.id, stored.task, "leader", PEER, row(l));
+    const s1 = performance.now();
+    const hp = await prepareReport(stored.id, stored.task, "helper", PEER, row(h), lp.shares);
+    const s2 = performance.now();
+    await prepareReport(stored.id, stored.task, "leader", PEER, row(l), hp.shares);
+    leaderMs += s1 - s + (performance.now() - s2);
+    helperMs += s2 - s1;
+  }
+  return { shardMs, leaderPrepareMs: leaderMs / n, helperPrepareMs: helperMs / n, leaderShareBytes: Buffer.from(pairs[0]!.leader.prio3!.spend!.share, "base64").length };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: "string" }, reports: { type: "string" }, "no-million": { type: "boolean" } } });
+  const outDir = resolve(values.out ?? join(ROOT, "bench/results"));
+  const perLevel = Number(values.reports ?? 1500);
+  const dir = mkdtempSync(join(tmpdir(), "veil-bench-collector-"));
+  const task = parseTask(TASK_DEF);
+  const id = await taskId(task);
+  writeFileSync(join(dir, "task.json"), JSON.stringify(TASK_DEF));
+  writeFileSync(join(dir, "analyst.token"), TOKEN);
+  writeFileSync(join(dir, "peer.token"), PEER);
+  const common = ["--task", join(dir, "task.json"), "--token-file", join(dir, "analyst.token"), "--peer-token-file", join(dir, "peer.token"), "--port", "0", "--rate", "1000000", "--burst", "1000000"];
+  const leaderArgs = (helperUrl: string) => ["--db", join(dir, "leader.db"), "--peer", helperUrl, ...common];
+  const result: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model };
+  try {
+    const helper = await serve(["--db", join(dir, "helper.db"), "--role", "helper", ...common]);
+    let leader = await serve(leaderArgs(helper.url));
+    log(`building ${perLevel * 3 + 600} reports (Prio3 sharding as a device does)`);
+    const pairs = await makeReports(task, id, perLevel * 3 + 600);
+    result.prio3 = await prio3Costs(task, id, pairs);
+    log(`Prio3 per report: ${JSON.stringify(result.prio3)}`);
+    // Helper shares first (untimed), so the leader's preparation runs during its intake as in production.
+    await intake(helper.url, pairs.map((p) => JSON.stringify(p.helper)), 16);
+    const levels: Record<string, unknown> = {};
+    for (const [i, c] of [1, 16, 64].entries()) {
+      const bodies = pairs.slice(i * perLevel, (i + 1) * perLevel).map((p) => JSON.stringify(p.leader));
+      levels[`c${c}`] = await intake(leader.url, bodies, c);
+      log(`intake at concurrency ${c}: ${JSON.stringify(levels[`c${c}`])}`);
+    }
+    result.intake = levels;
+    const views: Record<string, unknown> = {};
+    const rest = pairs.slice(perLevel * 3).map((p) => JSON.stringify(p.leader));
+    for (const target of values["no-million"] ? [100_000] : [100_000, 1_000_000]) {
+      await stop(leader);
+      log(`filling the leader's database to ${target} reports`);
+      const t0 = performance.now();
+      fill(join(dir, "leader.db"), task, id, target);
+      log(`filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      leader = await serve(leaderArgs(helper.url));
+      views[target] = {
+        estimates: await timeGet(leader.url, `/v1/tasks/${id}/estimates`, 30),
+        dashboard: await timeGet(leader.url, "/", 30),
+      };
+      log(`at ${target}: ${JSON.stringify(views[target])}`);
+      if (target === 100_000) {
+        const quiet = await intake(leader.url, rest.slice(0, 300), 16);
+        let reloading = true;
+        let reloads = 0;
+        const reloader = (async () => {
+          while (reloading) {
+            await timeGet(leader.url, "/", 1);
+            reloads++;
+          }
+        })();
+        const busy = await intake(leader.url, rest.slice(300, 600), 16);
+        reloading = false;
+        await reloader;
+        result.dashboardContention = { quiet, busy, reloads, ratio: busy.perSecond / quiet.perSecond };
+        log(`intake at 100k: alone ${quiet.perSecond.toFixed(0)}/s, with the dashboard reloading ${busy.perSecond.toFixed(0)}/s (${reloads} reloads)`);
+      }
+    }
+    result.views = views;
+    await stop(leader);
+    await stop(helper);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "collector.json"), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(outDir, "collector.md"), markdown(result));
+  process.stdout.write(markdown(result));
+}
+
+function markdown(r: Record<string, any>): string {
+  const f = (x: number, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const lines = [`# Collector benchmark (${r.date}, Node ${r.node}, ${r.cpus} × ${r.cpu})`, "", "| intake (leader, Prio3 task) | reports/s | p50 ms | p99 ms |", "| --- | --- | --- | --- |"];
+  for (const [k, v] of Object.entries(r.intake ?? {}) as [string, any][]) lines.push(`| concurrency ${k.slice(1)} | ${f(v.perSecond)} | ${f(v.p50, 1)} | ${f(v.p99, 1)} |`);
+  const p = r.prio3;
+  if (p)
+    lines.push(
+      "",
+      `Prio3Sum (17 bits) per report: sharding on the device ${f(p.shardMs, 2)} ms; preparation ${f(p.leaderPrepareMs, 2)} ms on the leader, ${f(p.helperPrepareMs, 2)} ms on the helper; the leader's input share is ${p.leaderShareBytes} bytes.`,
+    );
+  lines.push("", "| stored reports | estimates p50 ms | dashboard p50 ms | dashboard bytes |", "| --- | --- | --- | --- |");
+  for (const [k, v] of Object.entries(r.views ?? {}) as [string, any][]) lines.push(`| ${f(Number(k))} | ${f(v.estimates.p50, 2)} | ${f(v.dashboard.p50, 2)} | ${f(v.dashboard.bytes)} |`);
+  const c = r.dashboardContention;
+  if (c)
+    lines.push(
+      "",
+      `Intake at 100k reports, concurrency 16: ${f(c.quiet.perSecond)}/s alone, ${f(c.busy.perSecond)}/s while one client reloads the dashboard (${c.reloads} reloads): ${f(c.ratio, 2)}× (bound: at least 0.8×).`,
+    );
+  return `${lines.join("\n")}\n`;
+}
+
+await main();
