@@ -134,7 +134,10 @@ export class LeaderAggregator {
   /** Round 1 for one job; returns the rows now committing into the open batch. */
   async #prepare(task: StoredTask, rows: Prio3Row[]): Promise<{ committing: Prio3Row[]; invalid: number; waiting: number }> {
     const mine = await this.#pool.run(rows.map((r) => this.#request(task, r)));
-    const body = { task: task.id, reports: rows.flatMap((r, i) => (mine[i]!.ok ? [{ id: r.id, prep: (mine[i] as { shares: Record<string, string> }).shares }] : [])) };
+    const body = {
+      task: task.id,
+      reports: rows.flatMap((r, i) => (mine[i]!.ok ? [{ id: r.id, prep: (mine[i] as { shares: Record<string, string> }).shares }] : [])),
+    };
     const answer = (await this.#call("/v1/peer/prepare", body)) as { reports: { id: string; status: string; prep?: Record<string, string> }[] };
     const byId = new Map(answer.reports.map((a) => [a.id, a]));
     const committing: Prio3Row[] = [];
@@ -229,7 +232,10 @@ export class HelperAggregator {
   }
 
   /** Round 1: verify each report's proof with the leader's preparation shares; keep the output share as "prepared". */
-  async prepare(task: StoredTask, reports: { id: string; prep: Record<string, string> }[]): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
+  async prepare(
+    task: StoredTask,
+    reports: { id: string; prep: Record<string, string> }[],
+  ): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
     const answers = new Map<string, { id: string; status: string; prep?: Record<string, string> }>();
     const jobs: PrepareRequest[] = [];
     for (const r of reports) {

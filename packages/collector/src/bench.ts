@@ -107,11 +107,56 @@ async function timeGet(url: string, path: string, n: number): Promise<{ p50: num
   return { p50: percentile(times, 0.5), max: Math.max(...times), bytes };
 }
 
+/** Waits until the leader has prepared every report it holds (polls its batches view). */
+async function prepared(url: string, id: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${url}/v1/tasks/${id}/batches`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const b = (await res.json()) as { preparation: Record<string, number> };
+    if (!b.preparation.pending && !b.preparation.committing) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Intake at concurrency 16 alone and while one client reloads the dashboard,
+ * alternating (quiet, busy, quiet, busy) and letting preparation finish between
+ * phases, so both see the same state; returns the mean of each.
+ */
+async function contention(url: string, id: string, bodies: string[]) {
+  const phase = bodies.length / 4;
+  const quiet: number[] = [];
+  const busy: number[] = [];
+  let reloads = 0;
+  for (let i = 0; i < 4; i++) {
+    const slice = bodies.slice(i * phase, (i + 1) * phase);
+    let reloading = i % 2 === 1;
+    const reloader = (async () => {
+      while (reloading) {
+        await timeGet(url, "/", 1);
+        reloads++;
+      }
+    })();
+    const r = await intake(url, slice, 16);
+    reloading = false;
+    await reloader;
+    (i % 2 === 1 ? busy : quiet).push(r.perSecond);
+    await prepared(url, id);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const out = { quiet: mean(quiet), busy: mean(busy), runs: { quiet, busy }, reloads, ratio: mean(busy) / mean(quiet) };
+  log(`intake at 100k: alone ${out.quiet.toFixed(0)}/s, with the dashboard reloading ${out.busy.toFixed(0)}/s (${reloads} reloads)`);
+  return out;
+}
+
 /** Builds `n` report pairs (the device's work: privatized values are fixed here; the Prio3 sharding is real). */
 async function makeReports(task: Task, id: string, n: number): Promise<{ leader: WireReport; helper: WireReport }[]> {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const r = await buildReports(task, id, { text: "the delivery was late but the food was good", answers: { recommend: i % 2, feature: i % 4, rating: 3 }, aggregates: { spend: String(i % 1000) } });
+    const r = await buildReports(task, id, {
+      text: "the delivery was late but the food was good",
+      answers: { recommend: i % 2, feature: i % 4, rating: 3 },
+      aggregates: { spend: String(i % 1000) },
+    });
     out.push({ leader: r.leader, helper: r.helper });
   }
   return out;
@@ -156,7 +201,9 @@ async function prio3Costs(task: Task, id: string, pairs: { leader: WireReport; h
     const [l, h] = [await parseReport(task, "leader", p.leader), await parseReport(task, "helper", p.helper)];
     const row = (r: ParsedReport) => ({
       id: r.id,
-      shares: Object.fromEntries(r.prio3.map((x) => [x.aggregate, [Buffer.from(x.publicShare).toString("base64"), Buffer.from(x.inputShare).toString("base64")]])) as Record<string, [string, string]>,
+      shares: Object.fromEntries(
+        r.prio3.map((x) => [x.aggregate, [Buffer.from(x.publicShare).toString("base64"), Buffer.from(x.inputShare).toString("base64")]]),
+      ) as Record<string, [string, string]>,
       state: "pending" as const,
       batch: null,
       output: null,
@@ -172,7 +219,12 @@ async function prio3Costs(task: Task, id: string, pairs: { leader: WireReport; h
     leaderMs += s1 - s + (performance.now() - s2);
     helperMs += s2 - s1;
   }
-  return { shardMs, leaderPrepareMs: leaderMs / n, helperPrepareMs: helperMs / n, leaderShareBytes: Buffer.from(pairs[0]!.leader.prio3!.spend!.share, "base64").length };
+  return {
+    shardMs,
+    leaderPrepareMs: leaderMs / n,
+    helperPrepareMs: helperMs / n,
+    leaderShareBytes: Buffer.from(pairs[0]!.leader.prio3!.spend!.share, "base64").length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -185,18 +237,35 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, "task.json"), JSON.stringify(TASK_DEF));
   writeFileSync(join(dir, "analyst.token"), TOKEN);
   writeFileSync(join(dir, "peer.token"), PEER);
-  const common = ["--task", join(dir, "task.json"), "--token-file", join(dir, "analyst.token"), "--peer-token-file", join(dir, "peer.token"), "--port", "0", "--rate", "1000000", "--burst", "1000000"];
+  const common = [
+    "--task",
+    join(dir, "task.json"),
+    "--token-file",
+    join(dir, "analyst.token"),
+    "--peer-token-file",
+    join(dir, "peer.token"),
+    "--port",
+    "0",
+    "--rate",
+    "1000000",
+    "--burst",
+    "1000000",
+  ];
   const leaderArgs = (helperUrl: string) => ["--db", join(dir, "leader.db"), "--peer", helperUrl, ...common];
   const result: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model };
   try {
     const helper = await serve(["--db", join(dir, "helper.db"), "--role", "helper", ...common]);
     let leader = await serve(leaderArgs(helper.url));
-    log(`building ${perLevel * 3 + 600} reports (Prio3 sharding as a device does)`);
-    const pairs = await makeReports(task, id, perLevel * 3 + 600);
+    log(`building ${perLevel * 3 + 2400} reports (Prio3 sharding as a device does)`);
+    const pairs = await makeReports(task, id, perLevel * 3 + 2400);
     result.prio3 = await prio3Costs(task, id, pairs);
     log(`Prio3 per report: ${JSON.stringify(result.prio3)}`);
     // Helper shares first (untimed), so the leader's preparation runs during its intake as in production.
-    await intake(helper.url, pairs.map((p) => JSON.stringify(p.helper)), 16);
+    await intake(
+      helper.url,
+      pairs.map((p) => JSON.stringify(p.helper)),
+      16,
+    );
     const levels: Record<string, unknown> = {};
     for (const [i, c] of [1, 16, 64].entries()) {
       const bodies = pairs.slice(i * perLevel, (i + 1) * perLevel).map((p) => JSON.stringify(p.leader));
@@ -218,22 +287,7 @@ async function main(): Promise<void> {
         dashboard: await timeGet(leader.url, "/", 30),
       };
       log(`at ${target}: ${JSON.stringify(views[target])}`);
-      if (target === 100_000) {
-        const quiet = await intake(leader.url, rest.slice(0, 300), 16);
-        let reloading = true;
-        let reloads = 0;
-        const reloader = (async () => {
-          while (reloading) {
-            await timeGet(leader.url, "/", 1);
-            reloads++;
-          }
-        })();
-        const busy = await intake(leader.url, rest.slice(300, 600), 16);
-        reloading = false;
-        await reloader;
-        result.dashboardContention = { quiet, busy, reloads, ratio: busy.perSecond / quiet.perSecond };
-        log(`intake at 100k: alone ${quiet.perSecond.toFixed(0)}/s, with the dashboard reloading ${busy.perSecond.toFixed(0)}/s (${reloads} reloads)`);
-      }
+      if (target === 100_000) result.dashboardContention = await contention(leader.url, id, rest);
     }
     result.views = views;
     await stop(leader);
@@ -249,8 +303,14 @@ async function main(): Promise<void> {
 
 function markdown(r: Record<string, any>): string {
   const f = (x: number, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
-  const lines = [`# Collector benchmark (${r.date}, Node ${r.node}, ${r.cpus} × ${r.cpu})`, "", "| intake (leader, Prio3 task) | reports/s | p50 ms | p99 ms |", "| --- | --- | --- | --- |"];
-  for (const [k, v] of Object.entries(r.intake ?? {}) as [string, any][]) lines.push(`| concurrency ${k.slice(1)} | ${f(v.perSecond)} | ${f(v.p50, 1)} | ${f(v.p99, 1)} |`);
+  const lines = [
+    `# Collector benchmark (${r.date}, Node ${r.node}, ${r.cpus} × ${r.cpu})`,
+    "",
+    "| intake (leader, Prio3 task) | reports/s | p50 ms | p99 ms |",
+    "| --- | --- | --- | --- |",
+  ];
+  for (const [k, v] of Object.entries(r.intake ?? {}) as [string, any][])
+    lines.push(`| concurrency ${k.slice(1)} | ${f(v.perSecond)} | ${f(v.p50, 1)} | ${f(v.p99, 1)} |`);
   const p = r.prio3;
   if (p)
     lines.push(
@@ -258,12 +318,13 @@ function markdown(r: Record<string, any>): string {
       `Prio3Sum (17 bits) per report: sharding on the device ${f(p.shardMs, 2)} ms; preparation ${f(p.leaderPrepareMs, 2)} ms on the leader, ${f(p.helperPrepareMs, 2)} ms on the helper; the leader's input share is ${p.leaderShareBytes} bytes.`,
     );
   lines.push("", "| stored reports | estimates p50 ms | dashboard p50 ms | dashboard bytes |", "| --- | --- | --- | --- |");
-  for (const [k, v] of Object.entries(r.views ?? {}) as [string, any][]) lines.push(`| ${f(Number(k))} | ${f(v.estimates.p50, 2)} | ${f(v.dashboard.p50, 2)} | ${f(v.dashboard.bytes)} |`);
+  for (const [k, v] of Object.entries(r.views ?? {}) as [string, any][])
+    lines.push(`| ${f(Number(k))} | ${f(v.estimates.p50, 2)} | ${f(v.dashboard.p50, 2)} | ${f(v.dashboard.bytes)} |`);
   const c = r.dashboardContention;
   if (c)
     lines.push(
       "",
-      `Intake at 100k reports, concurrency 16: ${f(c.quiet.perSecond)}/s alone, ${f(c.busy.perSecond)}/s while one client reloads the dashboard (${c.reloads} reloads): ${f(c.ratio, 2)}× (bound: at least 0.8×).`,
+      `Intake at 100k reports, concurrency 16 (two runs each, alternating): ${f(c.quiet)}/s alone, ${f(c.busy)}/s while one client reloads the dashboard (${c.reloads} reloads): ${f(c.ratio, 2)}× (bound: at least 0.8×).`,
     );
   return `${lines.join("\n")}\n`;
 }

@@ -11,7 +11,11 @@ parentPort!.on("message", async ({ seq, jobs }: { seq: number; jobs: PrepareRequ
     try {
       const peer = j.peerShares && Object.fromEntries(Object.entries(j.peerShares).map(([k, v]) => [k, Buffer.from(v, "base64")]));
       const p = await prepareReport(j.taskId, j.task, j.role, j.peerToken, j.row, peer);
-      results.push({ ok: true, shares: Object.fromEntries(Object.entries(p.shares).map(([k, v]) => [k, v.toString("base64")])), ...(p.outputs ? { outputs: p.outputs } : {}) });
+      results.push({
+        ok: true,
+        shares: Object.fromEntries(Object.entries(p.shares).map(([k, v]) => [k, v.toString("base64")])),
+        ...(p.outputs ? { outputs: p.outputs } : {}),
+      });
     } catch (e) {
       results.push({ ok: false, error: (e as Error).message });
     }

@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { Prio3Histogram, Prio3Sum } from "@divviup/prio3";
 import { seededSource } from "@veil/core/testing";
 import {
+  checkInputShare,
   decodeAggregateShare,
   decodeInputShare,
   decodePreparationMessage,
@@ -157,4 +158,22 @@ test("sharding draws its randomness from the given source only, and refuses a me
   assert.deepEqual(a, b);
   assert.notDeepEqual(a.inputShares[1], c.inputShares[1]);
   await assert.rejects(shardMeasurement(vdaf, 16, nonce), /not an integer in \[0, 16\)/);
+});
+
+test("the intake check accepts the package's own shares and refuses wrong lengths and elements above the modulus, without decoding", async () => {
+  const vdaf = new Prio3Sum({ shares: 2, bits: 17 });
+  const { inputShares } = await shardMeasurement(vdaf, 1234, new Uint8Array(16), seededSource(5));
+  checkInputShare(vdaf, "leader", inputShares[0]);
+  checkInputShare(vdaf, "helper", inputShares[1]);
+  assert.throws(() => checkInputShare(vdaf, "helper", inputShares[0]), Prio3DecodeError);
+  assert.throws(() => checkInputShare(vdaf, "leader", inputShares[0].subarray(1)), Prio3DecodeError);
+  // Field128's modulus is 2^66 * 4611686018427387897 + 1: the same value in element 5 is out of the field, one less is in.
+  const p = vdaf.flp.field.modulus;
+  const put = (x: bigint) => {
+    const b = new Uint8Array(inputShares[0]);
+    for (let i = 0; i < 16; i++) b[5 * 16 + i] = Number((x >> BigInt(8 * i)) & 0xffn);
+    return b;
+  };
+  assert.throws(() => checkInputShare(vdaf, "leader", put(p)), /element 5 is not in the field/);
+  checkInputShare(vdaf, "leader", put(p - 1n));
 });
