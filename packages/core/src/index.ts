@@ -8,6 +8,7 @@ export { OutputLaw } from "./mechanisms/law.js";
 export { calibrateGumbel, gumbelMinEpsilon, type GumbelCalibration } from "./mechanisms/truncated-gumbel.js";
 export { temRadius, DEFAULT_BETA } from "./mechanisms/tem.js";
 export type { WordStats, OutputProbability } from "./stats/privacy-stats.js";
+export { reconstructionRate, corpusPrior, attackInputs, type AttackOptions, type AttackResult } from "./stats/attack.js";
 export { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";
 export { readPack, readPackHeader } from "./embeddings/pack-reader.js";
 export { writePack, type PackContents } from "./embeddings/pack-writer.js";

@@ -10,6 +10,7 @@ import { exactLaw, prepare, privatizeIds, privatizeIdsAsync } from "./mechanisms
 import { gumbelMinEpsilon } from "./mechanisms/truncated-gumbel.js";
 import type { RandomSource } from "./random/source.js";
 import { wordStats, type WordStats } from "./stats/privacy-stats.js";
+import { corpusPrior, reconstructionRate, type AttackOptions, type AttackResult } from "./stats/attack.js";
 import { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";
 import { perturbText, perturbTextAsync, type PerturbOptions, type PerturbResult } from "./text/perturb.js";
 import { lookupKey } from "./text/tokenize.js";
@@ -176,6 +177,20 @@ export class Veil {
     });
   }
 
+  /**
+   * How often the Bayes-optimal attacker recovers a word from its privatized
+   * output, at one mechanism and setting: exact for M2, M3, M4, sampled for M1
+   * (stats/attack.ts; docs/attack.md). Throws InvalidOptionError on a bad prior or option.
+   */
+  attack(options: MechanismOptions, attack: AttackOptions = {}): AttackResult {
+    return reconstructionRate(this.impl, prepare(this.embedding, options), attack);
+  }
+
+  /** A corpus prior for `attack`: each vocabulary word's count among the in-vocabulary tokens of `texts`. */
+  corpusPrior(texts: Iterable<string>): Float64Array {
+    return corpusPrior(this.embedding.index, this.embedding.n, texts);
+  }
+
   /** The smallest epsilon a mechanism accepts on this pack (exclusive for M4; 0 otherwise). */
   minEpsilon(mechanism: MechanismName): number {
     return checkMechanism(mechanism) === "gumbel" ? gumbelMinEpsilon(this.embedding) : 0;
@@ -200,4 +215,4 @@ export function createVeil(o: CreateVeilOptions): Promise<Veil> {
   return Veil.create(o);
 }
 
-export type { WordStats, PerturbResult, PerturbOptions };
+export type { WordStats, PerturbResult, PerturbOptions, AttackOptions, AttackResult };
