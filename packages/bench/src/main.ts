@@ -137,6 +137,7 @@ try {
       fit: { epochs: smoke ? 2 : 5 },
       statsWords: smoke ? 5 : 60,
       statsDraws: smoke ? 20 : 100,
+      attack: smoke ? { words: 20, draws: 10 } : { words: 300, draws: 100 },
       label: smoke ? "smoke run: not a measurement" : trainLimit < 6920 ? `training texts subsampled to ${trainLimit} for time` : "",
     });
   }

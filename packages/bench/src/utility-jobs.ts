@@ -29,6 +29,8 @@ export interface RunnerConfig {
   fit: LogisticOptions;
   statsWords: number;
   statsDraws: number;
+  /** The attacker's inputs (the prior's commonest words) and M1's draws per input; none: R is not measured. */
+  attack?: { words: number; draws: number };
 }
 
 export interface DatasetSummary {
@@ -72,7 +74,7 @@ export class JobRunner {
       case "baseline":
         return runBaseline(this.veil, data, job.which, job.seed, this.config.fit);
       case "stats":
-        return runStats(this.veil, data, job.setting, this.config.statsWords, this.config.statsDraws);
+        return runStats(this.veil, data, job.setting, this.config.statsWords, this.config.statsDraws, this.config.attack);
     }
   }
 

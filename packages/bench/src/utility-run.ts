@@ -32,6 +32,9 @@ export interface UtilityPoint {
   calibrated: boolean;
   Nw: number;
   Sw: number;
+  /** The attacker's success (exact for M2-M4, sampled for M1), and within 5 guesses. */
+  R?: number;
+  R5?: number;
   stats: StatsResult;
   keptTokens: number;
   accuracy: Spread;
@@ -47,6 +50,15 @@ export interface Comparison {
   sd: number;
 }
 
+/** Accuracy at one level of attacker success R: each mechanism whose curve reaches it, the best, and each one's paired difference to M1. */
+export interface EqualR {
+  R: number;
+  accuracy: Partial<Record<MechanismName, number>>;
+  best: MechanismName;
+  /** Mechanism minus M1, mean over seeds of the paired difference (per seed, each curve interpolated at R), with its sd. */
+  vsM1: Partial<Record<MechanismName, { difference: number; sd: number }>>;
+}
+
 export interface UtilityDataset extends DatasetSummary {
   baselines: { none: { accuracy: Spread; accuracyPrivateTest: Spread }; vocabulary: { accuracy: Spread; accuracyPrivateTest: Spread } };
   points: UtilityPoint[];
@@ -54,6 +66,8 @@ export interface UtilityDataset extends DatasetSummary {
   m4VsM1: Comparison[];
   /** The same, scored on privatized test texts. */
   m4VsM1PrivateTest: Comparison[];
+  /** Every mechanism at equal attacker success (absent when R was not measured). */
+  atEqualR?: EqualR[];
 }
 
 export interface UtilityReport extends Environment {
@@ -80,7 +94,7 @@ function jobCost(job: Job): number {
   if (job.kind === "baseline") return 1;
   const m = job.setting.mechanism;
   const perJob = m === "laplace" ? 40 : m === "exponential" || m === "tem" ? 12 : 2;
-  return job.kind === "stats" ? (m === "gumbel" ? 12 : m === "laplace" ? 4 : 2) : perJob;
+  return job.kind === "stats" ? (m === "gumbel" ? 35 : m === "laplace" ? 20 : 3) : perJob;
 }
 
 function spread(runs: number[]): Spread {
@@ -98,7 +112,15 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
     }
     for (const setting of o.grid) jobs.push({ kind: "stats", dataset: d.name, setting });
   }
-  const config: RunnerConfig = { pack: o.pack, backend: o.backend, datasets: o.datasets, fit: o.fit, statsWords: o.statsWords, statsDraws: o.statsDraws };
+  const config: RunnerConfig = {
+    pack: o.pack,
+    backend: o.backend,
+    datasets: o.datasets,
+    fit: o.fit,
+    statsWords: o.statsWords,
+    statsDraws: o.statsDraws,
+    ...(o.attack && { attack: o.attack }),
+  };
   const bar = new ProgressBar("utility", jobs.length, o.quiet ? ({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream) : process.stderr);
   const results = new Map<string, JobResult>();
   const keyOf = (j: Job): string =>
@@ -138,13 +160,15 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
         calibrated: isCalibrated(setting),
         Nw: stats.Nw,
         Sw: stats.Sw,
+        ...(stats.attack && { R: stats.attack.R, R5: stats.attack.Rk }),
         stats,
         keptTokens: meanSd(runs.map((r) => r.keptTokens)).mean,
         accuracy: spread(runs.map((r) => r.accuracy)),
         accuracyPrivateTest: spread(runs.map((r) => r.accuracyPrivateTest)),
       };
     });
-    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds) };
+    const equal = points.every((p) => p.R !== undefined) ? { atEqualR: compareAtEqualR(points, o.seeds) } : {};
+    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds), ...equal };
   });
 
   const report: UtilityReport = {
@@ -158,6 +182,7 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
       fit: o.fit,
       statsWords: o.statsWords,
       statsDraws: o.statsDraws,
+      ...(o.attack && { attack: o.attack }),
       seeds: o.seeds,
       threads: o.threads,
       label: o.label,
@@ -178,6 +203,7 @@ export function writeCharts(report: UtilityReport, dir: string): string[] {
   return report.datasets.flatMap((d) => [
     writeResult(dir, `utility-${d.name}-epsilon.svg`, chartEpsilon(d, report)),
     writeResult(dir, `utility-${d.name}-nw.svg`, chartNw(d, report)),
+    ...(d.points.every((p) => p.R !== undefined) ? [writeResult(dir, `utility-${d.name}-attack.svg`, chartR(d, report))] : []),
   ]);
 }
 
@@ -211,6 +237,33 @@ export function compareM4M1(points: UtilityPoint[], seeds: number, score: "accur
     if (diffs.length !== seeds) continue;
     const d = meanSd(diffs);
     out.push({ Nw: +x.toFixed(4), m1: meanSd(a1).mean, m4: meanSd(a4).mean, difference: d.mean, sd: d.sd });
+  }
+  return out;
+}
+
+/** Levels of attacker success compared at: every 0.05 that at least two mechanisms' curves reach. */
+export function compareAtEqualR(points: UtilityPoint[], seeds: number): EqualR[] {
+  const byMechanism = new Map<MechanismName, UtilityPoint[]>();
+  for (const p of points) byMechanism.set(p.setting.mechanism, [...(byMechanism.get(p.setting.mechanism) ?? []), p]);
+  const at = (ps: UtilityPoint[], seed: number, x: number) =>
+    interpolate(
+      ps.map((p) => ({ x: p.R!, y: p.accuracy.runs[seed]! })),
+      x,
+    );
+  const out: EqualR[] = [];
+  for (let level = 0.05; level < 1; level += 0.05) {
+    const R = +level.toFixed(2);
+    const perSeed = new Map<MechanismName, number[]>();
+    for (const [m, ps] of byMechanism) {
+      const ys = Array.from({ length: seeds }, (_, s) => at(ps, s, R));
+      if (ys.every((y): y is number => y !== null)) perSeed.set(m, ys);
+    }
+    if (perSeed.size < 2) continue;
+    const accuracy = Object.fromEntries([...perSeed].map(([m, ys]) => [m, meanSd(ys).mean])) as Partial<Record<MechanismName, number>>;
+    const best = [...perSeed.keys()].reduce((a, b) => (accuracy[b]! > accuracy[a]! ? b : a));
+    const m1 = perSeed.get("laplace");
+    const vsM1 = m1 ? Object.fromEntries([...perSeed].filter(([m]) => m !== "laplace").map(([m, ys]) => [m, meanSd(ys.map((y, s) => y - m1[s]!))])) : {};
+    out.push({ R, accuracy, best, vsM1 });
   }
   return out;
 }
@@ -271,6 +324,24 @@ export function chartNw(d: UtilityDataset, r: UtilityReport): string {
   });
 }
 
+export function chartR(d: UtilityDataset, r: UtilityReport): string {
+  const series: Series[] = mechanismsIn(d).map((m) => ({
+    name: NAMES[m],
+    color: COLORS[m],
+    points: d.points.filter((p) => p.setting.mechanism === m).map((p) => ({ x: p.R!, y: p.accuracy.mean, err: p.accuracy.sd })),
+  }));
+  const words = r.config.attack?.words ?? 0;
+  return lineChart({
+    title: `${d.name}: accuracy against the attacker's success R`,
+    xLabel: `R = P[the Bayes-optimal attacker recovers the word] (prior: training word frequencies, ${words} commonest words)`,
+    yLabel: "test accuracy (original test texts)",
+    series,
+    references: references(d),
+    note: [...note(d, r), "R exact for M2-M4, sampled for M1 (100 draws per word, held-out estimate); lower R = more privacy"],
+    height: 480,
+  });
+}
+
 export function summarize(r: UtilityReport): string {
   const lines: string[] = [`utility benchmark: ${clock(r.seconds)} on ${r.machine.cores} cores (${r.config.threads} threads)`];
   for (const d of r.datasets) {
@@ -281,7 +352,7 @@ export function summarize(r: UtilityReport): string {
     );
     for (const p of d.points)
       lines.push(
-        `  ${p.key.padEnd(32)} N_w ${p.Nw.toFixed(3)} S_w ${p.Sw.toFixed(1).padStart(5)}  acc ${p.accuracy.mean.toFixed(3)} ± ${p.accuracy.sd.toFixed(3)}  privatized test ${p.accuracyPrivateTest.mean.toFixed(3)} ± ${p.accuracyPrivateTest.sd.toFixed(3)}`,
+        `  ${p.key.padEnd(32)} N_w ${p.Nw.toFixed(3)} S_w ${p.Sw.toFixed(1).padStart(5)}${p.R !== undefined ? ` R ${p.R.toFixed(3)}` : ""}  acc ${p.accuracy.mean.toFixed(3)} ± ${p.accuracy.sd.toFixed(3)}  privatized test ${p.accuracyPrivateTest.mean.toFixed(3)} ± ${p.accuracyPrivateTest.sd.toFixed(3)}`,
       );
     for (const [what, cs] of [
       ["original", d.m4VsM1],
@@ -291,6 +362,12 @@ export function summarize(r: UtilityReport): string {
         lines.push(
           `  ${what} test, at N_w ${c.Nw.toFixed(3)}: M4 ${c.m4.toFixed(3)} vs M1 ${c.m1.toFixed(3)}: ${(100 * c.difference).toFixed(1)} ± ${(100 * c.sd).toFixed(1)} points`,
         );
+    for (const e of d.atEqualR ?? [])
+      lines.push(
+        `  at R ${e.R.toFixed(2)}: ${Object.entries(e.accuracy)
+          .map(([m, a]) => `${MECHANISM_INFO[m as MechanismName].id} ${a!.toFixed(3)}${m === e.best ? "*" : ""}`)
+          .join("  ")}`,
+      );
   }
   lines.push(`\nwrote ${r.files.join(", ")}\n`);
   return lines.join("\n");

@@ -5,9 +5,10 @@
 // One job is one (dataset, setting, seed): privatize the training split, train
 // TF-IDF + logistic regression, score on the original test texts and on a
 // privatized copy of them. A stats job measures mean N_w and S_w of a setting
-// over a seeded sample of the training vocabulary. Jobs are independent, so a
+// over a seeded sample of the training vocabulary, and the attacker's success R
+// with the training texts' word frequencies as its prior. Jobs are independent, so a
 // pool of worker threads runs them (utility-worker.ts).
-import type { MechanismName, MechanismOptions, Veil } from "@veil/core";
+import type { AttackResult, MechanismName, MechanismOptions, Veil } from "@veil/core";
 import { encodeSplit, privatizeSplit, documentsOf, type EncodedSplit } from "./corpus.js";
 import { TextClassifier, type LogisticOptions } from "./classifier.js";
 import { readDataset, splitSeeded, subsample, shuffleSeeded, type DataFormat, type Example } from "./datasets.js";
@@ -131,6 +132,18 @@ export interface StatsResult {
   draws: number;
   /** Exact from the output law (M2-M4) or estimated by sampling (M1). */
   method: "exact" | "sampled";
+  /**
+   * The attacker's success (docs/attack.md) with the training split's word
+   * frequencies as its prior, over its `attackWords` commonest words.
+   */
+  attack?: AttackResult;
+}
+
+/** The attacker's prior for a dataset: each vocabulary word's count among the training split's in-vocabulary tokens. */
+export function trainingPrior(n: number, data: LoadedDataset): Float64Array {
+  const counts = new Float64Array(n);
+  for (const id of data.train.ids) counts[id]!++;
+  return counts;
 }
 
 /**
@@ -139,7 +152,14 @@ export interface StatsResult {
  * as its expectation for `draws` draws); M1 has no closed form and is sampled,
  * `draws` per word.
  */
-export function runStats(veil: Veil, data: LoadedDataset, setting: Setting, words: number, draws: number): StatsResult {
+export function runStats(
+  veil: Veil,
+  data: LoadedDataset,
+  setting: Setting,
+  words: number,
+  draws: number,
+  attack?: { words: number; draws: number },
+): StatsResult {
   const sample = shuffleSeeded([...data.vocabulary], 17).slice(0, words);
   const vocabulary = veil.embedding.words;
   let nw = 0,
@@ -153,7 +173,12 @@ export function runStats(veil: Veil, data: LoadedDataset, setting: Setting, word
     nw += Nw;
     sw += Sw;
   });
-  return { Nw: nw / sample.length, Sw: sw / sample.length, words: sample.length, draws, method };
+  const out: StatsResult = { Nw: nw / sample.length, Sw: sw / sample.length, words: sample.length, draws, method };
+  if (attack) {
+    useSeededRandom(veil, 7_000_003);
+    out.attack = veil.attack(optionsOf(setting), { prior: trainingPrior(veil.embedding.n, data), words: attack.words, samples: attack.draws, k: 5 });
+  }
+  return out;
 }
 
 /** Mean and sample standard deviation. */

@@ -2,7 +2,17 @@
 // The `veil` command. Run from the repository root as `pnpm veil <command>`.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createVeil, MECHANISMS, MAX_TEXT_LENGTH, TextTooLargeError, VeilError, type Veil, type MechanismOptions, type BackendPreference } from "@veil/core";
+import {
+  createVeil,
+  MECHANISMS,
+  MAX_TEXT_LENGTH,
+  TextTooLargeError,
+  VeilError,
+  type Veil,
+  type MechanismOptions,
+  type BackendPreference,
+  type AttackResult,
+} from "@veil/core";
 import { useSeededRandom } from "@veil/core/testing";
 import { defaultPackPath } from "./paths.js";
 import { buildPack } from "./pack/build-pack.js";
@@ -16,6 +26,9 @@ Usage:
                                                            JSON: N_w, S_w, most likely outputs
   veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--out FILE] [--all-tokens]
                                                            build an embedding pack
+  veil attack  --mechanism <m> --epsilon <x> [--prior FILE|uniform] [--words N] [--samples N] [--top K] [--json]
+                                                           how often the best attacker recovers a word from its
+                                                           privatized output (prior: word counts of FILE's text)
   veil info                                                the pack's header figures
   veil audit   [--mechanism m] [--epsilon x] [--samples N] [--json]
                                                            test each mechanism's privacy claim on the pack
@@ -48,6 +61,7 @@ const options = {
   out: { type: "string" },
   threads: { type: "string" },
   "all-tokens": { type: "boolean" },
+  prior: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -120,6 +134,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** `veil attack`'s table for people. */
+function attackTable(r: AttackResult & { mechanism: string; epsilon: number; prior: string }): string {
+  const how = r.sampled ? `sampled, ${r.sampled.samples} draws per word; bounds ${pct(r.sampled.bounds[0])} to ${pct(r.sampled.bounds[1])}` : "exact law";
+  return [
+    `Attacker's success: ${r.mechanism}, epsilon ${r.epsilon}, prior ${r.prior} (${r.inputs} words, ${pct(r.priorCoverage)} of its mass)`,
+    `  recovers the original word     ${pct(r.R).padStart(6)}   (the prior alone: ${pct(r.baseline.R)})`,
+    `  within ${String(r.k).padEnd(2)} guesses            ${pct(r.Rk).padStart(6)}   (the prior alone: ${pct(r.baseline.Rk)})`,
+    `  ${how}`,
+  ].join("\n");
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "-h" || command === "--help" || command === "help") {
@@ -185,6 +212,20 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(v.json ? JSON.stringify(json, null, 2) + "\n" : table + "\n");
       return report.passed ? 0 : 1;
     }
+    case "attack": {
+      const o = mechanismOptions(v);
+      const veil = await loadVeil(v);
+      const prior = !v.prior || v.prior === "uniform" ? ("uniform" as const) : veil.corpusPrior([await readFile(v.prior, "utf8")]);
+      const r = veil.attack(o, {
+        prior,
+        words: int("words", v.words, 1, 10_000_000) ?? 1000,
+        samples: int("samples", v.samples, 2, 100_000) ?? 200,
+        k: int("top", v.top, 1, 100) ?? 5,
+      });
+      const result = { mechanism: o.mechanism, epsilon: o.epsilon, prior: v.prior ?? "uniform", ...r };
+      process.stdout.write(v.json ? JSON.stringify(result, null, 2) + "\n" : attackTable(result) + "\n");
+      return 0;
+    }
     case "info": {
       const veil = await loadVeil(v);
       const e = veil.embedding;
@@ -208,7 +249,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; use perturb, stats, pack, info or audit`);
+      throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; use perturb, stats, pack, info, audit or attack`);
   }
 }
 

@@ -13,7 +13,19 @@ import { TopPerOutput, attackInputs, reconstructionRate, sampledRate } from "./a
 /** Three words on a line at 0, 1 and 3 (d = 1), no neighbour table. */
 function line(): Embedding {
   const words = ["a", "b", "c"];
-  return { n: 3, d: 1, words, vectors: Float32Array.of(0, 1, 3), neighbours: null, K: 0, dMin: 1, dMax: 3, metadata: {}, sha256: "line", index: makeIndex(words) };
+  return {
+    n: 3,
+    d: 1,
+    words,
+    vectors: Float32Array.of(0, 1, 3),
+    neighbours: null,
+    K: 0,
+    dMin: 1,
+    dMax: 3,
+    metadata: {},
+    sha256: "line",
+    index: makeIndex(words),
+  };
 }
 
 test("R by hand: M2 on three words at 0, 1, 3 with a uniform prior", async () => {
@@ -31,7 +43,16 @@ test("R by hand: M2 on three words at 0, 1, 3 with a uniform prior", async () =>
     return w.map((v) => v / z);
   });
   const R = [0, 1, 2].reduce((s, y) => s + Math.max(...[0, 1, 2].map((x) => P[x]![y]!)) / 3, 0);
-  const R2 = [0, 1, 2].reduce((s, y) => s + [0, 1, 2].map((x) => P[x]![y]! / 3).sort((a, b) => b - a).slice(0, 2).reduce((a, b) => a + b, 0), 0);
+  const R2 = [0, 1, 2].reduce(
+    (s, y) =>
+      s +
+      [0, 1, 2]
+        .map((x) => P[x]![y]! / 3)
+        .sort((a, b) => b - a)
+        .slice(0, 2)
+        .reduce((a, b) => a + b, 0),
+    0,
+  );
   const r = veil.attack({ mechanism: "exponential", epsilon: eps }, { prior: "uniform", k: 2 });
   assert.ok(r.exact);
   assert.ok(Math.abs(r.R - R) < 1e-12, `${r.R} vs ${R}`);

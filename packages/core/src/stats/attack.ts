@@ -64,7 +64,8 @@ export function attackInputs(n: number, prior: Float64Array | "uniform", words: 
   if (!(Number.isInteger(words) && words >= 1)) throw new InvalidOptionError(`words must be a positive integer, got ${String(words)}.`);
   const m = Math.min(words, n);
   if (prior === "uniform") return { ids: Int32Array.from({ length: m }, (_, i) => i), p: new Float64Array(m).fill(1 / m), coverage: m / n };
-  if (prior.length !== n || prior.some((x) => !(x >= 0) || !Number.isFinite(x))) throw new InvalidOptionError(`prior must hold ${n} finite non-negative weights, one per vocabulary word.`);
+  if (prior.length !== n || prior.some((x) => !(x >= 0) || !Number.isFinite(x)))
+    throw new InvalidOptionError(`prior must hold ${n} finite non-negative weights, one per vocabulary word.`);
   const order = Array.from({ length: n }, (_, i) => i)
     .filter((i) => prior[i]! > 0)
     .sort((a, b) => prior[b]! - prior[a]! || a - b)
@@ -167,7 +168,14 @@ function denseRates(backend: Backend, prepared: Prepared & { kind: "exponential"
  * sum_y max_x prior(x) * (count / samples) over all draws, errs upward; the two
  * bracket the Bayes rate as the draws grow (tested on M2, whose law is known).
  */
-export function sampledRate(backend: Backend, prepared: Prepared, ids: Int32Array, p: Float64Array, k: number, samples: number): Pick<AttackResult, "R" | "Rk" | "sampled"> {
+export function sampledRate(
+  backend: Backend,
+  prepared: Prepared,
+  ids: Int32Array,
+  p: Float64Array,
+  k: number,
+  samples: number,
+): Pick<AttackResult, "R" | "Rk" | "sampled"> {
   if (!(Number.isInteger(samples) && samples >= 2)) throw new InvalidOptionError(`samples must be an integer of at least 2, got ${String(samples)}.`);
   const n = backend.embedding.n;
   const halfS = Math.floor(samples / 2);
@@ -207,7 +215,11 @@ export function sampledRate(backend: Backend, prepared: Prepared, ids: Int32Arra
   return {
     R,
     Rk,
-    sampled: { samples, bounds: [Math.max(0, R - 2 * seR), Math.min(1, upper.R + 2 * seR)], boundsK: [Math.max(0, Rk - 2 * seRk), Math.min(1, upper.Rk + 2 * seRk)] },
+    sampled: {
+      samples,
+      bounds: [Math.max(0, R - 2 * seR), Math.min(1, upper.R + 2 * seR)],
+      boundsK: [Math.max(0, Rk - 2 * seRk), Math.min(1, upper.Rk + 2 * seRk)],
+    },
   };
 }
 
