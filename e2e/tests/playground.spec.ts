@@ -61,6 +61,16 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   const realized = await page.$$eval("#word-realized td[data-eps]", (tds) => tds.map((td) => Number(td.getAttribute("data-eps"))));
   expect(realized.length).toBe(5);
   for (const r of realized) expect(r).toBeLessThanOrEqual(6 * (1 + 1e-9));
+  // Next to N_w, the attacker's success at this setting: the SDK's exact figure.
+  const attacker = async () => Number(await page.getAttribute("#word-attack [data-r]", "data-r"));
+  await expect(page.locator("#word-attack [data-r]")).toBeVisible({ timeout: 60_000 });
+  const r6 = await attacker();
+  const sdkR = await page.evaluate(
+    async () =>
+      (await (window as any).veilPlayground.veil.attack({ mechanism: "exponential", epsilon: 6 }, { prior: "uniform", words: 50, samples: 100, k: 5 })).R,
+  );
+  expect(r6).toBeCloseTo(sdkR, 12);
+  await expect(page.locator("#word-attack")).toContainText("recovers the original");
   await page.screenshot({ path: `${shotDir()}/3-word-panel.png`, fullPage: true });
 
   // Raising epsilon raises N_w.
@@ -70,6 +80,7 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   await page.press("#eps", "Enter");
   await page.locator("#output button.w").nth(3).click();
   await expect.poll(nw).toBeGreaterThan(low);
+  await expect.poll(attacker, { timeout: 60_000 }).toBeGreaterThan(r6);
 
   // An epsilon out of range is explained.
   await page.check("input[name=mechanism][value=gumbel]");

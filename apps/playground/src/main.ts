@@ -1,6 +1,16 @@
 // The playground: one page over @veil/web. State lives in a few variables; every
 // SDK call goes through run(), which turns errors into messages a person reads.
-import { clearCache, loadVeil, MECHANISM_INFO, MECHANISMS, type LoadedVeil, type MechanismName, type PerturbResult, type VeilError } from "@veil/web";
+import {
+  clearCache,
+  loadVeil,
+  MECHANISM_INFO,
+  MECHANISMS,
+  type AttackResult,
+  type LoadedVeil,
+  type MechanismName,
+  type PerturbResult,
+  type VeilError,
+} from "@veil/web";
 import { barChart, lineChart, type Series } from "./chart.js";
 import { SAMPLES, type SampleName } from "./samples.js";
 
@@ -247,11 +257,38 @@ async function showWord(word: string): Promise<void> {
       <div><span>S<sub>w</sub></span><strong>${fmt(src.Sw)}</strong><small>distinct outputs in ${s.samples} draws${s.exact ? " (expected)" : ""}</small></div>`;
     $("word-bars").innerHTML = barChart(rows);
     panel.dataset.word = s.word;
+    await showAttacker(m, epsilon);
     await drawRealized(word, m, epsilon);
     panel.scrollIntoView({ block: "nearest" });
     await drawCurve(word, epsilon);
   } catch (err) {
     $("word-sub").textContent = message(err);
+  }
+}
+
+/** How many of the commonest words the playground's attacker considers (the pack lists words commonest first). */
+const ATTACK_WORDS = 50;
+const attackCache = new Map<string, Promise<AttackResult>>();
+
+/**
+ * The attacker's success at this setting, beside N_w: the Bayes-optimal guess
+ * of the original word from one privatized word, for an attacker who knows the
+ * word is one of the commonest ATTACK_WORDS (uniform over them). Exact for
+ * M2-M4; sampled for M1 (100 draws per word). Cached per setting.
+ */
+async function showAttacker(m: MechanismName, epsilon: number): Promise<void> {
+  const box = document.createElement("div");
+  box.id = "word-attack";
+  box.innerHTML = `<span>Attacker</span><strong>…</strong><small>computing how often an attacker recovers a word</small>`;
+  $("word-stats").append(box);
+  const key = `${m}|${epsilon}`;
+  if (!attackCache.has(key)) attackCache.set(key, veil!.attack({ mechanism: m, epsilon }, { prior: "uniform", words: ATTACK_WORDS, samples: 100, k: 5 }));
+  try {
+    const r = await attackCache.get(key)!;
+    box.innerHTML = `<span>Attacker</span><strong data-r="${r.R}">${(100 * r.R).toFixed(1)}%</strong><small>An attacker who sees one output word recovers the original ${(100 * r.R).toFixed(1)}% of the time (${(100 * r.Rk).toFixed(1)}% within ${r.k} guesses), if it knows the word is one of the ${r.inputs} commonest (guessing alone: ${(100 * r.baseline.R).toFixed(1)}%)${r.exact ? "" : "; estimated from samples"}.</small>`;
+  } catch (err) {
+    attackCache.delete(key);
+    box.querySelector("small")!.textContent = message(err);
   }
 }
 

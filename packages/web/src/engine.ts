@@ -16,6 +16,8 @@ import {
   type PerturbOptions,
   type PerturbResult,
   type RealizedPrivacy,
+  type AttackOptions,
+  type AttackResult,
   type WordStats,
 } from "@veil/core";
 import { transfer } from "comlink";
@@ -239,6 +241,10 @@ export class VeilEngine {
 
   realizedPrivacy(word: string, options: MechanismOptions, k?: number): Promise<Wire<({ word: string; distance: number } & RealizedPrivacy)[] | null>> {
     return wire(() => this.#require().realizedPrivacy(word, options, k));
+  }
+
+  attack(options: MechanismOptions, attack: AttackOptions = {}): Promise<Wire<AttackResult>> {
+    return wire(() => this.#require().attack(options, attack));
   }
 
   nearestWords(points: Float64Array | Float32Array, count?: number): Promise<Wire<Int32Array>> {

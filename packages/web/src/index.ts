@@ -58,6 +58,8 @@ export {
   type WordResult,
   type WordStats,
   type RealizedPrivacy,
+  type AttackOptions,
+  type AttackResult,
   type BackendPreference,
   type BackendReport,
 } from "@veil/core";

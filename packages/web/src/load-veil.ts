@@ -14,6 +14,8 @@ import {
   type PerturbResult,
   type RealizedPrivacy,
   type WordStats,
+  type AttackOptions,
+  type AttackResult,
 } from "@veil/core";
 import { WorkerBridge, type WorkerOption } from "./bridge.js";
 import { VeilEngine, type CacheStatus, type LoadInfo, type LoadRequest, type PackInfo } from "./engine.js";
@@ -67,6 +69,12 @@ export interface LoadedVeil {
   stats(word: string, options: MechanismOptions & CallOptions, o?: { samples?: number; top?: number }): Promise<WordStats>;
   /** Realized privacy of a word against its k nearest neighbours, from the exact laws (null for M1). */
   realizedPrivacy(word: string, options: MechanismOptions, k?: number): Promise<({ word: string; distance: number } & RealizedPrivacy)[] | null>;
+  /**
+   * How often the Bayes-optimal attacker recovers a word from its privatized
+   * output at this setting (exact for M2-M4, sampled for M1); see @veil/core's
+   * `Veil.attack`. Runs in the worker; rejects with InvalidOptionError on a bad prior or option.
+   */
+  attack(options: MechanismOptions, attack?: AttackOptions): Promise<AttackResult>;
   /** A word's nearest neighbours from the table, with distances. */
   neighbours(word: string, k?: number): Promise<{ word: string; distance: number }[]>;
   /** The exact nearest vocabulary word (id) to each point (count*d numbers). */
@@ -199,6 +207,7 @@ function client(
     stats: (word, { signal, ...o }, so) => call(signal, (r) => r.stats(word, o, so ?? {})),
     neighbours: (word, k) => call(undefined, (r) => r.neighbours(word, k)),
     realizedPrivacy: (word, o, k) => call(undefined, (r) => r.realizedPrivacy(word, o, k)),
+    attack: (o, a) => call(undefined, (r) => r.attack(o, a ?? {})),
     nearestWords: (points) => call(undefined, (r) => r.nearestWords(points)),
     neighbourTable: () => call(undefined, (r) => r.neighbourTable()),
     dispose,
