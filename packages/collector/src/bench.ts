@@ -6,7 +6,6 @@
 //   - estimates and dashboard latency at 100k and 1M stored reports
 //   - intake at 100k reports while one client keeps reloading the dashboard, against intake without it
 // Writes bench/results/collector.json and collector.md. A benchmark, not a test: numbers from one run.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,8 +15,8 @@ import { Buffer } from "node:buffer";
 import { buildReports, parseReport, parseTask, taskId, type ParsedReport, type Task, type WireReport } from "@veil/task";
 import { prepareReport } from "./prepare.js";
 import { ReportStore } from "./store.js";
+import { serveProcess as serve, type CollectorProcess } from "./test-pair.js";
 
-const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const TOKEN = "bench-analyst-token";
 const PEER = "bench-peer-token";
@@ -36,25 +35,7 @@ const TASK_DEF = {
 };
 const log = (m: string) => process.stderr.write(`[bench:collector] ${m}\n`);
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
-
-function serve(args: string[]): Promise<Proc> {
-  const child = spawn(process.execPath, [MAIN, "serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((res, rej) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) res({ child, url: m[1]! });
-    });
-    child.on("exit", (code) => rej(new Error(`collector exited with ${code}`)));
-  });
-}
-
-function stop(p: Proc): Promise<void> {
+function stop(p: CollectorProcess): Promise<void> {
   return new Promise((res) => {
     p.child.removeAllListeners("exit");
     p.child.once("exit", () => res());

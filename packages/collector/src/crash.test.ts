@@ -3,38 +3,13 @@
 // The leader runs as its own process, started through the CLI as an operator would.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { buildReports, parseTask, taskId } from "@veil/task";
 import { startCollector } from "./server.js";
 import { ReportStore } from "./store.js";
-import { ANALYST_TOKEN, PEER_TOKEN, analyst, feedbackTask, input, post, withDir } from "./test-pair.js";
-
-const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
-
-/** Starts `veil-collector serve` and resolves with its URL once it says it listens (or rejects if it exits first or takes over 20 s). */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MAIN, "serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the collector did not start within 20 s")), 20_000);
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the collector exited with ${code}: ${out}`));
-    });
-  });
-}
+import { ANALYST_TOKEN, PEER_TOKEN, analyst, feedbackTask, input, post, serveProcess as serve, withDir } from "./test-pair.js";
 
 test("SIGKILL of the leader under load loses no acknowledged report; after restart each is prepared once", async () => {
   await withDir(async (dir) => {

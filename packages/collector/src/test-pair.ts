@@ -1,6 +1,8 @@
 // Test fixtures (not shipped): a task, a leader and a helper on 127.0.0.1 with
 // real SQLite files in a temporary folder, and a device that reports to both.
 import { mkdtemp, rm } from "node:fs/promises";
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildReports, parseTask, taskId, type ReportInput, type WireReport } from "@veil/task";
@@ -116,4 +118,32 @@ export async function analyst(url: string, path: string, body?: unknown, headers
     // the dashboard is HTML
   }
   return { status: res.status, json };
+}
+
+/** A collector started as its own process through the CLI, as an operator runs it. */
+export interface CollectorProcess {
+  child: ChildProcess;
+  url: string;
+}
+
+/** Starts `veil-collector serve ARGS` and resolves once it says it listens (rejects if it exits first or takes over 20 s). */
+export function serveProcess(args: string[]): Promise<CollectorProcess> {
+  const main = fileURLToPath(new URL("./main.js", import.meta.url));
+  const child = spawn(process.execPath, [main, "serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the collector did not start within 20 s")), 20_000);
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]! });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the collector exited with ${code}: ${out}`));
+    });
+  });
 }
