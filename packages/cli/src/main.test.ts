@@ -114,3 +114,21 @@ test("bad flags and bad values: exit 2 with usage; runtime errors: exit 1 with a
   assert.equal(word.code, 1);
   assert.match(word.err, /UnknownWordError/);
 });
+
+test("veil attack: the attacker's success as JSON and as a table, with a corpus prior from a file", () => {
+  if (!existsSync(pack)) assert.fail("the pack test must run first");
+  const corpus = path.join(dir, "corpus.txt");
+  writeFileSync(corpus, "the cat sat on the mat. The dog ran to the big red house.\n");
+  const r = veil(["attack", "--pack", pack, "-m", "exponential", "-e", "3", "--prior", corpus, "--json"]);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.exact, true);
+  assert.equal(j.inputs, 11, "the eleven distinct corpus words, all in the vocabulary");
+  assert.ok(j.baseline.R > 0.2 && j.baseline.R < 0.3, "'the' is 4 of the corpus's 14 tokens");
+  assert.ok(j.R >= j.baseline.R && j.R <= 1 && j.Rk >= j.R, JSON.stringify(j));
+  const t = veil(["attack", "--pack", pack, "-m", "laplace", "-e", "3", "--words", "5", "--samples", "20"]);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /recovers the original word +\d+\.\d%/);
+  assert.match(t.out, /sampled, 20 draws per word/);
+  assert.equal(veil(["attack", "--pack", pack, "-m", "exponential", "-e", "3", "--words", "0"]).code, 2);
+});

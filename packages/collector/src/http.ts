@@ -72,20 +72,25 @@ export function tokenHash(token: string): string {
  * `Authorization: Bearer TOKEN`, or HTTP Basic with the token as password (so a
  * browser can open the dashboard). Compared in constant time.
  */
-export function analystAuthorized(req: IncomingMessage, expectedHash: string): boolean {
+export function analystAuthorized(req: IncomingMessage, expectedHash: string, allowBasic = true): boolean {
   const header = req.headers.authorization ?? "";
   let token: string | undefined;
   const bearer = /^Bearer (\S+)$/.exec(header);
-  const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header);
+  const basic = allowBasic ? /^Basic ([A-Za-z0-9+/=]+)$/.exec(header) : null;
   if (bearer) token = bearer[1];
   else if (basic) token = Buffer.from(basic[1]!, "base64").toString("utf8").split(":").slice(1).join(":");
   if (!token) return false;
   return timingSafeEqual(Buffer.from(tokenHash(token), "hex"), Buffer.from(expectedHash, "hex"));
 }
 
-/** Refuses a request without the analyst credential (401, with the challenge a browser shows as a login). */
+/**
+ * Refuses a request without the analyst credential (401, with the challenge a
+ * browser shows as a login). A change (a release) takes only the Bearer form:
+ * a browser resends cached Basic credentials on its own, so any page could
+ * otherwise make a logged-in analyst's browser post a release (CSRF).
+ */
 export function requireAnalyst(req: IncomingMessage, expectedHash: string): void {
-  if (!analystAuthorized(req, expectedHash))
+  if (!analystAuthorized(req, expectedHash, req.method === "GET"))
     throw new HttpError(401, "this needs the task's analyst token: send Authorization: Bearer TOKEN.", {
       "WWW-Authenticate": 'Basic realm="veil-collector", charset="UTF-8"',
     });

@@ -38,6 +38,14 @@ test("without the task's analyst token, releases, texts, estimates, batches and 
       // The dashboard opens in a browser with the token as the Basic password.
       const basic = await analyst(p.leader.url, "/", undefined, { authorization: `Basic ${Buffer.from(`analyst:${ANALYST_TOKEN}`).toString("base64")}` });
       assert.equal(basic.status, 200);
+      // A release takes only the Bearer form: a browser would resend cached Basic credentials for any page (CSRF).
+      const csrf = await analyst(
+        p.leader.url,
+        `/v1/tasks/${p.id}/release`,
+        {},
+        { authorization: `Basic ${Buffer.from(`analyst:${ANALYST_TOKEN}`).toString("base64")}` },
+      );
+      assert.equal(csrf.status, 401);
       // Peer calls need the peer token.
       const peer = await fetch(`${p.helper.url}/v1/peer/prepare`, {
         method: "POST",
