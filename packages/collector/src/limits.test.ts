@@ -121,6 +121,34 @@ test("past the connection cap new connections are dropped, and service resumes w
   });
 });
 
+test("one address cannot take every connection: past its own cap it is dropped while another address still gets in", async () => {
+  await withDir(async (dir) => {
+    const { c } = await single(dir, { maxConnections: 100, maxConnectionsPerAddress: 4 });
+    try {
+      const hog = await Promise.all(Array.from({ length: 4 }, () => rawSocket(c.port)));
+      const fifth = await rawSocket(c.port);
+      const dropped = await closedAfter(fifth);
+      assert.ok(dropped < 2000, `the fifth connection was held ${dropped} ms (the idle timeout is 10 s): not dropped`);
+      // 127.0.0.2 is loopback too, and another address.
+      const other = await new Promise<number>((resolve, reject) => {
+        const r = request(
+          { host: "127.0.0.1", port: c.port, path: "/v1/tasks", localAddress: "127.0.0.2", headers: { host: `127.0.0.1:${c.port}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        r.on("error", reject);
+        r.end();
+      });
+      assert.equal(other, 200);
+      for (const s of hog) s.destroy();
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 test("intake is rate limited by a token bucket: past the burst a report gets 429 with Retry-After", async () => {
   await withDir(async (dir) => {
     const { c, id, report } = await single(dir, { rate: { perSecond: 1, burst: 3 } });

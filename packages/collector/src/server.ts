@@ -8,6 +8,7 @@
 //                         GET  /v1/estimates, /v1/texts, /  the same for the only task (or ?task=ID); / is the dashboard
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
+import type { Socket } from "node:net";
 import { parseReport, parseTask, taskId as computeTaskId, ReportError, TaskError, type Task } from "@veil/task";
 import { ReportStore, type StoredTask } from "./store.js";
 import { HelperAggregator, LeaderAggregator, peerAuthorized, type LeaderOptions, type PeerConfig } from "./aggregation.js";
@@ -35,6 +36,8 @@ export interface CollectorOptions {
   rate?: { perSecond: number; burst: number };
   /** Open connections at most (default 1,024); more are dropped as they arrive. */
   maxConnections?: number;
+  /** Open connections from one address at most (default 128), so one client cannot take them all. */
+  maxConnectionsPerAddress?: number;
   /** Time to receive a request's headers and body, and idle time of a socket, in ms (default 10,000). */
   timeoutMs?: number;
   /** The leader's preparation loop. */
@@ -71,6 +74,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   server.maxConnections = options.maxConnections ?? 1024;
   server.timeout = timeoutMs; // an idle socket (no bytes at all) is closed too
   server.on("clientError", (_e, socket) => socket.destroy()); // malformed HTTP, timeouts: close without a log line each
+  capPerAddress(server, options.maxConnectionsPerAddress ?? 128);
   const leader = role === "leader" && options.peer ? new LeaderAggregator(store, options.peer, options.aggregation) : undefined;
   const helper = role === "helper" && options.peer ? new HelperAggregator(store, options.peer.token) : undefined;
   const routes = new Routes(store, role, options, leader, helper);
@@ -105,6 +109,22 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         });
       }),
   };
+}
+
+/** Drops a new connection when its address already holds `cap` open ones. */
+function capPerAddress(server: Server, cap: number): void {
+  const open = new Map<string, number>();
+  server.on("connection", (socket: Socket) => {
+    const address = socket.remoteAddress ?? "";
+    const n = (open.get(address) ?? 0) + 1;
+    if (n > cap) return void socket.destroy();
+    open.set(address, n);
+    socket.once("close", () => {
+      const left = open.get(address)! - 1;
+      if (left === 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
 }
 
 /** The routes, with what each caller may do. */
