@@ -16,7 +16,7 @@ const USAGE = `usage:
   veil-collector task id TASK.json
   veil-collector serve --db FILE [--port N] [--role leader|helper] [--peer URL] [--peer-token-file FILE]
                        [--task TASK.json --token-file FILE] [--allow-origin URL]... [--allow-host HOST]...
-                       [--name NAME] [--rate N] [--burst N] [--max-connections N]
+                       [--name NAME] [--rate N] [--burst N] [--max-connections N] [--max-connections-per-address N]
       the peer token comes from the file or VEIL_PEER_TOKEN (the same on both collectors)
   veil-collector combine --task ID [--token-file FILE] LEADER_URL HELPER_URL
       releases the next batch on both collectors and prints the noised totals`;
@@ -79,6 +79,7 @@ async function serve(rest: string[]): Promise<number> {
       rate: { type: "string" },
       burst: { type: "string" },
       "max-connections": { type: "string" },
+      "max-connections-per-address": { type: "string" },
     },
   });
   if (!values.db) throw new Error("--db FILE is required.");
@@ -96,6 +97,7 @@ async function serve(rest: string[]): Promise<number> {
     name: values.name ?? `${role} on ${port}`,
     rate: { perSecond: number(values.rate, "rate", 2000), burst: number(values.burst, "burst", 4000) },
     maxConnections: number(values["max-connections"], "max-connections", 1024),
+    maxConnectionsPerAddress: number(values["max-connections-per-address"], "max-connections-per-address", 128),
   });
   for (const file of values.task ?? []) console.log(`task ${await c.addTask(readJsonFile(file), analystToken(values["token-file"]))} from ${file}`);
   console.log(`veil-collector listening on ${c.url} as ${role} (database ${values.db})`);
