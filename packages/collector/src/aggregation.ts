@@ -35,6 +35,9 @@ export function peerAuthorized(header: string | undefined, token: string): boole
   return timingSafeEqual(a, b);
 }
 
+/** How long a report waits before its missing helper share is asked for again. */
+const RETRY_MS = 30_000;
+
 /** Options of the leader's preparation loop. */
 export interface LeaderOptions {
   /** Reports per job (one round trip each way). */
@@ -119,7 +122,7 @@ export class LeaderAggregator {
     // Pages through the pending reports in arrival order; those still waiting for their helper share stay behind the cursor.
     let cursor: [number, string] = [-1, ""];
     for (;;) {
-      const job = this.store.prio3Inputs(taskId, "pending", this.#jobSize, cursor);
+      const job = this.store.prio3Inputs(taskId, "pending", this.#jobSize, cursor, Date.now());
       if (job.length === 0) break;
       const last = job[job.length - 1]!;
       cursor = [last.received, last.id];
@@ -145,12 +148,13 @@ export class LeaderAggregator {
     let waiting = 0;
     const now = Date.now();
     const verdicts: [Prio3Row, "committing" | "invalid" | "unmatched", Record<string, string[]> | null][] = [];
+    const retry: Prio3Row[] = [];
     const toVerify: [Prio3Row, Record<string, string>][] = [];
     for (const [i, row] of rows.entries()) {
       const a = byId.get(row.id);
       if (a?.status === "missing" || (!a && mine[i]!.ok)) {
         if (now - row.received >= this.#unmatchedAfterMs) verdicts.push([row, "unmatched", null]);
-        else waiting++;
+        else (waiting++, retry.push(row));
       } else if (a?.status === "prepared" && mine[i]!.ok) toVerify.push([row, a.prep ?? {}]);
       else verdicts.push([row, "invalid", null]);
     }
@@ -161,6 +165,9 @@ export class LeaderAggregator {
       verdicts.push(v.ok && v.outputs ? [row, "committing", v.outputs] : [row, "invalid", null]);
     });
     this.store.transaction(() => {
+      // A report whose helper share has not come is asked for again only after RETRY_MS, so reports
+      // posted to the leader alone cannot make every job resend all of them.
+      for (const row of retry) this.store.retryLater(task.id, row.id, now + RETRY_MS);
       for (const [row, state, outputs] of verdicts) {
         const flat = outputs && flatten(outputs);
         this.store.setPrio3State(task.id, row.id, state, state === "committing" ? task.openBatch : null, flat);

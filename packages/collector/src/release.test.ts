@@ -206,3 +206,19 @@ test("collectors holding different tasks aggregate nothing together", async () =
     }
   });
 });
+
+test("a report whose helper share has not come is asked for again only after a while, not on every job", async () => {
+  await withDir(async (dir) => {
+    const p = await startPair(dir);
+    try {
+      const alone = await buildReports(p.task, p.id, input("5", 0));
+      assert.equal((await post(p.leader.url, alone.leader)).status, 201);
+      assert.deepEqual(await p.leader.flush(p.id), { aggregated: 0, invalid: 0, waiting: 1 });
+      // The next job skips it (it waits 30 s): posting to the leader alone cannot make every job resend everything.
+      assert.deepEqual(await p.leader.flush(p.id), { aggregated: 0, invalid: 0, waiting: 0 });
+      assert.equal((await analyst(p.leader.url, `/v1/tasks/${p.id}/batches`)).json.preparation.pending, 1);
+    } finally {
+      await p.close();
+    }
+  });
+});

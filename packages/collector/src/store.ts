@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS rr_counts (task TEXT NOT NULL, question TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS bounded_sums (task TEXT NOT NULL, question TEXT NOT NULL, n INTEGER NOT NULL, units INTEGER NOT NULL, units_sq INTEGER NOT NULL, PRIMARY KEY (task, question)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS texts (seq INTEGER PRIMARY KEY, task TEXT NOT NULL, received_hour TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS texts_task ON texts (task, seq);
-CREATE TABLE IF NOT EXISTS prio3_inputs (task TEXT NOT NULL, id TEXT NOT NULL, shares TEXT NOT NULL, state TEXT NOT NULL, batch INTEGER, output TEXT, received INTEGER NOT NULL, PRIMARY KEY (task, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS prio3_inputs (task TEXT NOT NULL, id TEXT NOT NULL, shares TEXT NOT NULL, state TEXT NOT NULL, batch INTEGER, output TEXT, received INTEGER NOT NULL, next_try INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (task, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS prio3_state ON prio3_inputs (task, state, received, id);
 CREATE TABLE IF NOT EXISTS batches (task TEXT NOT NULL, batch INTEGER NOT NULL, count INTEGER NOT NULL DEFAULT 0, aggregate TEXT, released TEXT, PRIMARY KEY (task, batch)) WITHOUT ROWID;
 `;
@@ -119,7 +119,10 @@ export class ReportStore {
       boundedSums: p("SELECT question, n, units, units_sq FROM bounded_sums WHERE task = ?"),
       texts: p("SELECT received_hour, text FROM texts WHERE task = ? ORDER BY seq DESC LIMIT ?"),
       textCount: p("SELECT COUNT(*) AS n FROM texts WHERE task = ?"),
-      inputs: p("SELECT * FROM prio3_inputs WHERE task = ? AND state = ? AND (received > ? OR (received = ? AND id > ?)) ORDER BY received, id LIMIT ?"),
+      inputs: p(
+        "SELECT * FROM prio3_inputs WHERE task = ? AND state = ? AND next_try <= ? AND (received > ? OR (received = ? AND id > ?)) ORDER BY received, id LIMIT ?",
+      ),
+      later: p("UPDATE prio3_inputs SET next_try = ? WHERE task = ? AND id = ?"),
       input: p("SELECT * FROM prio3_inputs WHERE task = ? AND id = ?"),
       setState: p("UPDATE prio3_inputs SET state = ?, batch = ?, output = ? WHERE task = ? AND id = ?"),
       stateCounts: p("SELECT state, COUNT(*) AS n FROM prio3_inputs WHERE task = ? GROUP BY state"),
@@ -217,9 +220,14 @@ export class ReportStore {
     return (this.#s.textCount.get(taskId) as { n: number }).n;
   }
 
-  /** Inputs in a state, in arrival order, after `after` = [received, id] (exclusive). */
-  prio3Inputs(taskId: string, state: Prio3State, limit: number, after: [number, string] = [-1, ""]): Prio3Row[] {
-    return (this.#s.inputs.all(taskId, state, after[0], after[0], after[1], limit) as RawPrio3[]).map(prio3Row);
+  /** Inputs in a state, in arrival order, after `after` = [received, id] (exclusive), skipping those told to wait past `now`. */
+  prio3Inputs(taskId: string, state: Prio3State, limit: number, after: [number, string] = [-1, ""], now = Number.MAX_SAFE_INTEGER): Prio3Row[] {
+    return (this.#s.inputs.all(taskId, state, now, after[0], after[0], after[1], limit) as RawPrio3[]).map(prio3Row);
+  }
+
+  /** An input whose other share has not arrived: try it again no sooner than `at` (ms). */
+  retryLater(taskId: string, id: string, at: number): void {
+    this.#s.later.run(at, taskId, id);
   }
 
   prio3Input(taskId: string, id: string): Prio3Row | undefined {
