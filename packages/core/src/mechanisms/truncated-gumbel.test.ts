@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { calibrateGumbel, gumbelMinEpsilon, poissonCdf, winnerProbabilities } from "./truncated-gumbel.js";
+import { calibrateGumbel, gumbelMinEpsilon, mixtureWinnerProbabilities, poissonCdf, winnerProbabilities } from "./truncated-gumbel.js";
 import { toyEmbedding } from "../test-support/toy.js";
 import { EpsilonOutOfRangeError } from "../errors.js";
 import { UniformStream } from "../random/uniform-stream.js";
@@ -65,4 +65,25 @@ test("winner probabilities by quadrature sum to 1 and match simulation of argmin
   }
   for (let i = 0; i < d.length; i++)
     assert.ok(Math.abs(wins[i]! / M - p[i]!) < 5 * Math.sqrt((p[i]! * (1 - p[i]!)) / M) + 1e-9, `candidate ${i}: ${wins[i]! / M} vs ${p[i]}`);
+});
+
+test("the Poisson mixture in one integral equals the sum over k of each set's winner probabilities", () => {
+  const b = 1.3,
+    m = 3;
+  const F = (x: number) => Math.exp(-Math.exp(-x / b));
+  const fLow = F(-m),
+    fRange = F(m) - F(-m);
+  const Ft = (x: number) => (x <= -m ? 0 : x >= m ? 1 : (F(x) - fLow) / fRange);
+  const ft = (x: number) => (x < -m || x > m ? 0 : Math.exp(-x / b - Math.exp(-x / b)) / b / fRange);
+  const d = Float64Array.of(0, 0.3, 0.9, 1.1, 2.5, 4.0, 6.5, 7.1);
+  const cdf = poissonCdf(2.5, d.length - 1);
+  const weights = Float64Array.from(cdf, (c, k) => c - (k ? cdf[k - 1]! : 0));
+  const bySets = new Float64Array(d.length);
+  weights.forEach((pk, k) => {
+    const win = winnerProbabilities(d.subarray(0, k + 1), Ft, ft, m);
+    win.forEach((x, i) => (bySets[i]! += pk * x));
+  });
+  const mixed = mixtureWinnerProbabilities(d, weights, Ft, ft, m);
+  for (let i = 0; i < d.length; i++) assert.ok(Math.abs(mixed[i]! - bySets[i]!) < 1e-13, `candidate ${i}: ${mixed[i]} vs ${bySets[i]}`);
+  assert.ok(Math.abs(mixed.reduce((a, x) => a + x, 0) - 1) < 1e-12);
 });

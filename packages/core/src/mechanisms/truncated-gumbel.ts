@@ -91,25 +91,56 @@ export function gumbelLaw(backend: Backend, w: number, cal: GumbelCalibration): 
   const { b, fLow, fRange, m } = cal;
   const Ft = (x: number) => (x <= -m ? 0 : x >= m ? 1 : (Math.exp(-Math.exp(-x / b)) - fLow) / fRange);
   const ft = (x: number) => (x < -m || x > m ? 0 : Math.exp(-x / b - Math.exp(-x / b)) / b / fRange);
-  const probs = new Float64Array(K + 1); // index 0 = w, j+1 = table neighbour j
+  const weights = new Float64Array(K + 1); // P(k), with the negligible ones dropped
   let prevCdf = 0;
   for (let k = 0; k <= K; k++) {
     const pk = cal.poissonCdf[k]! - prevCdf;
     prevCdf = cal.poissonCdf[k]!;
-    if (pk < NEGLIGIBLE) continue;
-    if (k === 0) {
-      probs[0]! += pk;
-      continue;
-    }
-    const d = new Float64Array(k + 1);
-    d.set(dist.subarray(0, k), 1);
-    const win = winnerProbabilities(d, Ft, ft, m);
-    for (let i = 0; i <= k; i++) probs[i]! += pk * win[i]!;
+    if (pk >= NEGLIGIBLE) weights[k] = pk;
   }
+  const d = new Float64Array(K + 1); // index 0 = w (distance 0), j+1 = table neighbour j
+  d.set(dist.subarray(0, K), 1);
+  const probs = mixtureWinnerProbabilities(d, weights, Ft, ft, m);
   const support = new Int32Array(K + 1);
   support[0] = w;
   support.set(table.subarray(w * K, w * K + K), 1);
   return new OutputLaw(support, probs, e.n);
+}
+
+/**
+ * sum_k P(k) * P(candidate i wins among candidates 0..k), for every i, in one
+ * integral instead of one per k. Candidate i takes part in every set with
+ * k >= i, so its mixed winning density at s is f_i(s) * prod_{j<i} F_j(s) * T_i(s)
+ * with T_i = sum_{k>=i} P(k) prod_{i<j<=k} F_j(s), computed backwards as
+ * T_K = P(K), T_i = P(i) + F_{i+1} T_{i+1} (no division, so F = 0 is safe).
+ * Equal to summing winnerProbabilities over k (tested), about K times faster.
+ */
+export function mixtureWinnerProbabilities(
+  d: Float64Array,
+  weights: Float64Array,
+  Ft: (x: number) => number,
+  ft: (x: number) => number,
+  m: number,
+): Float64Array {
+  const c = d.length;
+  const out = new Float64Array(c);
+  const cuts = new Set<number>();
+  for (const x of d) (cuts.add(-m - x), cuts.add(m - x));
+  const pts = [...cuts].sort((a, b) => a - b);
+  const F = new Float64Array(c),
+    T = new Float64Array(c);
+  const f = (s: number, into: Float64Array) => {
+    for (let j = 0; j < c; j++) F[j] = Ft(s + d[j]!);
+    T[c - 1] = weights[c - 1]!;
+    for (let i = c - 2; i >= 0; i--) T[i] = weights[i]! + F[i + 1]! * T[i + 1]!;
+    let pre = 1;
+    for (let i = 0; i < c; i++) {
+      into[i] = ft(s + d[i]!) * pre * T[i]!;
+      pre *= F[i]!;
+    }
+  };
+  for (let p = 0; p + 1 < pts.length; p++) integrateVector(f, pts[p]!, pts[p + 1]!, c, out, 1e-15);
+  return out;
 }
 
 /** P(argmax_i (g_i - d_i) = i) for truncated-Gumbel g_i on [-m, m]. */
