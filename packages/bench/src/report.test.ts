@@ -4,7 +4,7 @@ import { lineChart, linearTicks, logTicks } from "./charts.js";
 import { ProgressBar, clock } from "./progress.js";
 import { timeBoxed } from "./speed.js";
 import { interpolate, meanSd, settingKey, isCalibrated, DEFAULT_GRID } from "./utility.js";
-import { compareM4M1, type UtilityPoint } from "./utility-run.js";
+import { compareAtEqualR, compareM4M1, type UtilityPoint } from "./utility-run.js";
 
 test("meanSd and interpolate", () => {
   assert.deepEqual(meanSd([2, 4, 6]), { mean: 4, sd: 2 });
@@ -125,4 +125,22 @@ test("timeBoxed doubles the size until a run is long enough, and stops at maxSiz
   assert.ok(r.seconds >= 0.05 && r.units === sizes[sizes.length - 1]);
   assert.ok(Math.abs(r.perSecond - r.units / r.seconds) < 1e-9);
   assert.equal(timeBoxed((n) => n, 1, 10, 64).units, 64);
+});
+
+test("equal attacker success: each mechanism's accuracy at R, the best marked, the paired difference to M1", () => {
+  const at = (mechanism: "laplace" | "exponential", R: number, runs: number[]): UtilityPoint => ({ ...point("laplace", 0.5, runs), setting: { mechanism, epsilon: 1 }, R, R5: R });
+  // M1: accuracy 0.5 at R 0.2 and 0.7 at R 0.6 (seed 2: 0.1 lower); M2: 0.6 at R 0.2 and 0.8 at R 0.6 on both seeds.
+  const points = [at("laplace", 0.2, [0.5, 0.4]), at("laplace", 0.6, [0.7, 0.6]), at("exponential", 0.2, [0.6, 0.6]), at("exponential", 0.6, [0.8, 0.8])];
+  const rows = compareAtEqualR(points, 2);
+  assert.deepEqual(
+    rows.map((r) => r.R),
+    [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6],
+  );
+  const mid = rows.find((r) => r.R === 0.4)!;
+  assert.ok(Math.abs(mid.accuracy.laplace! - 0.55) < 1e-12 && Math.abs(mid.accuracy.exponential! - 0.7) < 1e-12);
+  assert.equal(mid.best, "exponential");
+  // Per seed: 0.7 - 0.6 and 0.7 - 0.5, so 0.15 +- 0.0707.
+  assert.ok(Math.abs(mid.vsM1.exponential!.difference - 0.15) < 1e-12);
+  assert.ok(Math.abs(mid.vsM1.exponential!.sd - Math.SQRT1_2 / 10) < 1e-12);
+  assert.deepEqual(compareAtEqualR(points.slice(0, 2), 2), [], "one mechanism alone is no comparison");
 });

@@ -167,8 +167,7 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
         accuracyPrivateTest: spread(runs.map((r) => r.accuracyPrivateTest)),
       };
     });
-    const equal = points.every((p) => p.R !== undefined) ? { atEqualR: compareAtEqualR(points, o.seeds) } : {};
-    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds), ...equal };
+    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds) };
   });
 
   const report: UtilityReport = {
@@ -195,9 +194,13 @@ export function writeCharts(report: UtilityReport, dir: string): string[] {
   ]);
 }
 
-/** Paired per seed: interpolate each seed's M1 and M4 accuracy-vs-N_w curves at the same N_w. */
-export function comparisons(points: UtilityPoint[], seeds: number): Pick<UtilityDataset, "m4VsM1" | "m4VsM1PrivateTest"> {
-  return { m4VsM1: compareM4M1(points, seeds), m4VsM1PrivateTest: compareM4M1(points, seeds, "accuracyPrivateTest") };
+/** Paired per seed: M1 and M4 at the same N_w; and, where R was measured, every mechanism at the same R. */
+export function comparisons(points: UtilityPoint[], seeds: number): Pick<UtilityDataset, "m4VsM1" | "m4VsM1PrivateTest" | "atEqualR"> {
+  return {
+    m4VsM1: compareM4M1(points, seeds),
+    m4VsM1PrivateTest: compareM4M1(points, seeds, "accuracyPrivateTest"),
+    ...(points.every((p) => p.R !== undefined) && { atEqualR: compareAtEqualR(points, seeds) }),
+  };
 }
 
 export function compareM4M1(points: UtilityPoint[], seeds: number, score: "accuracy" | "accuracyPrivateTest" = "accuracy"): Comparison[] {
@@ -250,7 +253,11 @@ export function compareAtEqualR(points: UtilityPoint[], seeds: number): EqualR[]
     const accuracy = Object.fromEntries([...perSeed].map(([m, ys]) => [m, meanSd(ys).mean])) as Partial<Record<MechanismName, number>>;
     const best = [...perSeed.keys()].reduce((a, b) => (accuracy[b]! > accuracy[a]! ? b : a));
     const m1 = perSeed.get("laplace");
-    const vsM1 = m1 ? Object.fromEntries([...perSeed].filter(([m]) => m !== "laplace").map(([m, ys]) => [m, meanSd(ys.map((y, s) => y - m1[s]!))])) : {};
+    const paired = (ys: number[]) => {
+      const { mean, sd } = meanSd(ys.map((y, s) => y - m1![s]!));
+      return { difference: mean, sd };
+    };
+    const vsM1 = m1 ? Object.fromEntries([...perSeed].filter(([m]) => m !== "laplace").map(([m, ys]) => [m, paired(ys)])) : {};
     out.push({ R, accuracy, best, vsM1 });
   }
   return out;
@@ -321,11 +328,11 @@ export function chartR(d: UtilityDataset, r: UtilityReport): string {
   const words = r.config.attack?.words ?? 0;
   return lineChart({
     title: `${d.name}: accuracy against the attacker's success R`,
-    xLabel: `R = P[the Bayes-optimal attacker recovers the word] (prior: training word frequencies, ${words} commonest words)`,
+    xLabel: "R = P[the best attacker recovers the word] (lower = more privacy)",
     yLabel: "test accuracy (original test texts)",
     series,
     references: references(d),
-    note: [...note(d, r), "R exact for M2-M4, sampled for M1 (100 draws per word, held-out estimate); lower R = more privacy"],
+    note: [...note(d, r), `attacker's prior: the training words' frequencies over the ${words} commonest; R exact for M2-M4, sampled for M1 (held-out)`],
     height: 480,
   });
 }
