@@ -128,7 +128,12 @@ test("timeBoxed doubles the size until a run is long enough, and stops at maxSiz
 });
 
 test("equal attacker success: each mechanism's accuracy at R, the best marked, the paired difference to M1", () => {
-  const at = (mechanism: "laplace" | "exponential", R: number, runs: number[]): UtilityPoint => ({ ...point("laplace", 0.5, runs), setting: { mechanism, epsilon: 1 }, R, R5: R });
+  const at = (mechanism: "laplace" | "exponential", R: number, runs: number[]): UtilityPoint => ({
+    ...point("laplace", 0.5, runs),
+    setting: { mechanism, epsilon: 1 },
+    R,
+    R5: R,
+  });
   // M1: accuracy 0.5 at R 0.2 and 0.7 at R 0.6 (seed 2: 0.1 lower); M2: 0.6 at R 0.2 and 0.8 at R 0.6 on both seeds.
   const points = [at("laplace", 0.2, [0.5, 0.4]), at("laplace", 0.6, [0.7, 0.6]), at("exponential", 0.2, [0.6, 0.6]), at("exponential", 0.6, [0.8, 0.8])];
   const rows = compareAtEqualR(points, 2);

@@ -8,6 +8,9 @@ import { loadVeil } from "./load-veil.js";
 import { fromWire, toWire, WorkerCrashedError } from "./errors.js";
 import type { LoadProgress, VeilEvent } from "./progress.js";
 import { throttleProgress } from "./progress.js";
+import { createServer, type Server } from "node:http";
+import { gzipSync, brotliCompressSync } from "node:zlib";
+import { once } from "node:events";
 
 async function toyPack(n = 300, d = 8, table = true): Promise<Uint8Array> {
   const vectors = new Float32Array(n * d);
@@ -118,4 +121,65 @@ test("importing @veil/web touches no browser global (safe in server-side renderi
   const mod = await import("./index.js");
   assert.equal(typeof mod.loadVeil, "function");
   assert.equal(typeof (globalThis as { window?: unknown }).window, "undefined");
+});
+
+/** A real HTTP server on 127.0.0.1 answering every path with `answer`. */
+async function serving(answer: (res: import("node:http").ServerResponse) => void): Promise<{ url: string; server: Server }> {
+  const server = createServer((_req, res) => answer(res));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/pack.veilpack`, server };
+}
+
+test("a pack served precompressed (gzip, br, compressed Content-Length) or compressed on the fly loads, with exact progress from its header", async () => {
+  const bytes = await toyPack();
+  const cases: [string, (res: import("node:http").ServerResponse) => void][] = [
+    [
+      "gzip_static",
+      (res) =>
+        res
+          .writeHead(200, { "content-type": "application/octet-stream", "content-encoding": "gzip", "content-length": gzipSync(bytes).length })
+          .end(gzipSync(bytes)),
+    ],
+    [
+      "brotli",
+      (res) =>
+        res
+          .writeHead(200, { "content-type": "application/octet-stream", "content-encoding": "br", "content-length": brotliCompressSync(bytes).length })
+          .end(brotliCompressSync(bytes)),
+    ],
+    ["on the fly", (res) => (res.writeHead(200, { "content-encoding": "gzip", "transfer-encoding": "chunked" }), res.end(gzipSync(bytes)))],
+  ];
+  for (const [name, answer] of cases) {
+    const { url, server } = await serving(answer);
+    try {
+      const progress: LoadProgress[] = [];
+      const veil = await loadVeil({ pack: url, worker: false, backend: "js", onProgress: (p) => progress.push(p) });
+      assert.equal(veil.pack.n, 300, name);
+      const last = progress.filter((p) => p.phase === "download").at(-1)!;
+      assert.deepEqual([last.loaded, last.total], [bytes.length, bytes.length], `${name}: progress ends at the pack's size`);
+      veil.dispose();
+    } finally {
+      server.close();
+    }
+  }
+});
+
+test("an HTML answer (a dev server's fallback for a wrong URL) says so; a short body is named with the header's size", async () => {
+  const html = await serving((res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>app</title>"));
+  try {
+    await assert.rejects(loadVeil({ pack: html.url, worker: false }), /got text\/html, not a Veil pack/);
+  } finally {
+    html.server.close();
+  }
+  const bytes = await toyPack();
+  const cut = await serving((res) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes.subarray(0, bytes.length - 100)));
+  try {
+    await assert.rejects(
+      loadVeil({ pack: cut.url, worker: false }),
+      new RegExp(`got ${bytes.length - 100} of ${bytes.length} bytes \\(the size its header gives\\)`),
+    );
+  } finally {
+    cut.server.close();
+  }
 });

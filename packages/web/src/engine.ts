@@ -9,6 +9,8 @@ import {
   PACK_VERSION,
   Veil,
   readPack,
+  readPackHeader,
+  packByteLength,
   type BackendPreference,
   type BackendReport,
   type MechanismName,
@@ -273,25 +275,34 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/** fetch with progress from the body stream. */
+/**
+ * fetch with progress from the body stream. The pack's size comes from its own
+ * header as soon as the first 128 bytes are in: Content-Length is the
+ * compressed size when a server or CDN sends the pack precompressed
+ * (Content-Encoding gzip or br) and is absent with on-the-fly compression, so
+ * it only serves until then. The HTTP cache is bypassed: Veil keeps its own.
+ */
 async function download(url: string, signal: AbortSignal, onBytes: (loaded: number, total: number) => void): Promise<Uint8Array> {
   let res: Response;
   try {
-    res = await fetch(url, { signal });
+    res = await fetch(url, { signal, cache: "no-store" });
   } catch (err) {
     if (signal.aborted) throw ABORTED();
     throw new PackFetchError(url, 0, err instanceof Error ? err.message : String(err), err);
   }
   if (!res.ok) throw new PackFetchError(url, res.status, `HTTP ${res.status}`);
-  const total = Number(res.headers.get("content-length") ?? 0) || 0;
+  const encoded = !["", "identity"].includes((res.headers.get("content-encoding") ?? "").trim().toLowerCase());
+  let total = encoded ? 0 : Number(res.headers.get("content-length") ?? 0) || 0;
   if (!res.body) {
     const b = new Uint8Array(await res.arrayBuffer());
+    packSizeFromHeader(url, res, b);
     onBytes(b.length, b.length);
     return b;
   }
   const reader = res.body.getReader();
   let buf = new Uint8Array(total || 1 << 20);
   let loaded = 0;
+  let fromHeader = 0;
   onBytes(0, total);
   for (;;) {
     let r: ReadableStreamReadResult<Uint8Array>;
@@ -302,15 +313,43 @@ async function download(url: string, signal: AbortSignal, onBytes: (loaded: numb
       throw new PackFetchError(url, res.status, `the download broke off after ${loaded} bytes`, err);
     }
     if (r.done) break;
-    if (loaded + r.value.length > buf.length) {
-      const bigger = new Uint8Array(Math.max(buf.length * 2, loaded + r.value.length));
-      bigger.set(buf.subarray(0, loaded));
-      buf = bigger;
-    }
+    buf = ensureCapacity(buf, loaded, loaded + r.value.length);
     buf.set(r.value, loaded);
     loaded += r.value.length;
+    if (!fromHeader && loaded >= PACK_HEADER_BYTES) {
+      total = fromHeader = packSizeFromHeader(url, res, buf.subarray(0, loaded));
+      buf = ensureCapacity(buf, loaded, total);
+    }
     onBytes(loaded, total);
   }
-  if (total && loaded !== total) throw new PackFetchError(url, res.status, `got ${loaded} of ${total} bytes`);
+  if (loaded < PACK_HEADER_BYTES) packSizeFromHeader(url, res, buf.subarray(0, loaded));
+  if (total && loaded !== total)
+    throw new PackFetchError(url, res.status, `got ${loaded} of ${total} bytes${fromHeader ? " (the size its header gives)" : ""}`);
   return loaded === buf.length ? buf : buf.slice(0, loaded);
+}
+
+/** A pack's fixed header: enough to know its size. */
+const PACK_HEADER_BYTES = 128;
+
+/** A buffer of at least `needed` bytes holding the first `used` of `buf`. */
+function ensureCapacity(buf: Uint8Array<ArrayBuffer>, used: number, needed: number): Uint8Array<ArrayBuffer> {
+  if (needed <= buf.length) return buf;
+  const bigger = new Uint8Array(Math.max(needed, Math.min(buf.length * 2, needed + (64 << 20))));
+  bigger.set(buf.subarray(0, used));
+  return bigger;
+}
+
+/**
+ * The pack's total size from its header. An answer that is not a pack says
+ * what it is: a dev server's HTML fallback for a wrong URL is the usual one.
+ */
+function packSizeFromHeader(url: string, res: Response, head: Uint8Array): number {
+  const type = (res.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type === "text/html" || type === "application/json" || type.startsWith("text/")) {
+    const looksLikePack = head.length >= 8 && new TextDecoder().decode(head.subarray(0, 8)) === "VEILPACK";
+    if (!looksLikePack)
+      throw new PackFetchError(url, res.status, `got ${type}, not a Veil pack: check the URL (a dev server answers unknown paths with its index.html)`);
+  }
+  if (head.length < PACK_HEADER_BYTES) return 0;
+  return packByteLength(readPackHeader(head));
 }

@@ -40,6 +40,11 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
   return h;
 }
 
+/** A pack's whole length in bytes as its header gives it (what a download must add up to). */
+export function packByteLength(header: PackHeader): number {
+  return bodyLayout(header).end;
+}
+
 /**
  * Reads a pack and validates everything: header, length, SHA-256 of the body,
  * the word list (n distinct non-empty words), finite vectors, and the neighbour
