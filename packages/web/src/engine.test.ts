@@ -183,3 +183,19 @@ test("an HTML answer (a dev server's fallback for a wrong URL) says so; a short 
     cut.server.close();
   }
 });
+
+test("a veil.wasm that will not load falls back to plain TypeScript and says so with a backend-fallback event", async () => {
+  const events: VeilEvent[] = [];
+  const missing = new URL("file:///nonexistent-veil-test-dir/veil.wasm");
+  const veil = await loadVeil({ pack: await toyPack(), worker: false, wasmUrl: missing, onEvent: (e) => events.push(e) });
+  assert.equal(veil.backend.name, "js");
+  const fallback = events.find((e) => e.type === "backend-fallback");
+  assert.ok(
+    fallback && fallback.type === "backend-fallback" && fallback.from === "wasm" && fallback.to === "js" && fallback.reason.length > 0,
+    JSON.stringify(events),
+  );
+  veil.dispose();
+  const ok: VeilEvent[] = [];
+  (await loadVeil({ pack: await toyPack(), worker: false, onEvent: (e) => ok.push(e) })).dispose();
+  assert.ok(!ok.some((e) => e.type === "backend-fallback"), "no event when WebAssembly runs");
+});

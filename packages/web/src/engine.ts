@@ -215,6 +215,8 @@ export class VeilEngine {
     });
     check();
     this.#veil = veil;
+    const wasmFailure = veil.backend.failures.wasm;
+    if (veil.backend.name === "js" && wasmFailure) emit({ type: "backend-fallback", from: "wasm", to: "js", reason: wasmFailure });
     const t3 = performance.now();
     progress({ phase: "ready", loaded: 1, total: 1, fromCache: source === "cache" });
     const e = veil.embedding;

@@ -17,8 +17,13 @@ export type VeilEvent =
   | { type: "cache-fallback"; reason: string }
   /** A cached entry was stale or corrupt; it was deleted and the pack downloaded again. */
   | { type: "cache-dropped"; why: "stale" | "corrupt"; detail: string }
-  /** The WebGPU device was lost; Veil continues on WebAssembly. */
-  | { type: "backend-fallback"; from: "webgpu"; to: "wasm"; reason: string }
+  /**
+   * A faster backend could not run, so a slower one does: the WebGPU device was
+   * lost (Veil continues on WebAssembly), or veil.wasm is missing or would not
+   * compile (Veil runs in plain TypeScript, several times slower: serve veil.wasm
+   * beside the package's JS or pass `wasmUrl`).
+   */
+  | { type: "backend-fallback"; from: "webgpu" | "wasm"; to: "wasm" | "js"; reason: string }
   /** The worker died; the next call started a new one. */
   | { type: "worker-restarted"; reason: string };
 
