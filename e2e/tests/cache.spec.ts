@@ -43,3 +43,15 @@ test("a corrupted cache entry is detected, dropped and replaced", async ({ page 
   expect(again.pack.source).toBe("cache");
   expect((await requests(page))[PACK_PATH]).toBe(n0 + 1);
 });
+
+test("two tabs loading at once: one downloads, the other waits for it (a Web Lock) and reads IndexedDB", async ({ context }) => {
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await openHarness(a);
+  await harness(a, "clearCache");
+  await openHarness(b);
+  const before = (await requests(a))[PACK_PATH] ?? 0;
+  const [ra, rb] = await Promise.all([harness(a, "loadAndPerturb", "worker"), harness(b, "loadAndPerturb", "worker")]);
+  expect([ra.pack.source, rb.pack.source].sort()).toEqual(["cache", "network"]);
+  expect((await requests(a))[PACK_PATH], "the pack is downloaded once").toBe(before + 1);
+  expect(ra.pack.sha256).toBe(rb.pack.sha256);
+});

@@ -20,6 +20,7 @@ import {
   type RealizedPrivacy,
   type AttackOptions,
   type AttackResult,
+  type Embedding,
   type WordStats,
 } from "@veil/core";
 import { transfer } from "comlink";
@@ -139,64 +140,71 @@ export class VeilEngine {
     }
 
     const key = "url" in req.pack ? req.pack.url : "cached" in req.pack ? req.pack.cached : null;
-    let bytes: Uint8Array | null = null;
-    let source: PackInfo["source"] = "network";
-    let manifest: CacheManifest | undefined;
-    // 1. the cache
-    if (store && key) {
+    let source = "network" as PackInfo["source"]; // set inside the lock's callback
+    let veilBytes!: Uint8Array;
+    let embedding!: Embedding;
+    let cacheKey!: string;
+    let t1 = 0;
+    let t2 = 0;
+    // One tab at a time per pack (Web Locks): a second tab waits while the first downloads and caches
+    // it, then reads it from IndexedDB instead of downloading it again.
+    await withPackLock(key, signal, async () => {
+      let bytes: Uint8Array | null = null;
+      let manifest: CacheManifest | undefined;
+      // 1. the cache
+      if (store && key) {
+        try {
+          const r = await readCachedPack(store, key, { packVersion: PACK_VERSION, ...(req.sha256 && { sha256: req.sha256 }) });
+          if (r.hit) ((bytes = r.bytes), (manifest = r.manifest), (source = "cache"));
+          else if (r.why !== "absent") emit({ type: "cache-dropped", why: r.why, detail: r.detail ?? "" });
+        } catch (err) {
+          fallBack(describe(err));
+        }
+      }
+      check();
+      const obtain = async (): Promise<Uint8Array> => {
+        if ("bytes" in req.pack) {
+          source = "bytes";
+          return new Uint8Array(req.pack.bytes);
+        }
+        if ("cached" in req.pack) throw new MissingPackError("The pack given as bytes is no longer cached (the cache was cleared or kept in memory only).");
+        source = "network";
+        return download(req.pack.url, signal, (loaded, total) => progress({ phase: "download", loaded, total, fromCache: false }));
+      };
+      if (!bytes) bytes = await obtain();
+      else progress({ phase: "download", loaded: bytes.length, total: bytes.length, fromCache: true });
+      t1 = performance.now();
+
+      // 2. verify (header, sizes, SHA-256, word list, table); a bad cached copy is dropped and fetched again
+      progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
+      veilBytes = bytes;
       try {
-        const r = await readCachedPack(store, key, { packVersion: PACK_VERSION, ...(req.sha256 && { sha256: req.sha256 }) });
-        if (r.hit) ((bytes = r.bytes), (manifest = r.manifest), (source = "cache"));
-        else if (r.why !== "absent") emit({ type: "cache-dropped", why: r.why, detail: r.detail ?? "" });
+        embedding = await readPack(veilBytes);
       } catch (err) {
-        fallBack(describe(err));
+        if (source !== "cache" || !(err instanceof EmbeddingFormatError) || !store || !key) throw err;
+        await deleteEntry(store, key, manifest);
+        emit({ type: "cache-dropped", why: "corrupt", detail: err.message });
+        veilBytes = await obtain();
+        embedding = await readPack(veilBytes);
       }
-    }
-    check();
-    const obtain = async (): Promise<Uint8Array> => {
-      if ("bytes" in req.pack) {
-        source = "bytes";
-        return new Uint8Array(req.pack.bytes);
+      check();
+      if (req.sha256 && embedding.sha256 !== req.sha256.toLowerCase())
+        throw new EmbeddingFormatError("unexpected-pack", `its SHA-256 is ${embedding.sha256}, but ${req.sha256} was expected`);
+      progress({ phase: "verify", loaded: veilBytes.length, total: veilBytes.length, fromCache: source === "cache" });
+      t2 = performance.now();
+
+      cacheKey = key ?? `sha256:${embedding.sha256}`;
+      if (source !== "cache" && store) {
+        // readPack accepted it, so the pack's format version is PACK_VERSION.
+        const put = (s: CacheStore) => writeCachedPack(s, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: PACK_VERSION });
+        try {
+          await put(store);
+        } catch (err) {
+          fallBack(describe(err)); // switches `store` to the session's memory store, which cannot refuse
+          await put(store);
+        }
       }
-      if ("cached" in req.pack) throw new MissingPackError("The pack given as bytes is no longer cached (the cache was cleared or kept in memory only).");
-      source = "network";
-      return download(req.pack.url, signal, (loaded, total) => progress({ phase: "download", loaded, total, fromCache: false }));
-    };
-    if (!bytes) bytes = await obtain();
-    else progress({ phase: "download", loaded: bytes.length, total: bytes.length, fromCache: true });
-    const t1 = performance.now();
-
-    // 2. verify (header, sizes, SHA-256, word list, table); a bad cached copy is dropped and fetched again
-    progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
-    let veilBytes = bytes;
-    let embedding;
-    try {
-      embedding = await readPack(veilBytes);
-    } catch (err) {
-      if (source !== "cache" || !(err instanceof EmbeddingFormatError) || !store || !key) throw err;
-      await deleteEntry(store, key, manifest);
-      emit({ type: "cache-dropped", why: "corrupt", detail: err.message });
-      veilBytes = await obtain();
-      embedding = await readPack(veilBytes);
-    }
-    check();
-    if (req.sha256 && embedding.sha256 !== req.sha256.toLowerCase())
-      throw new EmbeddingFormatError("unexpected-pack", `its SHA-256 is ${embedding.sha256}, but ${req.sha256} was expected`);
-    progress({ phase: "verify", loaded: veilBytes.length, total: veilBytes.length, fromCache: source === "cache" });
-    const t2 = performance.now();
-
-    const cacheKey = key ?? `sha256:${embedding.sha256}`;
-    if (source !== "cache" && store) {
-      // readPack accepted it, so the pack's format version is PACK_VERSION.
-      const put = (s: CacheStore) => writeCachedPack(s, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: PACK_VERSION });
-      try {
-        await put(store);
-      } catch (err) {
-        fallBack(describe(err)); // switches `store` to the session's memory store, which cannot refuse
-        await put(store);
-      }
-    }
-
+    });
     const t2c = performance.now();
 
     // 3. the backend (and the neighbour table, if the pack has none)
@@ -328,6 +336,16 @@ async function download(url: string, signal: AbortSignal, onBytes: (loaded: numb
   if (total && loaded !== total)
     throw new PackFetchError(url, res.status, `got ${loaded} of ${total} bytes${fromHeader ? " (the size its header gives)" : ""}`);
   return loaded === buf.length ? buf : buf.slice(0, loaded);
+}
+
+/**
+ * Runs `fn` holding the Web Lock for this pack, where the platform has Web Locks
+ * (browsers and their workers); elsewhere, or for a pack given as bytes, runs it directly.
+ */
+function withPackLock<T>(key: string | null, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (!key || !locks) return fn();
+  return locks.request(`veil-pack:${key}`, { signal }, fn) as Promise<T>;
 }
 
 /** A pack's fixed header: enough to know its size. */
