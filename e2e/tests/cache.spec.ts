@@ -50,8 +50,11 @@ test("two tabs loading at once: one downloads, the other waits for it (a Web Loc
   await harness(a, "clearCache");
   await openHarness(b);
   const before = (await requests(a))[PACK_PATH] ?? 0;
-  const [ra, rb] = await Promise.all([harness(a, "loadAndPerturb", "worker"), harness(b, "loadAndPerturb", "worker")]);
+  const [ra, rb] = await Promise.all([harness(a, "loadAndPerturb", "worker", { persist: true }), harness(b, "loadAndPerturb", "worker")]);
   expect([ra.pack.source, rb.pack.source].sort()).toEqual(["cache", "network"]);
   expect((await requests(a))[PACK_PATH], "the pack is downloaded once").toBe(before + 1);
   expect(ra.pack.sha256).toBe(rb.pack.sha256);
+  // persist: true asks navigator.storage.persist() and says what the browser answered; without it, nothing is asked.
+  expect(typeof ra.cache.storagePersisted).toBe("boolean");
+  expect(rb.cache.storagePersisted).toBeUndefined();
 });

@@ -32,6 +32,7 @@ test("in-thread loadVeil: progress phases, memory fallback event, results as the
   assert.equal(veil.backend.name, "wasm");
   assert.deepEqual([...new Set(phases.map((p) => p.phase))], ["verify", "ready"]);
   assert.equal(veil.cache.persistent, false, "Node has no IndexedDB");
+  assert.equal(veil.cache.storagePersisted, undefined, "not asked for");
   assert.deepEqual(
     events.map((e) => e.type),
     ["cache-fallback"],
@@ -198,4 +199,38 @@ test("a veil.wasm that will not load falls back to plain TypeScript and says so 
   const ok: VeilEvent[] = [];
   (await loadVeil({ pack: await toyPack(), worker: false, onEvent: (e) => ok.push(e) })).dispose();
   assert.ok(!ok.some((e) => e.type === "backend-fallback"), "no event when WebAssembly runs");
+});
+
+test("a download that breaks off is resumed with a byte range (If-Range), or downloaded again where ranges are not offered", async () => {
+  const bytes = await toyPack();
+  for (const ranges of [true, false]) {
+    const seen: { range?: string; ifRange?: string }[] = [];
+    const { url, server } = await serving((res) => {
+      const req = (res as unknown as { req: import("node:http").IncomingMessage }).req;
+      seen.push({ ...(req.headers.range && { range: req.headers.range }), ...(req.headers["if-range"] && { ifRange: String(req.headers["if-range"]) }) });
+      const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+      if (ranges && m) {
+        const from = Number(m[1]);
+        return res
+          .writeHead(206, { "content-length": bytes.length - from, "content-range": `bytes ${from}-${bytes.length - 1}/${bytes.length}` })
+          .end(bytes.subarray(from));
+      }
+      res.writeHead(200, { "content-length": bytes.length, ...(ranges && { "accept-ranges": "bytes", etag: '"v1"' }) });
+      if (seen.length > 1) return res.end(bytes);
+      res.write(bytes.subarray(0, 1000), () => res.socket!.destroy()); // the first answer breaks off after 1,000 bytes
+    });
+    try {
+      const veil = await loadVeil({ pack: url, worker: false, backend: "js" });
+      assert.equal(veil.pack.n, 300);
+      assert.equal(seen.length, 2, "one retry");
+      assert.deepEqual(
+        seen[1],
+        ranges ? { range: "bytes=1000-", ifRange: '"v1"' } : {},
+        ranges ? "resumed where it stopped" : "downloaded again from the start",
+      );
+      veil.dispose();
+    } finally {
+      server.close();
+    }
+  }
 });

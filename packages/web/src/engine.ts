@@ -37,6 +37,8 @@ export interface LoadRequest {
   wasmUrl?: string;
   /** Use IndexedDB (default true). */
   cache: boolean;
+  /** Ask the browser to keep Veil's storage under storage pressure (navigator.storage.persist()). */
+  persist?: boolean;
   /** Expected SHA-256 of the pack body (hex): a cached pack with another one is stale. */
   sha256?: string;
   /** Neighbour-table width to build when the pack has none. */
@@ -64,6 +66,12 @@ export interface CacheStatus {
   /** False when IndexedDB refused and the pack is kept in memory for this session. */
   persistent: boolean;
   reason?: string;
+  /**
+   * With `persist: true`: whether the browser granted persistent storage, so it
+   * will not evict the cached pack under storage pressure (false when it refused
+   * or has no navigator.storage).
+   */
+  storagePersisted?: boolean;
 }
 
 export interface LoadInfo {
@@ -205,6 +213,7 @@ export class VeilEngine {
         }
       }
     });
+    if (req.persist && cache.persistent) cache = { ...cache, storagePersisted: await requestPersistence() };
     const t2c = performance.now();
 
     // 3. the backend (and the neighbour table, if the pack has none)
@@ -291,51 +300,94 @@ function describe(err: unknown): string {
  * compressed size when a server or CDN sends the pack precompressed
  * (Content-Encoding gzip or br) and is absent with on-the-fly compression, so
  * it only serves until then. The HTTP cache is bypassed: Veil keeps its own.
+ * A download that breaks off is tried once more: from where it stopped when the
+ * server takes byte ranges for this same file (If-Range), else from the start.
  */
 async function download(url: string, signal: AbortSignal, onBytes: (loaded: number, total: number) => void): Promise<Uint8Array> {
+  let res = await request(url, signal);
+  const encoded = !["", "identity"].includes((res.headers.get("content-encoding") ?? "").trim().toLowerCase());
+  const s: Body = { buf: new Uint8Array(0), loaded: 0, total: encoded ? 0 : Number(res.headers.get("content-length") ?? 0) || 0, fromHeader: 0 };
+  s.buf = new Uint8Array(s.total || 1 << 20);
+  onBytes(0, s.total);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await readBody(url, res, s, signal, onBytes);
+      if (s.total && s.loaded < s.total && attempt === 0) throw new PackFetchError(url, res.status, `the download ended after ${s.loaded} bytes`);
+      break; // complete, or short again on the second try: the check below names the sizes
+    } catch (err) {
+      if (signal.aborted || attempt > 0 || !(err instanceof PackFetchError) || err.status === 0) throw err;
+      res = await resume(url, res, s, encoded, signal);
+    }
+  }
+  if (s.loaded < PACK_HEADER_BYTES) packSizeFromHeader(url, res, s.buf.subarray(0, s.loaded));
+  if (s.total && s.loaded !== s.total)
+    throw new PackFetchError(url, res.status, `got ${s.loaded} of ${s.total} bytes${s.fromHeader ? " (the size its header gives)" : ""}`);
+  return s.loaded === s.buf.length ? s.buf : s.buf.slice(0, s.loaded);
+}
+
+/** A download in progress: the bytes so far and the size expected (0 while unknown). */
+interface Body {
+  buf: Uint8Array<ArrayBuffer>;
+  loaded: number;
+  total: number;
+  /** The size the pack's header gives, once read. */
+  fromHeader: number;
+}
+
+async function request(url: string, signal: AbortSignal, headers: Record<string, string> = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, { signal, cache: "no-store" });
+    res = await fetch(url, { signal, cache: "no-store", headers });
   } catch (err) {
     if (signal.aborted) throw ABORTED();
     throw new PackFetchError(url, 0, err instanceof Error ? err.message : String(err), err);
   }
   if (!res.ok) throw new PackFetchError(url, res.status, `HTTP ${res.status}`);
-  const encoded = !["", "identity"].includes((res.headers.get("content-encoding") ?? "").trim().toLowerCase());
-  let total = encoded ? 0 : Number(res.headers.get("content-length") ?? 0) || 0;
+  return res;
+}
+
+/** Appends the response's body to `s`, reporting progress; a body that breaks off is a PackFetchError. */
+async function readBody(url: string, res: Response, s: Body, signal: AbortSignal, onBytes: (loaded: number, total: number) => void): Promise<void> {
   if (!res.body) {
     const b = new Uint8Array(await res.arrayBuffer());
-    packSizeFromHeader(url, res, b);
-    onBytes(b.length, b.length);
-    return b;
+    s.buf = ensureCapacity(s.buf, s.loaded, s.loaded + b.length);
+    s.buf.set(b, s.loaded);
+    s.loaded += b.length;
+    onBytes(s.loaded, s.total || s.loaded);
+    return;
   }
   const reader = res.body.getReader();
-  let buf = new Uint8Array(total || 1 << 20);
-  let loaded = 0;
-  let fromHeader = 0;
-  onBytes(0, total);
   for (;;) {
     let r: ReadableStreamReadResult<Uint8Array>;
     try {
       r = await reader.read();
     } catch (err) {
       if (signal.aborted) throw ABORTED();
-      throw new PackFetchError(url, res.status, `the download broke off after ${loaded} bytes`, err);
+      throw new PackFetchError(url, res.status, `the download broke off after ${s.loaded} bytes`, err);
     }
-    if (r.done) break;
-    buf = ensureCapacity(buf, loaded, loaded + r.value.length);
-    buf.set(r.value, loaded);
-    loaded += r.value.length;
-    if (!fromHeader && loaded >= PACK_HEADER_BYTES) {
-      total = fromHeader = packSizeFromHeader(url, res, buf.subarray(0, loaded));
-      buf = ensureCapacity(buf, loaded, total);
+    if (r.done) return;
+    s.buf = ensureCapacity(s.buf, s.loaded, s.loaded + r.value.length);
+    s.buf.set(r.value, s.loaded);
+    s.loaded += r.value.length;
+    if (!s.fromHeader && s.loaded >= PACK_HEADER_BYTES) {
+      s.total = s.fromHeader = packSizeFromHeader(url, res, s.buf.subarray(0, s.loaded));
+      s.buf = ensureCapacity(s.buf, s.loaded, s.total);
     }
-    onBytes(loaded, total);
+    onBytes(s.loaded, s.total);
   }
-  if (loaded < PACK_HEADER_BYTES) packSizeFromHeader(url, res, buf.subarray(0, loaded));
-  if (total && loaded !== total)
-    throw new PackFetchError(url, res.status, `got ${loaded} of ${total} bytes${fromHeader ? " (the size its header gives)" : ""}`);
-  return loaded === buf.length ? buf : buf.slice(0, loaded);
+}
+
+/**
+ * The second try after a broken download: a range request for the rest when the
+ * first answer took ranges and names its version (ETag or Last-Modified, sent
+ * as If-Range so a replaced file comes whole instead); otherwise from the start.
+ */
+async function resume(url: string, first: Response, s: Body, encoded: boolean, signal: AbortSignal): Promise<Response> {
+  const validator = first.headers.get("etag") ?? first.headers.get("last-modified");
+  const ranged = !encoded && s.loaded > 0 && first.headers.get("accept-ranges") === "bytes" && validator !== null;
+  const res = await request(url, signal, ranged ? { range: `bytes=${s.loaded}-`, "if-range": validator! } : {});
+  if (res.status !== 206) ((s.loaded = 0), (s.fromHeader = 0)); // the whole file again
+  return res;
 }
 
 /**
@@ -346,6 +398,16 @@ function withPackLock<T>(key: string | null, signal: AbortSignal, fn: () => Prom
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
   if (!key || !locks) return fn();
   return locks.request(`veil-pack:${key}`, { signal }, fn) as Promise<T>;
+}
+
+/** navigator.storage.persist(), where there is one; never throws. */
+async function requestPersistence(): Promise<boolean> {
+  const storage = (globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }).navigator?.storage;
+  try {
+    return (await storage?.persist?.()) === true;
+  } catch {
+    return false;
+  }
 }
 
 /** A pack's fixed header: enough to know its size. */

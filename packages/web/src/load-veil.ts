@@ -37,6 +37,12 @@ export interface LoadVeilOptions {
   signal?: AbortSignal;
   /** Cache the pack in IndexedDB (default true). */
   cache?: boolean;
+  /**
+   * Ask the browser for persistent storage (navigator.storage.persist()), so the
+   * cached pack is not evicted under storage pressure; `cache.storagePersisted` says
+   * whether it was granted. Default false: browsers may prompt the user.
+   */
+  persist?: boolean;
   /** The pack's expected SHA-256 (hex): a cached copy with another hash is stale and is replaced. */
   sha256?: string;
   /** Where veil.wasm is, if your bundler does not serve it beside @veil/core. */
@@ -96,6 +102,7 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
     pack: packSpec(options.pack),
     backend,
     cache: options.cache ?? true,
+    ...(options.persist && { persist: true }),
     ...(options.sha256 && { sha256: options.sha256 }),
     ...(options.wasmUrl && { wasmUrl: new URL(options.wasmUrl, baseUrl()).href }),
     ...(options.neighbours && { neighbours: options.neighbours }),
