@@ -234,3 +234,37 @@ test("a download that breaks off is resumed with a byte range (If-Range), or dow
     }
   }
 });
+
+test("revalidate: a cached pack is checked with one conditional request; a pack replaced on the server replaces it", async () => {
+  const { VeilEngine } = await import("./engine.js");
+  const { memoryCacheStore } = await import("./cache/store.js");
+  const { unwire } = await import("./errors.js");
+  const packs = { v1: await toyPack(300), v2: await toyPack(250) };
+  let current: "v1" | "v2" = "v1";
+  const seen: (string | undefined)[] = [];
+  const { url, server } = await serving((res) => {
+    const req = (res as unknown as { req: import("node:http").IncomingMessage }).req;
+    seen.push(req.headers["if-none-match"]);
+    if (req.headers["if-none-match"] === `"${current}"`) return res.writeHead(304).end();
+    res.writeHead(200, { etag: `"${current}"`, "content-length": packs[current].length }).end(packs[current]);
+  });
+  const store = memoryCacheStore();
+  const engine = new VeilEngine(() => store);
+  const load = async (revalidate: boolean) => {
+    const events: VeilEvent[] = [];
+    const info = unwire(await engine.load({ pack: { url }, backend: "js", cache: true, revalidate }, undefined, (e) => events.push(e)));
+    return { source: info.pack.source, n: info.pack.n, events: events.map((e) => e.type) };
+  };
+  try {
+    assert.deepEqual(await load(true), { source: "network", n: 300, events: [] });
+    assert.deepEqual(await load(true), { source: "cache", n: 300, events: [] }, "304: the cached copy is current");
+    current = "v2";
+    assert.deepEqual(await load(false), { source: "cache", n: 300, events: [] }, "without revalidate: no request");
+    assert.deepEqual(await load(true), { source: "network", n: 250, events: ["cache-dropped"] }, "the new version replaces the cached one");
+    assert.deepEqual(await load(true), { source: "cache", n: 250, events: [] });
+    assert.deepEqual(seen, [undefined, '"v1"', '"v1"', '"v2"']);
+  } finally {
+    engine.dispose();
+    server.close();
+  }
+});

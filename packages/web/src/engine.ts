@@ -24,7 +24,7 @@ import {
   type WordStats,
 } from "@veil/core";
 import { transfer } from "comlink";
-import { deleteEntry, readCachedPack, writeCachedPack, type CacheManifest } from "./cache/pack-cache.js";
+import { deleteEntry, readCachedPack, writeCachedPack, type CacheManifest, type PackValidator } from "./cache/pack-cache.js";
 import { idbCacheStore, memoryCacheStore, type CacheStore } from "./cache/store.js";
 import { PackFetchError, wire, type Wire } from "./errors.js";
 import { throttleProgress, type LoadProgress, type VeilEvent } from "./progress.js";
@@ -39,6 +39,8 @@ export interface LoadRequest {
   cache: boolean;
   /** Ask the browser to keep Veil's storage under storage pressure (navigator.storage.persist()). */
   persist?: boolean;
+  /** On a cache hit, ask the server (one conditional request) whether the pack at the URL changed. */
+  revalidate?: boolean;
   /** Expected SHA-256 of the pack body (hex): a cached pack with another one is stale. */
   sha256?: string;
   /** Neighbour-table width to build when the pack has none. */
@@ -152,6 +154,7 @@ export class VeilEngine {
     let veilBytes!: Uint8Array;
     let embedding!: Embedding;
     let cacheKey!: string;
+    const validator: PackValidator = {}; // the downloaded file's ETag and Last-Modified, recorded in the cache
     let t1 = 0;
     let t2 = 0;
     // One tab at a time per pack (Web Locks): a second tab waits while the first downloads and caches
@@ -159,6 +162,7 @@ export class VeilEngine {
     await withPackLock(key, signal, async () => {
       let bytes: Uint8Array | null = null;
       let manifest: CacheManifest | undefined;
+      const onBytes = (loaded: number, total: number) => progress({ phase: "download", loaded, total, fromCache: false });
       // 1. the cache
       if (store && key) {
         try {
@@ -177,8 +181,16 @@ export class VeilEngine {
         }
         if ("cached" in req.pack) throw new MissingPackError("The pack given as bytes is no longer cached (the cache was cleared or kept in memory only).");
         source = "network";
-        return download(req.pack.url, signal, (loaded, total) => progress({ phase: "download", loaded, total, fromCache: false }));
+        return (await download(req.pack.url, signal, onBytes, validator))!;
       };
+      if (bytes && req.revalidate && manifest?.validator && "url" in req.pack) {
+        // A pack replaced on the server at the same URL: one conditional request, 304 if it is the cached one.
+        const fresh = await download(req.pack.url, signal, onBytes, validator, manifest.validator);
+        if (fresh) {
+          ((bytes = fresh), (source = "network"));
+          emit({ type: "cache-dropped", why: "stale", detail: "the server's copy changed since it was cached (ETag or Last-Modified)" });
+        } else Object.assign(validator, manifest.validator);
+      }
       if (!bytes) bytes = await obtain();
       else progress({ phase: "download", loaded: bytes.length, total: bytes.length, fromCache: true });
       t1 = performance.now();
@@ -204,7 +216,7 @@ export class VeilEngine {
       cacheKey = key ?? `sha256:${embedding.sha256}`;
       if (source !== "cache" && store) {
         // readPack accepted it, so the pack's format version is PACK_VERSION.
-        const put = (s: CacheStore) => writeCachedPack(s, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: PACK_VERSION });
+        const put = (s: CacheStore) => writeCachedPack(s, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: PACK_VERSION, validator });
         try {
           await put(store);
         } catch (err) {
@@ -303,8 +315,20 @@ function describe(err: unknown): string {
  * A download that breaks off is tried once more: from where it stopped when the
  * server takes byte ranges for this same file (If-Range), else from the start.
  */
-async function download(url: string, signal: AbortSignal, onBytes: (loaded: number, total: number) => void): Promise<Uint8Array> {
-  let res = await request(url, signal);
+async function download(
+  url: string,
+  signal: AbortSignal,
+  onBytes: (loaded: number, total: number) => void,
+  seen: PackValidator = {},
+  ifChangedFrom?: PackValidator,
+): Promise<Uint8Array | null> {
+  const conditional: Record<string, string> = {
+    ...(ifChangedFrom?.etag && { "if-none-match": ifChangedFrom.etag }),
+    ...(ifChangedFrom?.lastModified && { "if-modified-since": ifChangedFrom.lastModified }),
+  };
+  let res = await request(url, signal, conditional);
+  if (res.status === 304) return null; // unchanged: the cached copy is current
+  Object.assign(seen, validatorOf(res));
   const encoded = !["", "identity"].includes((res.headers.get("content-encoding") ?? "").trim().toLowerCase());
   const s: Body = { buf: new Uint8Array(0), loaded: 0, total: encoded ? 0 : Number(res.headers.get("content-length") ?? 0) || 0, fromHeader: 0 };
   s.buf = new Uint8Array(s.total || 1 << 20);
@@ -342,8 +366,15 @@ async function request(url: string, signal: AbortSignal, headers: Record<string,
     if (signal.aborted) throw ABORTED();
     throw new PackFetchError(url, 0, err instanceof Error ? err.message : String(err), err);
   }
-  if (!res.ok) throw new PackFetchError(url, res.status, `HTTP ${res.status}`);
+  if (!res.ok && res.status !== 304) throw new PackFetchError(url, res.status, `HTTP ${res.status}`);
   return res;
+}
+
+/** The response's ETag and Last-Modified, as the cache records them. */
+function validatorOf(res: Response): PackValidator {
+  const etag = res.headers.get("etag");
+  const lastModified = res.headers.get("last-modified");
+  return { ...(etag && { etag }), ...(lastModified && { lastModified }) };
 }
 
 /** Appends the response's body to `s`, reporting progress; a body that breaks off is a PackFetchError. */

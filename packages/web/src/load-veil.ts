@@ -43,6 +43,14 @@ export interface LoadVeilOptions {
    * whether it was granted. Default false: browsers may prompt the user.
    */
   persist?: boolean;
+  /**
+   * On a cache hit, ask the server whether the pack at the URL changed: one
+   * conditional request (If-None-Match / If-Modified-Since from the ETag and
+   * Last-Modified recorded when it was cached); a new version replaces the cached
+   * one (a `cache-dropped` event). Default false: no request on a warm start. Pinning
+   * `sha256` is the other way to notice a replaced pack.
+   */
+  revalidate?: boolean;
   /** The pack's expected SHA-256 (hex): a cached copy with another hash is stale and is replaced. */
   sha256?: string;
   /** Where veil.wasm is, if your bundler does not serve it beside @veil/core. */
@@ -103,6 +111,7 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
     backend,
     cache: options.cache ?? true,
     ...(options.persist && { persist: true }),
+    ...(options.revalidate && { revalidate: true }),
     ...(options.sha256 && { sha256: options.sha256 }),
     ...(options.wasmUrl && { wasmUrl: new URL(options.wasmUrl, baseUrl()).href }),
     ...(options.neighbours && { neighbours: options.neighbours }),

@@ -21,6 +21,14 @@ export interface CacheManifest {
   chunks: number;
   /** When it was stored (ISO 8601). */
   storedAt: string;
+  /** The server's version of the file when it was downloaded (ETag, Last-Modified), for `revalidate`. */
+  validator?: PackValidator;
+}
+
+/** What identifies one version of a file on its server. */
+export interface PackValidator {
+  etag?: string;
+  lastModified?: string;
 }
 
 const manifestKey = (key: string): IDBValidKey => ["manifest", key];
@@ -65,7 +73,7 @@ export async function writeCachedPack(
   store: CacheStore,
   key: string,
   bytes: Uint8Array,
-  info: { sha256: string; packVersion: number },
+  info: { sha256: string; packVersion: number; validator?: PackValidator },
 ): Promise<CacheManifest> {
   const chunks = Math.ceil(bytes.length / CHUNK_BYTES);
   const m: CacheManifest = {
@@ -77,6 +85,7 @@ export async function writeCachedPack(
     chunkBytes: CHUNK_BYTES,
     chunks,
     storedAt: new Date().toISOString(),
+    ...(info.validator && (info.validator.etag || info.validator.lastModified) && { validator: info.validator }),
   };
   const [old] = (await store.getMany([manifestKey(key)])) as [CacheManifest | undefined];
   if (old) await deleteEntry(store, key, old);
