@@ -147,3 +147,25 @@ export class LedgerUnavailableError extends VeilError {
     this.reason = reason;
   }
 }
+
+/**
+ * Every error class of Veil by name: how @veil/web rebuilds an error that
+ * crossed the worker boundary as a plain record, without importing all of the
+ * core (a namespace import would defeat tree-shaking of the page's bundle).
+ */
+export const ERROR_CLASSES: Readonly<Record<string, { prototype: Error }>> = {
+  VeilError,
+  InvalidEpsilonError,
+  EpsilonOutOfRangeError,
+  UnknownMechanismError,
+  InvalidOptionError,
+  EmptyTextError,
+  TextTooLargeError,
+  EmbeddingFormatError,
+  MissingPackError,
+  RandomSourceError,
+  BackendUnavailableError,
+  UnknownWordError,
+  BudgetExceededError,
+  LedgerUnavailableError,
+};

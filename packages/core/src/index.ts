@@ -1,5 +1,6 @@
 // @veil/core: word-level differential privacy over a public word embedding.
-export { createVeil, Veil, DEFAULT_TABLE_WIDTH, afterDeviceLoss, type CreateVeilOptions, type BackendReport } from "./veil.js";
+export { createVeil, Veil, DEFAULT_TABLE_WIDTH, type CreateVeilOptions } from "./veil.js";
+export { afterDeviceLoss, type BackendReport } from "./backends/preference.js";
 export type { PerturbOptions, PerturbResult, WordResult } from "./text/perturb.js";
 export { MAX_TEXT_LENGTH, DEFAULT_PLACEHOLDER } from "./text/perturb.js";
 export { tokenize, isSingleWord, lookupKey, type Token } from "./text/tokenize.js";
@@ -15,7 +16,8 @@ export { writePack, type PackContents } from "./embeddings/pack-writer.js";
 export { PACK_MAGIC, PACK_VERSION, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
 export type { Embedding } from "./embeddings/embedding.js";
 export { buildNeighbourTable, buildNeighbourTableAsync, withNeighbourTable, mergeKnn, type NeighbourTable } from "./embeddings/neighbour-table.js";
-export { selectBackend, checkBackendPreference, type BackendPreference, type BackendChoice, type BackendOptions } from "./backends/registry.js";
+export { selectBackend, type BackendChoice, type BackendOptions } from "./backends/registry.js";
+export { checkBackendPreference, type BackendPreference } from "./backends/preference.js";
 export type { Backend, BackendName, KnnResult, AsyncKernels } from "./backends/backend.js";
 export { createWebGpuBackend, WebGpuBackend, type WebGpuBackendOptions, type AdapterDescription } from "./backends/webgpu/backend.js";
 export { createWasmBackend } from "./backends/wasm.js";

@@ -1,5 +1,6 @@
 import type { Backend } from "./backends/backend.js";
 import { selectBackend, type BackendOptions, type BackendPreference } from "./backends/registry.js";
+import { afterDeviceLoss, type BackendReport } from "./backends/preference.js";
 import { buildNeighbourTableAsync, withNeighbourTable } from "./embeddings/neighbour-table.js";
 import type { Embedding } from "./embeddings/embedding.js";
 import { readPack } from "./embeddings/pack-reader.js";
@@ -30,20 +31,7 @@ export interface CreateVeilOptions {
   onIndexProgress?: (done: number, total: number) => void;
 }
 
-/** The compute backend a Veil runs on, and why. */
-export interface BackendReport {
-  name: string;
-  reason: string;
-  /** Backends tried before it, and why each failed. */
-  failures: Record<string, string>;
-}
-
 export const DEFAULT_TABLE_WIDTH = 64;
-
-/** The report once a WebGPU device is lost and the kernels run on WebAssembly. */
-export function afterDeviceLoss(chosen: BackendReport, lost: string): BackendReport {
-  return { name: "wasm", reason: `wasm: fell back from webgpu because ${lost}`, failures: { ...chosen.failures, webgpu: lost } };
-}
 
 /** Internal hook for `@veil/core/testing`; not part of the public API. */
 export const INTERNAL = Symbol("veil.internal");

@@ -268,3 +268,11 @@ test("revalidate: a cached pack is checked with one conditional request; a pack 
     server.close();
   }
 });
+
+test("every error class the core exports can be rebuilt after crossing the worker", async () => {
+  const core = await import("@veil/core");
+  const { KNOWN } = await import("./errors.js");
+  const classes = Object.entries(core).filter(([, v]) => typeof v === "function" && (v as { prototype?: unknown }).prototype instanceof Error);
+  assert.ok(classes.length >= 14);
+  for (const [name, cls] of classes) assert.equal(KNOWN[name], cls, `${name} is missing from ERROR_CLASSES`);
+});

@@ -1,8 +1,7 @@
 // Errors of the browser package, and how every Veil error crosses the worker
 // boundary: structured clone keeps only message/name of an Error, so the worker
 // sends a plain record and the page rebuilds an instance of the same class.
-import * as core from "@veil/core";
-import { VeilError } from "@veil/core";
+import { ERROR_CLASSES, VeilError } from "@veil/core";
 
 /** The worker died (crashed, ran out of memory, or was terminated) while a call was in flight. */
 export class WorkerCrashedError extends VeilError {
@@ -36,9 +35,8 @@ export interface WireError {
 
 export type Wire<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
-const KNOWN: Record<string, { prototype: Error }> = { WorkerCrashedError, PackFetchError };
-for (const [name, value] of Object.entries(core))
-  if (typeof value === "function" && value.prototype instanceof Error) KNOWN[name] = value as { prototype: Error };
+/** The classes an error may be rebuilt as: the core's and this package's. */
+export const KNOWN: Readonly<Record<string, { prototype: Error }>> = { ...ERROR_CLASSES, WorkerCrashedError, PackFetchError };
 
 export function toWire(err: unknown): WireError {
   if (err instanceof Error) {

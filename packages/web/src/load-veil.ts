@@ -18,7 +18,7 @@ import {
   type AttackResult,
 } from "@veil/core";
 import { WorkerBridge, type WorkerOption } from "./bridge.js";
-import { VeilEngine, type CacheStatus, type LoadInfo, type LoadRequest, type PackInfo } from "./engine.js";
+import type { VeilEngine, CacheStatus, LoadInfo, LoadRequest, PackInfo } from "./engine.js";
 import { WorkerCrashedError, unwire, type Wire } from "./errors.js";
 import type { LoadProgress, VeilEvent } from "./progress.js";
 
@@ -120,11 +120,14 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
   const onProgress = options.onProgress ? proxy(options.onProgress) : undefined;
   let current: BackendReport | null = null;
   const onEvent = proxy((e: VeilEvent) => {
-    if (e.type === "backend-fallback" && current) current = afterDeviceLoss(current, e.reason);
+    if (e.type === "backend-fallback" && e.from === "webgpu" && current) current = afterDeviceLoss(current, e.reason);
     options.onEvent?.(e);
   });
 
   if (workerOpt === false) {
+    // In this thread only: the engine (and with it the whole core) is loaded on demand, so a page that
+    // runs Veil in its worker does not carry it in its own bundle.
+    const { VeilEngine } = await import("./engine.js");
     const engine = new VeilEngine();
     const api = engine as unknown as Remote<VeilEngine>;
     const info = unwire(

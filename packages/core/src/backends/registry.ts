@@ -5,11 +5,12 @@ import type { Embedding } from "../embeddings/embedding.js";
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import type { RandomSource } from "../random/source.js";
 import type { Backend, BackendName } from "./backend.js";
+import { checkBackendPreference, type BackendPreference } from "./preference.js";
 import { JsBackend } from "./js.js";
 import { createWasmBackend } from "./wasm.js";
 import { createWebGpuBackend, type WebGpuBackendOptions } from "./webgpu/backend.js";
 
-export type BackendPreference = "auto" | BackendName;
+export { checkBackendPreference, type BackendPreference } from "./preference.js";
 
 export interface BackendOptions {
   random?: RandomSource;
@@ -44,13 +45,6 @@ const registry: Registration[] = [
   { name: "wasm", priority: 20, why: "WebAssembly SIMD kernels", init: (e, o) => createWasmBackend(e, o) },
   { name: "js", priority: 0, why: "plain TypeScript fallback", init: async (e, o) => new JsBackend(e, o.random) },
 ];
-
-/** Throws InvalidOptionError unless `preference` is "auto" or a registered backend's name. */
-export function checkBackendPreference(preference: unknown): BackendPreference {
-  if (preference !== "auto" && !registry.some((r) => r.name === preference))
-    throw new InvalidOptionError(`backend must be "auto", "webgpu", "wasm" or "js", got ${JSON.stringify(String(preference))}.`);
-  return preference as BackendPreference;
-}
 
 export interface BackendChoice {
   backend: Backend;
