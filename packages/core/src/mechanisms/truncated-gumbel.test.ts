@@ -68,13 +68,8 @@ test("winner probabilities by quadrature sum to 1 and match simulation of argmin
 });
 
 test("the Poisson mixture in one integral equals the sum over k of each set's winner probabilities", () => {
-  const b = 1.3,
-    m = 3;
-  const F = (x: number) => Math.exp(-Math.exp(-x / b));
-  const fLow = F(-m),
-    fRange = F(m) - F(-m);
-  const Ft = (x: number) => (x <= -m ? 0 : x >= m ? 1 : (F(x) - fLow) / fRange);
-  const ft = (x: number) => (x < -m || x > m ? 0 : Math.exp(-x / b - Math.exp(-x / b)) / b / fRange);
+  const m = 3;
+  const { Ft, ft } = truncatedGumbelPair(1.3, m);
   const d = Float64Array.of(0, 0.3, 0.9, 1.1, 2.5, 4.0, 6.5, 7.1);
   const cdf = poissonCdf(2.5, d.length - 1);
   const weights = Float64Array.from(cdf, (c, k) => c - (k ? cdf[k - 1]! : 0));
@@ -87,3 +82,14 @@ test("the Poisson mixture in one integral equals the sum over k of each set's wi
   for (let i = 0; i < d.length; i++) assert.ok(Math.abs(mixed[i]! - bySets[i]!) < 1e-13, `candidate ${i}: ${mixed[i]} vs ${bySets[i]}`);
   assert.ok(Math.abs(mixed.reduce((a, x) => a + x, 0) - 1) < 1e-12);
 });
+
+/** The CDF and density of Gumbel(0, b) truncated to [-m, m]. */
+function truncatedGumbelPair(b: number, m: number): { Ft: (x: number) => number; ft: (x: number) => number } {
+  const F = (x: number) => Math.exp(-Math.exp(-x / b));
+  const fLow = F(-m),
+    fRange = F(m) - F(-m);
+  return {
+    Ft: (x) => (x <= -m ? 0 : x >= m ? 1 : (F(x) - fLow) / fRange),
+    ft: (x) => (x < -m || x > m ? 0 : Math.exp(-x / b - Math.exp(-x / b)) / b / fRange),
+  };
+}

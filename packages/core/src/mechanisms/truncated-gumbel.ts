@@ -123,10 +123,6 @@ export function mixtureWinnerProbabilities(
   m: number,
 ): Float64Array {
   const c = d.length;
-  const out = new Float64Array(c);
-  const cuts = new Set<number>();
-  for (const x of d) (cuts.add(-m - x), cuts.add(m - x));
-  const pts = [...cuts].sort((a, b) => a - b);
   const F = new Float64Array(c),
     T = new Float64Array(c);
   const f = (s: number, into: Float64Array) => {
@@ -139,17 +135,26 @@ export function mixtureWinnerProbabilities(
       pre *= F[i]!;
     }
   };
-  for (let p = 0; p + 1 < pts.length; p++) integrateVector(f, pts[p]!, pts[p + 1]!, c, out, 1e-15);
+  return integrateBetweenKinks(d, m, f);
+}
+
+/**
+ * The integral over s of a vector integrand, piece by piece between the kinks
+ * s = +-m - d_j where a truncated CDF starts or stops (smooth in between, so
+ * adaptive Gauss-Kronrod converges on each piece).
+ */
+function integrateBetweenKinks(d: Float64Array, m: number, f: (s: number, into: Float64Array) => void): Float64Array {
+  const out = new Float64Array(d.length);
+  const cuts = new Set<number>();
+  for (const x of d) (cuts.add(-m - x), cuts.add(m - x));
+  const pts = [...cuts].sort((a, b) => a - b);
+  for (let p = 0; p + 1 < pts.length; p++) integrateVector(f, pts[p]!, pts[p + 1]!, d.length, out, 1e-15);
   return out;
 }
 
 /** P(argmax_i (g_i - d_i) = i) for truncated-Gumbel g_i on [-m, m]. */
 export function winnerProbabilities(d: Float64Array, Ft: (x: number) => number, ft: (x: number) => number, m: number): Float64Array {
   const c = d.length;
-  const out = new Float64Array(c);
-  const cuts = new Set<number>();
-  for (const x of d) (cuts.add(-m - x), cuts.add(m - x));
-  const pts = [...cuts].sort((a, b) => a - b);
   const F = new Float64Array(c),
     pre = new Float64Array(c + 1),
     suf = new Float64Array(c + 1);
@@ -161,6 +166,5 @@ export function winnerProbabilities(d: Float64Array, Ft: (x: number) => number, 
     for (let j = c - 1; j >= 0; j--) suf[j] = suf[j + 1]! * F[j]!;
     for (let i = 0; i < c; i++) into[i] = ft(s + d[i]!) * pre[i]! * suf[i + 1]!;
   };
-  for (let p = 0; p + 1 < pts.length; p++) integrateVector(f, pts[p]!, pts[p + 1]!, c, out, 1e-15);
-  return out;
+  return integrateBetweenKinks(d, m, f);
 }
