@@ -17,6 +17,7 @@ import { releaseBatch } from "./release.js";
 import { estimates } from "./estimates.js";
 import { DASHBOARD_CSS, renderDashboard } from "./dashboard.js";
 
+/** How a collector runs: its database, role, peer, and the limits that keep it up. */
 export interface CollectorOptions {
   /** SQLite database file (created, readable by its owner only, on first start). */
   database: string;
@@ -44,6 +45,7 @@ export interface CollectorOptions {
   aggregation?: LeaderOptions;
 }
 
+/** A running collector. */
 export interface Collector {
   url: string;
   port: number;
@@ -60,6 +62,11 @@ const CSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancesto
 const MAX_REPORT_BYTES = 64 * 1024;
 const MAX_PEER_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Starts a collector on 127.0.0.1 (docs/collection.md). Tasks are added with
+ * `addTask` (or `veil-collector task create`); a task with aggregates needs `peer`.
+ * Rejects when the port is taken or the database has another schema version.
+ */
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
   const role = options.role ?? "leader";
   const store = new ReportStore(options.database);

@@ -80,8 +80,10 @@ export function coarseHour(now = Date.now()): string {
   return `${new Date(now).toISOString().slice(0, 13)}:00Z`;
 }
 
+/** What storing a report did: stored, nothing (the same report again), or refused (the same id, other content). */
 export type IntakeResult = { status: "stored" } | { status: "duplicate" } | { status: "conflict" };
 
+/** The collector's SQLite database: tasks, what reports feed, Prio3 shares and batches (see the top of this file). */
 export class ReportStore {
   readonly db: Database.Database;
   readonly #s;

@@ -10,6 +10,7 @@ import type { Aggregate } from "./task.js";
 
 /** The two aggregators of a pair: the leader (id 0) drives preparation; the helper (id 1) answers it. */
 export type Role = "leader" | "helper";
+/** Each role's aggregator id in Prio3 (the leader holds the explicit shares, the helper the seeds). */
 export const AGGREGATOR_ID: Record<Role, number> = { leader: 0, helper: 1 };
 
 /** One Prio3 instance (Prio3Sum or Prio3Histogram) with two aggregators. */

@@ -10,9 +10,11 @@ import { cryptoSource, type RandomSource } from "@veil/core";
 import { checkInputShare, decodePublicShare, fromBase64, shardMeasurement, toBase64, vdafFor, wireSizes, type Role } from "./prio3.js";
 import { boundedTail, sumProvenUpper, type Aggregate, type Task } from "./task.js";
 
+/** The report format (version 1 was the collector before tasks, with a ledger id; it is refused). */
 export const REPORT_VERSION = 2;
 /** Bytes of a report id (and Prio3 nonce). */
 export const REPORT_ID_BYTES = 16;
+/** The longest privatized text a report may carry, in UTF-16 units. */
 export const MAX_TEXT_CHARS = 20_000;
 
 /** One aggregate's Prio3 part of a report, base64 on the wire. */
