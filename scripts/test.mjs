@@ -41,4 +41,5 @@ run("node", ["e2e/webpack/build.mjs"]); // after Vite, which empties e2e/dist
 run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "apps/playground/vite.config.mjs"]);
 run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "apps/example/vite.config.mjs"]);
 run("node", ["scripts/size.mjs"]); // the page's share of loadVeil, against its 12 KB gzip budget
+run(path.join(root, "node_modules/.bin/tsc"), ["-p", "e2e/strict"]); // the public types under an app's strictest settings
 run(path.join(root, "node_modules/.bin/playwright"), ["test", "--config", "e2e/playwright.config.mjs"]);

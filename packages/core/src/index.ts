@@ -19,7 +19,7 @@ export { buildNeighbourTable, buildNeighbourTableAsync, withNeighbourTable, merg
 export { selectBackend, type BackendChoice, type BackendOptions } from "./backends/registry.js";
 export { checkBackendPreference, type BackendPreference } from "./backends/preference.js";
 export type { Backend, BackendName, KnnResult, AsyncKernels } from "./backends/backend.js";
-export { createWebGpuBackend, WebGpuBackend, type WebGpuBackendOptions, type AdapterDescription } from "./backends/webgpu/backend.js";
+export type { WebGpuBackendOptions, AdapterDescription, GpuEntryPoint } from "./backends/webgpu/options.js";
 export { createWasmBackend } from "./backends/wasm.js";
 export { JsBackend } from "./backends/js.js";
 export { cryptoSource, type RandomSource } from "./random/source.js";

@@ -8,7 +8,8 @@ import type { Backend, BackendName } from "./backend.js";
 import { checkBackendPreference, type BackendPreference } from "./preference.js";
 import { JsBackend } from "./js.js";
 import { createWasmBackend } from "./wasm.js";
-import { createWebGpuBackend, type WebGpuBackendOptions } from "./webgpu/backend.js";
+import { createWebGpuBackend } from "./webgpu/backend.js";
+import type { WebGpuBackendOptions } from "./webgpu/options.js";
 
 export { checkBackendPreference, type BackendPreference } from "./preference.js";
 

@@ -9,6 +9,7 @@
 // (and `maxBufferSize`); query blocks are sized so every output binding fits too.
 // If the device is lost, every kernel falls back to WebAssembly and `lost` says why.
 import type { Embedding } from "../../embeddings/embedding.js";
+import type { AdapterDescription, WebGpuBackendOptions } from "./options.js";
 import type { RandomSource } from "../../random/source.js";
 import { emptyKnnResult, type AsyncKernels, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "../backend.js";
 import { float32DistanceErrorBound, knnRowFromShortlist, maxSquaredNorm, nearestFromShortlist, squaredNorm } from "../shortlist.js";
@@ -20,28 +21,10 @@ const NEAREST_SHORTLIST = 8;
 /** Queries per dispatch at most (progress granularity for the table build). */
 const QUERY_BLOCK = 4096;
 
-export interface WebGpuBackendOptions {
-  /** The WebGPU entry point; defaults to `navigator.gpu` (pass `create([])` of the `webgpu` package in Node). */
-  gpu?: GPU;
-  random?: RandomSource;
-  wasm?: URL | string | BufferSource;
-  /** Accept a fallback (software) adapter. `auto` selection leaves this off: WebAssembly is faster there. */
-  allowFallbackAdapter?: boolean;
-  /** Cap on one buffer binding in bytes, below the device's limit (tests use it to force slicing). */
-  maxBindingBytes?: number;
-  /** Called once if the device is lost (after which the backend runs on WebAssembly). */
-  onLost?: (reason: string) => void;
-}
-
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  description: string;
-  isFallbackAdapter: boolean;
-}
+export type { WebGpuBackendOptions, AdapterDescription } from "./options.js";
 
 export async function createWebGpuBackend(embedding: Embedding, o: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  const gpu = o.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  const gpu = (o.gpu as GPU | undefined) ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) throw new Error("WebGPU is not available here (no navigator.gpu)");
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new Error("no WebGPU adapter was found (headless Chromium needs --enable-unsafe-webgpu)");
