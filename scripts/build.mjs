@@ -11,20 +11,7 @@ function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status || 1);
 }
-mkdirSync(path.join(root, "packages/core/dist"), { recursive: true });
-run(bin("asc"), [
-  "assembly/index.ts",
-  "--outFile",
-  "packages/core/dist/veil.wasm",
-  "--runtime",
-  "stub",
-  "--enable",
-  "simd",
-  "-O3",
-  "--noAssert",
-  "--initialMemory",
-  "2",
-]);
+run("node", ["scripts/build-wasm.mjs"]);
 // The machine-bounds module of `pnpm bench:speed` (not part of Veil's runtime).
 mkdirSync(path.join(root, "packages/bench/dist"), { recursive: true });
 run(bin("asc"), ["assembly/bounds.ts", "--outFile", "packages/bench/dist/bounds.wasm", "--runtime", "stub", "--enable", "simd", "-O3", "--noAssert"]);
