@@ -4,7 +4,7 @@
 // pack if it is not there (or is damaged). Idempotent: a second run is quick.
 // Flags: --browser also installs Debian's Chromium (for Playwright tests).
 import { execSync, spawnSync } from "node:child_process";
-import { existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
+import { existsSync, openSync, readSync, closeSync, statSync, rmSync, linkSync, copyFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -71,4 +71,40 @@ if (!packLooksValid(PACK)) {
   run("node", ["packages/cli/dist/main.js", "pack", "--from", "wink", "--words", "50000", "--k", "64", "--out", PACK]);
 } else {
   log(`default pack present: ${path.relative(root, PACK)}`);
+}
+
+// 6. the default pack as a package (packages/pack-en-50k): the file beside its module, and info.js
+// with its SHA-256, size and provenance from the pack's own header and metadata.
+{
+  const dir = path.join(root, "packages", "pack-en-50k");
+  const target = path.join(dir, path.basename(PACK));
+  if (!existsSync(target) || statSync(target).size !== statSync(PACK).size || statSync(target).mtimeMs < statSync(PACK).mtimeMs) {
+    rmSync(target, { force: true });
+    try {
+      linkSync(PACK, target); // a second name for the same 33 MB, where the file system allows it
+    } catch {
+      copyFileSync(PACK, target);
+    }
+  }
+  const fd = openSync(PACK, "r");
+  const head = Buffer.alloc(128);
+  readSync(fd, head, 0, 128, 0);
+  const meta = Buffer.alloc(head.readUInt32LE(40));
+  readSync(fd, meta, 0, meta.length, 128);
+  closeSync(fd);
+  const m = JSON.parse(meta.toString("utf8"));
+  const info = {
+    sha256: head.subarray(48, 80).toString("hex"),
+    bytes: statSync(PACK).size,
+    n: head.readUInt32LE(12),
+    d: head.readUInt32LE(16),
+    K: head.readUInt32LE(20),
+    name: m.name ?? "glove-6b-100d-50k",
+    source: m.source ?? "",
+    license: "PDDL-1.0 (GloVe 6B vectors, Stanford NLP)",
+  };
+  writeFileSync(
+    path.join(dir, "info.js"),
+    `// Written by scripts/setup.mjs from the pack's header and metadata.\nexport default ${JSON.stringify(info, null, 2)};\n`,
+  );
 }

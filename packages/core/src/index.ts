@@ -1,5 +1,5 @@
 // @veil/core: word-level differential privacy over a public word embedding.
-export { createVeil, Veil, DEFAULT_TABLE_WIDTH, type CreateVeilOptions } from "./veil.js";
+export { createVeil, Veil, DEFAULT_TABLE_WIDTH, type CreateVeilOptions, type PackSource } from "./veil.js";
 export { afterDeviceLoss, type BackendReport } from "./backends/preference.js";
 export type { PerturbOptions, PerturbResult, WordResult } from "./text/perturb.js";
 export { MAX_TEXT_LENGTH, DEFAULT_PLACEHOLDER } from "./text/perturb.js";

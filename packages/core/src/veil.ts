@@ -4,7 +4,7 @@ import { afterDeviceLoss, type BackendReport } from "./backends/preference.js";
 import { buildNeighbourTableAsync, withNeighbourTable } from "./embeddings/neighbour-table.js";
 import type { Embedding } from "./embeddings/embedding.js";
 import { readPack } from "./embeddings/pack-reader.js";
-import { InvalidOptionError, MissingPackError, UnknownWordError } from "./errors.js";
+import { EmbeddingFormatError, InvalidOptionError, MissingPackError, UnknownWordError } from "./errors.js";
 import type { OutputLaw } from "./mechanisms/law.js";
 import { checkMechanism, type MechanismName, type MechanismOptions } from "./mechanisms/options.js";
 import { exactLaw, prepare, privatizeIds, privatizeIdsAsync } from "./mechanisms/run.js";
@@ -17,8 +17,12 @@ import { perturbText, perturbTextAsync, type PerturbOptions, type PerturbResult 
 import { lookupKey } from "./text/tokenize.js";
 
 export interface CreateVeilOptions {
-  /** The embedding pack: its bytes (validated) or an already-read Embedding. */
-  pack: Uint8Array | ArrayBuffer | Embedding;
+  /**
+   * The embedding pack: its bytes (validated), an already-read Embedding, or
+   * where it is, `{ url, sha256? }` (a file: URL is read from disk in Node, any
+   * other is fetched), as `@veil/pack-en-50k` gives it; with `sha256` another pack is refused.
+   */
+  pack: Uint8Array | ArrayBuffer | Embedding | PackSource;
   /** "auto" (default) tries WebGPU on a hardware adapter, then WebAssembly, then plain TypeScript. */
   backend?: BackendPreference;
   /** Where veil.wasm is, if not beside the package's JS. */
@@ -49,7 +53,7 @@ export class Veil {
 
   static async create(o: CreateVeilOptions): Promise<Veil> {
     if (!o || o.pack === undefined || o.pack === null) throw new MissingPackError("No embedding pack was given.");
-    let e = o.pack instanceof Uint8Array || o.pack instanceof ArrayBuffer ? await readPack(o.pack) : o.pack;
+    let e = o.pack instanceof Uint8Array || o.pack instanceof ArrayBuffer ? await readPack(o.pack) : "url" in o.pack ? await readPackSource(o.pack) : o.pack;
     const bo: BackendOptions = { ...(o.wasmUrl !== undefined && { wasm: o.wasmUrl }), ...(o.webgpu && { webgpu: o.webgpu }) };
     let choice = await selectBackend(e, o.backend ?? "auto", bo);
     let seconds = 0;
@@ -197,6 +201,30 @@ export class Veil {
   dispose(): void {
     this.impl.dispose();
   }
+}
+
+/** Where a pack is, and optionally the SHA-256 it must have (hex, as its header records it). */
+export interface PackSource {
+  url: string | URL;
+  sha256?: string;
+}
+
+/** Reads and verifies a pack from a file: URL (Node) or any URL fetch can read. */
+async function readPackSource(source: PackSource): Promise<Embedding> {
+  const url = new URL(source.url);
+  let bytes: Uint8Array;
+  if (url.protocol === "file:") {
+    const fs = await import("node:fs/promises");
+    bytes = await fs.readFile(url);
+  } else {
+    const res = await fetch(url);
+    if (!res.ok) throw new MissingPackError(`the pack at ${url.href} could not be read (HTTP ${res.status}).`);
+    bytes = new Uint8Array(await res.arrayBuffer());
+  }
+  const e = await readPack(bytes);
+  if (source.sha256 && e.sha256 !== source.sha256.toLowerCase())
+    throw new EmbeddingFormatError("unexpected-pack", `its SHA-256 is ${e.sha256}, but ${source.sha256} was expected`);
+  return e;
 }
 
 export function createVeil(o: CreateVeilOptions): Promise<Veil> {

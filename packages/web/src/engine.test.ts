@@ -276,3 +276,16 @@ test("every error class the core exports can be rebuilt after crossing the worke
   assert.ok(classes.length >= 14);
   for (const [name, cls] of classes) assert.equal(KNOWN[name], cls, `${name} is missing from ERROR_CLASSES`);
 });
+
+test("loadVeil takes { url, sha256 } as @veil/pack-en-50k gives it: the hash is pinned", async () => {
+  const bytes = await toyPack();
+  const { url, server } = await serving((res) => res.writeHead(200, { "content-length": bytes.length }).end(bytes));
+  try {
+    const good = await loadVeil({ pack: { url, sha256: (await createVeil({ pack: bytes, backend: "js" })).embedding.sha256 }, worker: false, backend: "js" });
+    assert.equal(good.pack.n, 300);
+    good.dispose();
+    await assert.rejects(loadVeil({ pack: { url, sha256: "0".repeat(64) }, worker: false, backend: "js" }), EmbeddingFormatError);
+  } finally {
+    server.close();
+  }
+});

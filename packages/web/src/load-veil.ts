@@ -23,8 +23,8 @@ import { WorkerCrashedError, unwire, type Wire } from "./errors.js";
 import type { LoadProgress, VeilEvent } from "./progress.js";
 
 export interface LoadVeilOptions {
-  /** The embedding pack: a URL (fetched, then cached in IndexedDB) or its bytes (an ArrayBuffer is transferred to the worker, and detached here). */
-  pack: string | URL | ArrayBuffer | Uint8Array;
+  /** The embedding pack: a URL (fetched, then cached in IndexedDB), `{ url, sha256 }` as `@veil/pack-en-50k` gives it (the hash pinned), or its bytes (an ArrayBuffer is transferred to the worker, and detached here). */
+  pack: string | URL | ArrayBuffer | Uint8Array | { url: string | URL; sha256?: string };
   /** "auto" (default): WebGPU on a hardware adapter, else WebAssembly, else plain JS. */
   backend?: BackendPreference;
   /** true (default): Veil starts its own module worker. A Worker, or a function that makes one: the app's worker running `serveVeil()`. false: in this thread. */
@@ -112,7 +112,7 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
     cache: options.cache ?? true,
     ...(options.persist && { persist: true }),
     ...(options.revalidate && { revalidate: true }),
-    ...(options.sha256 && { sha256: options.sha256 }),
+    ...((options.sha256 ?? packSha256(options.pack)) && { sha256: (options.sha256 ?? packSha256(options.pack))! }),
     ...(options.wasmUrl && { wasmUrl: new URL(options.wasmUrl, baseUrl()).href }),
     ...(options.neighbours && { neighbours: options.neighbours }),
     ...(options.maxBindingBytes && { maxBindingBytes: options.maxBindingBytes }),
@@ -257,6 +257,11 @@ function baseUrl(): string {
   return (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost/";
 }
 
+/** The SHA-256 a `{ url, sha256 }` pack pins, if any. */
+function packSha256(pack: LoadVeilOptions["pack"]): string | undefined {
+  return pack && typeof pack === "object" && "url" in pack ? pack.sha256 : undefined;
+}
+
 function packSpec(pack: LoadVeilOptions["pack"]): LoadRequest["pack"] {
   if (pack instanceof ArrayBuffer) return { bytes: pack };
   if (pack instanceof Uint8Array)
@@ -264,5 +269,6 @@ function packSpec(pack: LoadVeilOptions["pack"]): LoadRequest["pack"] {
       bytes: pack.byteOffset === 0 && pack.byteLength === pack.buffer.byteLength && pack.buffer instanceof ArrayBuffer ? pack.buffer : pack.slice().buffer,
     };
   if (typeof pack === "string" || pack instanceof URL) return { url: new URL(pack, baseUrl()).href };
-  throw new InvalidOptionError("pack must be a URL or the pack's bytes (ArrayBuffer or Uint8Array).");
+  if (pack && typeof pack === "object" && "url" in pack) return { url: new URL(pack.url, baseUrl()).href };
+  throw new InvalidOptionError("pack must be a URL, { url, sha256 } (as @veil/pack-en-50k gives it) or the pack's bytes (ArrayBuffer or Uint8Array).");
 }
