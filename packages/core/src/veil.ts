@@ -214,7 +214,9 @@ async function readPackSource(source: PackSource): Promise<Embedding> {
   const url = new URL(source.url);
   let bytes: Uint8Array;
   if (url.protocol === "file:") {
-    const fs = await import("node:fs/promises");
+    // Hidden from bundlers, as in wasm-module.ts: this branch only runs in Node, and a browser build must not pull in node:fs.
+    const spec = "node:fs/promises";
+    const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as typeof import("node:fs/promises");
     bytes = await fs.readFile(url);
   } else {
     const res = await fetch(url);
