@@ -122,141 +122,77 @@ export class VeilEngine {
   async #loadImpl(req: LoadRequest, onProgressRaw?: (p: LoadProgress) => void, onEvent?: (e: VeilEvent) => void): Promise<LoadInfo> {
     this.#load?.abort();
     const ctl = (this.#load = new AbortController());
-    const signal = ctl.signal;
-    const check = () => {
-      if (signal.aborted) throw ABORTED();
-    };
-    const progress = onProgressRaw ? throttleProgress(onProgressRaw) : () => {};
     this.#events = onEvent;
-    const emit = (e: VeilEvent) => onEvent?.(e);
     const t0 = performance.now();
-
-    let cache: CacheStatus = { persistent: req.cache };
-    let store: CacheStore | null = null;
-    const fallBack = (why: string) => {
-      if (!cache.persistent && cache.reason) return;
-      cache = { persistent: false, reason: why };
-      store = this.#memory ??= memoryCacheStore();
-      emit({ type: "cache-fallback", reason: why });
-    };
-    if (req.cache) {
-      if (this.#memory) ((store = this.#memory), (cache = { persistent: false, reason: "the persistent cache refused earlier in this session" }));
-      else
-        try {
-          store = this.openStore();
-        } catch (err) {
-          fallBack(describe(err));
-        }
-    }
-
+    const run = this.#startRun(req, ctl.signal, onProgressRaw, onEvent);
     const key = "url" in req.pack ? req.pack.url : "cached" in req.pack ? req.pack.cached : null;
-    let source = "network" as PackInfo["source"]; // set inside the lock's callback
-    let veilBytes!: Uint8Array;
-    let embedding!: Embedding;
-    let cacheKey!: string;
-    const validator: PackValidator = {}; // the downloaded file's ETag and Last-Modified, recorded in the cache
-    let t1 = 0;
-    let t2 = 0;
     // One tab at a time per pack (Web Locks): a second tab waits while the first downloads and caches
     // it, then reads it from IndexedDB instead of downloading it again.
-    await withPackLock(key, signal, async () => {
-      let bytes: Uint8Array | null = null;
-      let manifest: CacheManifest | undefined;
-      const onBytes = (loaded: number, total: number) => progress({ phase: "download", loaded, total, fromCache: false });
-      // 1. the cache
-      if (store && key) {
-        try {
-          const r = await readCachedPack(store, key, { packVersion: PACK_VERSION, ...(req.sha256 && { sha256: req.sha256 }) });
-          if (r.hit) ((bytes = r.bytes), (manifest = r.manifest), (source = "cache"));
-          else if (r.why !== "absent") emit({ type: "cache-dropped", why: r.why, detail: r.detail ?? "" });
-        } catch (err) {
-          fallBack(describe(err));
-        }
-      }
-      check();
-      const obtain = async (): Promise<Uint8Array> => {
-        if ("bytes" in req.pack) {
-          source = "bytes";
-          return new Uint8Array(req.pack.bytes);
-        }
-        if ("cached" in req.pack) throw new MissingPackError("The pack given as bytes is no longer cached (the cache was cleared or kept in memory only).");
-        source = "network";
-        return (await download(req.pack.url, signal, onBytes, validator))!;
-      };
-      if (bytes && req.revalidate && manifest?.validator && "url" in req.pack) {
-        // A pack replaced on the server at the same URL: one conditional request, 304 if it is the cached one.
-        const fresh = await download(req.pack.url, signal, onBytes, validator, manifest.validator);
-        if (fresh) {
-          ((bytes = fresh), (source = "network"));
-          emit({ type: "cache-dropped", why: "stale", detail: "the server's copy changed since it was cached (ETag or Last-Modified)" });
-        } else Object.assign(validator, manifest.validator);
-      }
-      if (!bytes) bytes = await obtain();
-      else progress({ phase: "download", loaded: bytes.length, total: bytes.length, fromCache: true });
-      t1 = performance.now();
-
-      // 2. verify (header, sizes, SHA-256, word list, table); a bad cached copy is dropped and fetched again
-      progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
-      veilBytes = bytes;
-      try {
-        embedding = await readPack(veilBytes);
-      } catch (err) {
-        if (source !== "cache" || !(err instanceof EmbeddingFormatError) || !store || !key) throw err;
-        await deleteEntry(store, key, manifest);
-        emit({ type: "cache-dropped", why: "corrupt", detail: err.message });
-        veilBytes = await obtain();
-        embedding = await readPack(veilBytes);
-      }
-      check();
-      if (req.sha256 && embedding.sha256 !== req.sha256.toLowerCase())
-        throw new EmbeddingFormatError("unexpected-pack", `its SHA-256 is ${embedding.sha256}, but ${req.sha256} was expected`);
-      progress({ phase: "verify", loaded: veilBytes.length, total: veilBytes.length, fromCache: source === "cache" });
-      t2 = performance.now();
-
-      cacheKey = key ?? `sha256:${embedding.sha256}`;
-      if (source !== "cache" && store) {
-        // readPack accepted it, so the pack's format version is PACK_VERSION.
-        const put = (s: CacheStore) => writeCachedPack(s, cacheKey, veilBytes, { sha256: embedding.sha256, packVersion: PACK_VERSION, validator });
-        try {
-          await put(store);
-        } catch (err) {
-          fallBack(describe(err)); // switches `store` to the session's memory store, which cannot refuse
-          await put(store);
-        }
-      }
-    });
-    if (req.persist && cache.persistent) cache = { ...cache, storagePersisted: await requestPersistence() };
+    const got = await withPackLock(key, run.signal, () => obtainVerifiedPack(run, key));
+    if (req.persist && run.cache.status.persistent) run.cache.status = { ...run.cache.status, storagePersisted: await requestPersistence() };
     const t2c = performance.now();
+    const veil = await this.#startBackend(run, got);
+    const t3 = performance.now();
+    run.progress({ phase: "ready", loaded: 1, total: 1, fromCache: got.source === "cache" });
+    const e = veil.embedding;
+    return {
+      backend: veil.backend,
+      pack: {
+        n: e.n,
+        d: e.d,
+        K: e.K,
+        dMin: e.dMin,
+        dMax: e.dMax,
+        sha256: e.sha256,
+        bytes: got.bytes.length,
+        metadata: { ...e.metadata },
+        source: got.source,
+        cacheKey: got.cacheKey,
+      },
+      cache: run.cache.status,
+      minEpsilon: Object.fromEntries(MECHANISMS.map((m) => [m, veil.minEpsilon(m)])) as Record<MechanismName, number>,
+      timings: { obtain: got.t1 - t0, verify: got.t2 - got.t1, cacheWrite: t2c - got.t2, backend: t3 - t2c, total: t3 - t0 },
+      tableBuildSeconds: veil.tableBuildSeconds,
+    };
+  }
 
-    // 3. the backend (and the neighbour table, if the pack has none)
+  /** What the steps of one load share: abort, throttled progress, events, and the cache in use. */
+  #startRun(req: LoadRequest, signal: AbortSignal, onProgressRaw?: (p: LoadProgress) => void, onEvent?: (e: VeilEvent) => void): LoadRun {
+    const emit = (e: VeilEvent) => onEvent?.(e);
+    const memory = { get: () => this.#memory, make: () => (this.#memory ??= memoryCacheStore()) };
+    return {
+      req,
+      signal,
+      check: () => {
+        if (signal.aborted) throw ABORTED();
+      },
+      progress: onProgressRaw ? throttleProgress(onProgressRaw) : () => {},
+      emit,
+      cache: new CacheSession(req.cache, this.openStore, memory, emit),
+    };
+  }
+
+  /** Step 3: the backend (and the neighbour table, if the pack has none); says so if WebAssembly would not load. */
+  async #startBackend(run: LoadRun, got: ObtainedPack): Promise<Veil> {
+    const { req } = run;
     this.#veil?.dispose();
     this.#veil = null;
     const veil = await Veil.create({
-      pack: embedding,
+      pack: got.embedding,
       backend: req.backend,
       ...(req.wasmUrl && { wasmUrl: req.wasmUrl }),
       ...(req.neighbours && { neighbours: req.neighbours }),
-      onIndexProgress: (done, total) => progress({ phase: "index", loaded: done, total, fromCache: source === "cache" }),
+      onIndexProgress: (done, total) => run.progress({ phase: "index", loaded: done, total, fromCache: got.source === "cache" }),
       webgpu: {
         ...(req.maxBindingBytes && { maxBindingBytes: req.maxBindingBytes }),
         onLost: (reason) => this.#events?.({ type: "backend-fallback", from: "webgpu", to: "wasm", reason }),
       },
     });
-    check();
+    run.check();
     this.#veil = veil;
     const wasmFailure = veil.backend.failures.wasm;
-    if (veil.backend.name === "js" && wasmFailure) emit({ type: "backend-fallback", from: "wasm", to: "js", reason: wasmFailure });
-    const t3 = performance.now();
-    progress({ phase: "ready", loaded: 1, total: 1, fromCache: source === "cache" });
-    const e = veil.embedding;
-    return {
-      backend: veil.backend,
-      pack: { n: e.n, d: e.d, K: e.K, dMin: e.dMin, dMax: e.dMax, sha256: e.sha256, bytes: veilBytes.length, metadata: { ...e.metadata }, source, cacheKey },
-      cache,
-      minEpsilon: Object.fromEntries(MECHANISMS.map((m) => [m, veil.minEpsilon(m)])) as Record<MechanismName, number>,
-      timings: { obtain: t1 - t0, verify: t2 - t1, cacheWrite: t2c - t2, backend: t3 - t2c, total: t3 - t0 },
-      tableBuildSeconds: veil.tableBuildSeconds,
-    };
+    if (veil.backend.name === "js" && wasmFailure) run.emit({ type: "backend-fallback", from: "wasm", to: "js", reason: wasmFailure });
+    return veil;
   }
 
   #require(): Veil {
@@ -304,6 +240,169 @@ export class VeilEngine {
 function describe(err: unknown): string {
   if (err instanceof DOMException || err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
+}
+
+/** What the steps of one load share. */
+interface LoadRun {
+  req: LoadRequest;
+  signal: AbortSignal;
+  /** Throws AbortError once the load was aborted. */
+  check(): void;
+  progress(p: LoadProgress): void;
+  emit(e: VeilEvent): void;
+  cache: CacheSession;
+}
+
+/** The pack as verified, how it came, and when each step ended. */
+interface ObtainedPack {
+  bytes: Uint8Array;
+  embedding: Embedding;
+  source: PackInfo["source"];
+  cacheKey: string;
+  t1: number;
+  t2: number;
+}
+
+/**
+ * The cache for one load: IndexedDB, or the session's memory store once
+ * IndexedDB refused (quota, private window, none at all), with a
+ * `cache-fallback` event the first time.
+ */
+class CacheSession {
+  status: CacheStatus;
+  store: CacheStore | null = null;
+
+  constructor(
+    enabled: boolean,
+    open: () => CacheStore,
+    private readonly memory: { get(): CacheStore | null; make(): CacheStore },
+    private readonly emit: (e: VeilEvent) => void,
+  ) {
+    this.status = { persistent: enabled };
+    if (!enabled) return;
+    const earlier = memory.get();
+    if (earlier) {
+      this.store = earlier;
+      this.status = { persistent: false, reason: "the persistent cache refused earlier in this session" };
+      return;
+    }
+    try {
+      this.store = open();
+    } catch (err) {
+      this.fallBack(describe(err));
+    }
+  }
+
+  /** Switches to the session's memory store, which cannot refuse. */
+  fallBack(why: string): void {
+    if (!this.status.persistent && this.status.reason) return;
+    this.status = { persistent: false, reason: why };
+    this.store = this.memory.make();
+    this.emit({ type: "cache-fallback", reason: why });
+  }
+}
+
+/** Steps 1 and 2: the pack from the cache (revalidated if asked) or the network, verified, and cached. */
+async function obtainVerifiedPack(run: LoadRun, key: string | null): Promise<ObtainedPack> {
+  const validator: PackValidator = {}; // the downloaded file's ETag and Last-Modified, recorded in the cache
+  const cached = await readFromCache(run, key);
+  run.check();
+  let bytes: Uint8Array;
+  let source: PackInfo["source"];
+  const fresh = cached ? await revalidated(run, cached.manifest, validator) : null;
+  if (cached && !fresh) {
+    ((bytes = cached.bytes), (source = "cache"));
+    run.progress({ phase: "download", loaded: bytes.length, total: bytes.length, fromCache: true });
+  } else ({ bytes, source } = fresh ? { bytes: fresh, source: "network" as const } : await fetchPack(run, validator));
+  const t1 = performance.now();
+  const verified = await verifyPack(run, bytes, source, key, cached?.manifest, validator);
+  const t2 = performance.now();
+  const cacheKey = key ?? `sha256:${verified.embedding.sha256}`;
+  if (verified.source !== "cache") await storeInCache(run, cacheKey, verified.bytes, verified.embedding, validator);
+  return { ...verified, cacheKey, t1, t2 };
+}
+
+/** The cached copy, if there is a good one; a stale or corrupt entry is reported (`cache-dropped`). */
+async function readFromCache(run: LoadRun, key: string | null): Promise<{ bytes: Uint8Array; manifest: CacheManifest } | null> {
+  const { store } = run.cache;
+  if (!store || !key) return null;
+  try {
+    const r = await readCachedPack(store, key, { packVersion: PACK_VERSION, ...(run.req.sha256 && { sha256: run.req.sha256 }) });
+    if (r.hit) return { bytes: r.bytes, manifest: r.manifest };
+    if (r.why !== "absent") run.emit({ type: "cache-dropped", why: r.why, detail: r.detail ?? "" });
+  } catch (err) {
+    run.cache.fallBack(describe(err));
+  }
+  return null;
+}
+
+/**
+ * With `revalidate`: a pack replaced on the server at the same URL is noticed
+ * by one conditional request (304 if the cached copy is current). Returns the
+ * new bytes, or null when the cached copy stands.
+ */
+async function revalidated(run: LoadRun, manifest: CacheManifest, validator: PackValidator): Promise<Uint8Array | null> {
+  const { req } = run;
+  if (!req.revalidate || !manifest.validator || !("url" in req.pack)) return null;
+  const fresh = await download(req.pack.url, run.signal, downloadProgress(run), validator, manifest.validator);
+  if (!fresh) {
+    Object.assign(validator, manifest.validator);
+    return null;
+  }
+  run.emit({ type: "cache-dropped", why: "stale", detail: "the server's copy changed since it was cached (ETag or Last-Modified)" });
+  return fresh;
+}
+
+/** The pack as the request gives it: its bytes, or a download. */
+async function fetchPack(run: LoadRun, validator: PackValidator): Promise<{ bytes: Uint8Array; source: PackInfo["source"] }> {
+  const { pack } = run.req;
+  if ("bytes" in pack) return { bytes: new Uint8Array(pack.bytes), source: "bytes" };
+  if ("cached" in pack) throw new MissingPackError("The pack given as bytes is no longer cached (the cache was cleared or kept in memory only).");
+  return { bytes: (await download(pack.url, run.signal, downloadProgress(run), validator))!, source: "network" };
+}
+
+const downloadProgress = (run: LoadRun) => (loaded: number, total: number) => run.progress({ phase: "download", loaded, total, fromCache: false });
+
+/** Header, sizes, SHA-256, word list, table, and the pinned hash; a bad cached copy is dropped and fetched again. */
+async function verifyPack(
+  run: LoadRun,
+  bytes: Uint8Array,
+  source: PackInfo["source"],
+  key: string | null,
+  manifest: CacheManifest | undefined,
+  validator: PackValidator,
+): Promise<{ bytes: Uint8Array; embedding: Embedding; source: PackInfo["source"] }> {
+  const { req } = run;
+  run.progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
+  let embedding: Embedding;
+  try {
+    embedding = await readPack(bytes);
+  } catch (err) {
+    const store = run.cache.store;
+    if (source !== "cache" || !(err instanceof EmbeddingFormatError) || !store || !key) throw err;
+    await deleteEntry(store, key, manifest);
+    run.emit({ type: "cache-dropped", why: "corrupt", detail: err.message });
+    ({ bytes, source } = await fetchPack(run, validator));
+    embedding = await readPack(bytes);
+  }
+  run.check();
+  if (req.sha256 && embedding.sha256 !== req.sha256.toLowerCase())
+    throw new EmbeddingFormatError("unexpected-pack", `its SHA-256 is ${embedding.sha256}, but ${req.sha256} was expected`);
+  run.progress({ phase: "verify", loaded: bytes.length, total: bytes.length, fromCache: source === "cache" });
+  return { bytes, embedding, source };
+}
+
+/** Writes the verified pack to the cache; if IndexedDB refuses, to the session's memory store instead. */
+async function storeInCache(run: LoadRun, cacheKey: string, bytes: Uint8Array, embedding: Embedding, validator: PackValidator): Promise<void> {
+  if (!run.cache.store) return;
+  // readPack accepted it, so the pack's format version is PACK_VERSION.
+  const put = (s: CacheStore) => writeCachedPack(s, cacheKey, bytes, { sha256: embedding.sha256, packVersion: PACK_VERSION, validator });
+  try {
+    await put(run.cache.store);
+  } catch (err) {
+    run.cache.fallBack(describe(err));
+    await put(run.cache.store);
+  }
 }
 
 /**
