@@ -158,100 +158,120 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
-  switch (command) {
-    case "perturb": {
-      const o = mechanismOptions(v);
-      if (v.oov !== undefined && v.oov !== "keep" && v.oov !== "redact") throw new UsageError("--oov must be redact or keep");
-      const veil = await loadVeil(v);
-      let text = await readStdin();
-      const trailingNewline = text.endsWith("\n") && !v.json;
-      if (trailingNewline) text = text.slice(0, -1);
-      const res = veil.perturb(text, { ...o, ...(v.oov && { oov: v.oov as "keep" | "redact" }) });
-      process.stdout.write(v.json ? JSON.stringify(res, null, 2) + "\n" : res.text + (trailingNewline ? "\n" : ""));
-      return 0;
-    }
-    case "stats": {
-      const o = mechanismOptions(v);
-      if (positionals.length === 0) throw new UsageError("stats needs at least one WORD");
-      const samples = int("samples", v.samples, 1, 10_000_000) ?? 1000;
-      const top = int("top", v.top, 1, 1000) ?? 10;
-      const veil = await loadVeil(v);
-      const out = positionals.map((w) => ({ mechanism: o.mechanism, epsilon: o.epsilon, ...veil.stats(w, o, { samples, top }) }));
-      process.stdout.write(JSON.stringify(out, null, 2) + "\n");
-      return 0;
-    }
-    case "pack": {
-      const from = (v.from ?? (v.input ? "glove" : "wink")) as "wink" | "glove";
-      if (from !== "wink" && from !== "glove") throw new UsageError("--from must be wink or glove");
-      if (from === "glove" && !v.input) throw new UsageError("--from glove needs --input FILE (GloVe or word2vec text)");
-      const report = await buildPack({
-        from,
-        ...(v.input && { input: v.input }),
-        words: int("words", v.words, 2, 10_000_000) ?? 50_000,
-        K: int("k", v.k, 1, 1024) ?? 64,
-        out: v.out ?? defaultPackPath(),
-        ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }),
-        allTokens: v["all-tokens"] === true,
-      });
-      if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-      return 0;
-    }
-    case "audit": {
-      const { audit } = await import("./audit.js");
-      const veil = await loadVeil(v);
-      const mechanisms = v.mechanism ? [v.mechanism] : [...MECHANISMS];
-      for (const m of mechanisms)
-        if (!(MECHANISMS as readonly string[]).includes(m)) throw new UsageError(`--mechanism must be one of ${MECHANISMS.join(", ")}`);
-      const report = audit(veil, mechanisms as MechanismOptions["mechanism"][], {
-        epsilon: num("epsilon", v.epsilon),
-        samples: int("samples", v.samples, 1000, 10_000_000),
-        log: (line) => process.stderr.write(line + "\n"),
-      });
-      const { table, ...json } = report;
-      if (v.json) process.stderr.write(table + "\n");
-      process.stdout.write(v.json ? JSON.stringify(json, null, 2) + "\n" : table + "\n");
-      return report.passed ? 0 : 1;
-    }
-    case "attack": {
-      const o = mechanismOptions(v);
-      const veil = await loadVeil(v);
-      const prior = !v.prior || v.prior === "uniform" ? ("uniform" as const) : veil.corpusPrior([await readFile(v.prior, "utf8")]);
-      const r = veil.attack(o, {
-        prior,
-        words: int("words", v.words, 1, 10_000_000) ?? 1000,
-        samples: int("samples", v.samples, 2, 100_000) ?? 200,
-        k: int("top", v.top, 1, 100) ?? 5,
-      });
-      const result = { mechanism: o.mechanism, epsilon: o.epsilon, prior: v.prior ?? "uniform", ...r };
-      process.stdout.write(v.json ? JSON.stringify(result, null, 2) + "\n" : attackTable(result) + "\n");
-      return 0;
-    }
-    case "info": {
-      const veil = await loadVeil(v);
-      const e = veil.embedding;
-      process.stdout.write(
-        JSON.stringify(
-          {
-            n: e.n,
-            d: e.d,
-            K: e.K,
-            dMin: e.dMin,
-            dMax: e.dMax,
-            sha256: e.sha256,
-            metadata: e.metadata,
-            gumbelMinEpsilon: veil.minEpsilon("gumbel"),
-            backend: veil.backend,
-          },
-          null,
-          2,
-        ) + "\n",
-      );
-      return 0;
-    }
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; use perturb, stats, pack, info, audit or attack`);
-  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; use perturb, stats, pack, info, audit or attack`);
+  return run(v, positionals);
 }
+
+/** `veil perturb`: text on stdin, the privatized text (or the whole result as JSON) on stdout. */
+async function perturbCommand(v: Values): Promise<number> {
+  const o = mechanismOptions(v);
+  if (v.oov !== undefined && v.oov !== "keep" && v.oov !== "redact") throw new UsageError("--oov must be redact or keep");
+  const veil = await loadVeil(v);
+  let text = await readStdin();
+  const trailingNewline = text.endsWith("\n") && !v.json;
+  if (trailingNewline) text = text.slice(0, -1);
+  const res = veil.perturb(text, { ...o, ...(v.oov && { oov: v.oov as "keep" | "redact" }) });
+  process.stdout.write(v.json ? JSON.stringify(res, null, 2) + "\n" : res.text + (trailingNewline ? "\n" : ""));
+  return 0;
+}
+
+/** `veil stats`: N_w, S_w and the likeliest outputs of each WORD, as JSON. */
+async function statsCommand(v: Values, positionals: string[]): Promise<number> {
+  const o = mechanismOptions(v);
+  if (positionals.length === 0) throw new UsageError("stats needs at least one WORD");
+  const samples = int("samples", v.samples, 1, 10_000_000) ?? 1000;
+  const top = int("top", v.top, 1, 1000) ?? 10;
+  const veil = await loadVeil(v);
+  const out = positionals.map((w) => ({ mechanism: o.mechanism, epsilon: o.epsilon, ...veil.stats(w, o, { samples, top }) }));
+  process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+  return 0;
+}
+
+/** `veil pack`: builds an embedding pack from the wink vectors or a GloVe/word2vec text file. */
+async function packCommand(v: Values): Promise<number> {
+  const from = (v.from ?? (v.input ? "glove" : "wink")) as "wink" | "glove";
+  if (from !== "wink" && from !== "glove") throw new UsageError("--from must be wink or glove");
+  if (from === "glove" && !v.input) throw new UsageError("--from glove needs --input FILE (GloVe or word2vec text)");
+  const report = await buildPack({
+    from,
+    ...(v.input && { input: v.input }),
+    words: int("words", v.words, 2, 10_000_000) ?? 50_000,
+    K: int("k", v.k, 1, 1024) ?? 64,
+    out: v.out ?? defaultPackPath(),
+    ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }),
+    allTokens: v["all-tokens"] === true,
+  });
+  if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  return 0;
+}
+
+/** `veil audit`: tests each mechanism's privacy claim on the pack; exit 1 when one fails. */
+async function auditCommand(v: Values): Promise<number> {
+  const { audit } = await import("./audit.js");
+  const veil = await loadVeil(v);
+  const mechanisms = v.mechanism ? [v.mechanism] : [...MECHANISMS];
+  for (const m of mechanisms) if (!(MECHANISMS as readonly string[]).includes(m)) throw new UsageError(`--mechanism must be one of ${MECHANISMS.join(", ")}`);
+  const report = audit(veil, mechanisms as MechanismOptions["mechanism"][], {
+    epsilon: num("epsilon", v.epsilon),
+    samples: int("samples", v.samples, 1000, 10_000_000),
+    log: (line) => process.stderr.write(line + "\n"),
+  });
+  const { table, ...json } = report;
+  if (v.json) process.stderr.write(table + "\n");
+  process.stdout.write(v.json ? JSON.stringify(json, null, 2) + "\n" : table + "\n");
+  return report.passed ? 0 : 1;
+}
+
+/** `veil attack`: how often the best attacker recovers a word at one setting (table or JSON). */
+async function attackCommand(v: Values): Promise<number> {
+  const o = mechanismOptions(v);
+  const veil = await loadVeil(v);
+  const prior = !v.prior || v.prior === "uniform" ? ("uniform" as const) : veil.corpusPrior([await readFile(v.prior, "utf8")]);
+  const r = veil.attack(o, {
+    prior,
+    words: int("words", v.words, 1, 10_000_000) ?? 1000,
+    samples: int("samples", v.samples, 2, 100_000) ?? 200,
+    k: int("top", v.top, 1, 100) ?? 5,
+  });
+  const result = { mechanism: o.mechanism, epsilon: o.epsilon, prior: v.prior ?? "uniform", ...r };
+  process.stdout.write(v.json ? JSON.stringify(result, null, 2) + "\n" : attackTable(result) + "\n");
+  return 0;
+}
+
+/** `veil info`: the pack's header figures, as JSON. */
+async function infoCommand(v: Values): Promise<number> {
+  const veil = await loadVeil(v);
+  const e = veil.embedding;
+  process.stdout.write(
+    JSON.stringify(
+      {
+        n: e.n,
+        d: e.d,
+        K: e.K,
+        dMin: e.dMin,
+        dMax: e.dMax,
+        sha256: e.sha256,
+        metadata: e.metadata,
+        gumbelMinEpsilon: veil.minEpsilon("gumbel"),
+        backend: veil.backend,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  return 0;
+}
+
+/** The commands, by name. */
+const COMMANDS: Record<string, (v: Values, positionals: string[]) => Promise<number>> = {
+  perturb: perturbCommand,
+  stats: statsCommand,
+  pack: packCommand,
+  audit: auditCommand,
+  attack: attackCommand,
+  info: infoCommand,
+};
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
