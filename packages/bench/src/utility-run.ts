@@ -101,9 +101,8 @@ function spread(runs: number[]): Spread {
   return { ...meanSd(runs), runs };
 }
 
-export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
-  const t0 = performance.now();
-  const env = environment();
+/** Every job of a run: per dataset and seed, the two baselines and each setting; per dataset and setting, its stats. */
+function utilityJobs(o: UtilityOptions): Job[] {
   const jobs: Job[] = [];
   for (const d of o.datasets) {
     for (let seed = 1; seed <= o.seeds; seed++) {
@@ -112,6 +111,41 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
     }
     for (const setting of o.grid) jobs.push({ kind: "stats", dataset: d.name, setting });
   }
+  return jobs;
+}
+
+/** One dataset's part of the report, from the jobs' results: baselines, points (spread over seeds) and the comparisons. */
+function summarizeDataset(summary: DatasetSummary, results: Map<string, JobResult>, o: UtilityOptions): UtilityDataset {
+  const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
+  const point = (key: string, seed: number): PointResult => results.get(`${summary.name}|${key}|${seed}`) as PointResult;
+  const base = (which: "none" | "vocabulary"): UtilityDataset["baselines"]["none"] => ({
+    accuracy: spread(seeds.map((s) => point(which, s).accuracy)),
+    accuracyPrivateTest: spread(seeds.map((s) => point(which, s).accuracyPrivateTest)),
+  });
+  const points: UtilityPoint[] = o.grid.map((setting) => {
+    const key = settingKey(setting);
+    const stats = results.get(`${summary.name}|${key}|stats`) as StatsResult;
+    const runs = seeds.map((s) => point(key, s));
+    return {
+      key,
+      setting,
+      calibrated: isCalibrated(setting),
+      Nw: stats.Nw,
+      Sw: stats.Sw,
+      ...(stats.attack && { R: stats.attack.R, R5: stats.attack.Rk }),
+      stats,
+      keptTokens: meanSd(runs.map((r) => r.keptTokens)).mean,
+      accuracy: spread(runs.map((r) => r.accuracy)),
+      accuracyPrivateTest: spread(runs.map((r) => r.accuracyPrivateTest)),
+    };
+  });
+  return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds) };
+}
+
+export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
+  const t0 = performance.now();
+  const env = environment();
+  const jobs = utilityJobs(o);
   const config: RunnerConfig = {
     pack: o.pack,
     backend: o.backend,
@@ -143,32 +177,7 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
     },
   });
 
-  const datasets: UtilityDataset[] = summaries.map((summary) => {
-    const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
-    const point = (key: string, seed: number): PointResult => results.get(`${summary.name}|${key}|${seed}`) as PointResult;
-    const base = (which: "none" | "vocabulary"): UtilityDataset["baselines"]["none"] => ({
-      accuracy: spread(seeds.map((s) => point(which, s).accuracy)),
-      accuracyPrivateTest: spread(seeds.map((s) => point(which, s).accuracyPrivateTest)),
-    });
-    const points: UtilityPoint[] = o.grid.map((setting) => {
-      const key = settingKey(setting);
-      const stats = results.get(`${summary.name}|${key}|stats`) as StatsResult;
-      const runs = seeds.map((s) => point(key, s));
-      return {
-        key,
-        setting,
-        calibrated: isCalibrated(setting),
-        Nw: stats.Nw,
-        Sw: stats.Sw,
-        ...(stats.attack && { R: stats.attack.R, R5: stats.attack.Rk }),
-        stats,
-        keptTokens: meanSd(runs.map((r) => r.keptTokens)).mean,
-        accuracy: spread(runs.map((r) => r.accuracy)),
-        accuracyPrivateTest: spread(runs.map((r) => r.accuracyPrivateTest)),
-      };
-    });
-    return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds) };
-  });
+  const datasets = summaries.map((summary) => summarizeDataset(summary, results, o));
 
   const report: UtilityReport = {
     benchmark: "utility",
