@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import { buildReports, parseReport, parseTask, taskId, type ParsedReport, type Task, type WireReport } from "@veil/task";
 import { prepareReport } from "./prepare.js";
 import { ReportStore } from "./store.js";
-import { serveProcess as serve, type CollectorProcess } from "./test-pair.js";
+import { serveFiles, serveProcess as serve, type CollectorProcess } from "./test-pair.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const TOKEN = "bench-analyst-token";
@@ -215,23 +215,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "veil-bench-collector-"));
   const task = parseTask(TASK_DEF);
   const id = await taskId(task);
-  writeFileSync(join(dir, "task.json"), JSON.stringify(TASK_DEF));
-  writeFileSync(join(dir, "analyst.token"), TOKEN);
-  writeFileSync(join(dir, "peer.token"), PEER);
-  const common = [
-    "--task",
-    join(dir, "task.json"),
-    "--token-file",
-    join(dir, "analyst.token"),
-    "--peer-token-file",
-    join(dir, "peer.token"),
-    "--port",
-    "0",
-    "--rate",
-    "1000000",
-    "--burst",
-    "1000000",
-  ];
+  const common = [...serveFiles(dir, TASK_DEF, TOKEN, PEER), "--port", "0", "--rate", "1000000", "--burst", "1000000"];
   const leaderArgs = (helperUrl: string) => ["--db", join(dir, "leader.db"), "--peer", helperUrl, ...common];
   const result: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model };
   try {

@@ -3,13 +3,12 @@
 // The leader runs as its own process, started through the CLI as an operator would.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
 import { buildReports, parseTask, taskId } from "@veil/task";
 import { startCollector } from "./server.js";
 import { ReportStore } from "./store.js";
-import { ANALYST_TOKEN, PEER_TOKEN, analyst, feedbackTask, input, post, serveProcess as serve, withDir } from "./test-pair.js";
+import { ANALYST_TOKEN, PEER_TOKEN, analyst, feedbackTask, input, post, serveFiles, serveProcess as serve, withDir } from "./test-pair.js";
 
 test("SIGKILL of the leader under load loses no acknowledged report; after restart each is prepared once", async () => {
   await withDir(async (dir) => {
@@ -17,23 +16,7 @@ test("SIGKILL of the leader under load loses no acknowledged report; after resta
     const raw = feedbackTask({ minBatchSize: 2 });
     const id = await helper.addTask(raw, ANALYST_TOKEN);
     const task = parseTask(raw);
-    writeFileSync(join(dir, "task.json"), JSON.stringify(raw));
-    writeFileSync(join(dir, "analyst.token"), ANALYST_TOKEN);
-    writeFileSync(join(dir, "peer.token"), PEER_TOKEN);
-    const args = [
-      "--db",
-      join(dir, "leader.db"),
-      "--port",
-      "0",
-      "--peer",
-      helper.url,
-      "--peer-token-file",
-      join(dir, "peer.token"),
-      "--task",
-      join(dir, "task.json"),
-      "--token-file",
-      join(dir, "analyst.token"),
-    ];
+    const args = ["--db", join(dir, "leader.db"), "--port", "0", "--peer", helper.url, ...serveFiles(dir, raw, ANALYST_TOKEN, PEER_TOKEN)];
     try {
       const first = await serve(args);
       const acknowledged = new Set<string>();

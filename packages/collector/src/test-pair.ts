@@ -1,6 +1,7 @@
 // Test fixtures (not shipped): a task, a leader and a helper on 127.0.0.1 with
 // real SQLite files in a temporary folder, and a device that reports to both.
 import { mkdtemp, rm } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
@@ -124,6 +125,18 @@ export async function analyst(url: string, path: string, body?: unknown, headers
 export interface CollectorProcess {
   child: ChildProcess;
   url: string;
+}
+
+/**
+ * Writes what `veil-collector serve` reads from files (the task, the analyst
+ * token, the peer token) into `dir` and returns the flags that name them.
+ */
+export function serveFiles(dir: string, rawTask: unknown, analystToken: string, peerToken: string): string[] {
+  const files = { task: join(dir, "task.json"), analyst: join(dir, "analyst.token"), peer: join(dir, "peer.token") };
+  writeFileSync(files.task, JSON.stringify(rawTask));
+  writeFileSync(files.analyst, analystToken);
+  writeFileSync(files.peer, peerToken);
+  return ["--task", files.task, "--token-file", files.analyst, "--peer-token-file", files.peer];
 }
 
 /** Starts `veil-collector serve ARGS` and resolves once it says it listens (rejects if it exits first or takes over 20 s). */
