@@ -76,16 +76,16 @@ const harness = {
     return { cached: await isCached(PACK_URL), info: await cacheInfo() };
   },
   clearCache,
-  /** Overwrites one chunk of the cached pack with same-sized garbage (SHA-256 must catch it). */
-  async corruptCachedChunk(i: number) {
+  /** Overwrites 4 MB of the cached pack's body, from 4 MB times `i`, with garbage of the same size (SHA-256 must catch it). */
+  async corruptCachedBody(i: number) {
     const store = createStore("veil-cache", "packs");
     const key = new URL(PACK_URL, location.href).href;
-    const [chunk] = (await getMany([["chunk", key, i]], store)) as [ArrayBuffer | undefined];
-    if (!chunk) throw new Error(`chunk ${i} is not cached`);
-    const bad = new Uint8Array(chunk.byteLength);
-    bad.fill(0x5a);
-    await setMany([[["chunk", key, i], bad.buffer]], store);
-    return { bytes: chunk.byteLength, keys: (await keys(store)).length };
+    const [body] = (await getMany([["body", key]], store)) as [Blob | undefined];
+    if (!body) throw new Error("the pack is not cached");
+    const bytes = new Uint8Array(await body.arrayBuffer());
+    bytes.fill(0x5a, i * 4 * 1024 * 1024, (i + 1) * 4 * 1024 * 1024);
+    await setMany([[["body", key], new Blob([bytes])]], store);
+    return { bytes: body.size, keys: (await keys(store)).length };
   },
   /** Builds the table of a table-less pack on WebGPU and on WebAssembly; compares tables. */
   async tablesAgree(n: number, maxBindingBytes?: number) {

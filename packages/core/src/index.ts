@@ -11,7 +11,7 @@ export { temRadius, DEFAULT_BETA } from "./mechanisms/tem.js";
 export type { WordStats, OutputProbability } from "./stats/privacy-stats.js";
 export { reconstructionRate, corpusPrior, attackInputs, type AttackOptions, type AttackResult } from "./stats/attack.js";
 export { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";
-export { readPack, readPackHeader, packByteLength } from "./embeddings/pack-reader.js";
+export { readPack, readPackHeader, packByteLength, type ReadPackOptions } from "./embeddings/pack-reader.js";
 export { writePack, type PackContents } from "./embeddings/pack-writer.js";
 export { PACK_MAGIC, PACK_VERSION, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
 export type { Embedding } from "./embeddings/embedding.js";

@@ -223,7 +223,7 @@ async function readPackSource(source: PackSource): Promise<Embedding> {
     if (!res.ok) throw new MissingPackError(`the pack at ${url.href} could not be read (HTTP ${res.status}).`);
     bytes = new Uint8Array(await res.arrayBuffer());
   }
-  const e = await readPack(bytes);
+  const e = await readPack(bytes, { adopt: true }); // the bytes are this function's own
   if (source.sha256 && e.sha256 !== source.sha256.toLowerCase())
     throw new EmbeddingFormatError("unexpected-pack", `its SHA-256 is ${e.sha256}, but ${source.sha256} was expected`);
   return e;

@@ -7,7 +7,7 @@ function keyOf(pack: string | URL): string {
   return new URL(pack, (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost/").href;
 }
 
-/** True when the pack at this URL is in Veil's cache and intact (chunks present with the recorded sizes). */
+/** True when the pack at this URL is in Veil's cache and intact (its body present with the recorded size). */
 export async function isCached(pack: string | URL): Promise<boolean> {
   return (await readCachedPack(idbCacheStore(), keyOf(pack), { packVersion: PACK_VERSION })).hit;
 }

@@ -376,14 +376,15 @@ async function verifyPack(
   run.progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
   let embedding: Embedding;
   try {
-    embedding = await readPack(bytes);
+    // Downloaded or cached bytes are the engine's own and never change afterwards; bytes the app gave may be its own buffer.
+    embedding = await readPack(bytes, { adopt: source !== "bytes" });
   } catch (err) {
     const store = run.cache.store;
     if (source !== "cache" || !(err instanceof EmbeddingFormatError) || !store || !key) throw err;
     await deleteEntry(store, key, manifest);
     run.emit({ type: "cache-dropped", why: "corrupt", detail: err.message });
     ({ bytes, source } = await fetchPack(run, validator));
-    embedding = await readPack(bytes);
+    embedding = await readPack(bytes, { adopt: source !== "bytes" });
   }
   run.check();
   if (req.sha256 && embedding.sha256 !== req.sha256.toLowerCase())

@@ -60,7 +60,10 @@ export class WasmBackend implements Backend {
       this.table = ex.alloc(e.neighbours.byteLength);
       this.i32(this.table, e.neighbours.length).set(e.neighbours);
       this.distCache = ex.alloc(e.n * e.K * 8);
-      this.u8(this.distCache, e.n * e.K * 8).fill(0xff); // all-ones bits: NaN = "not computed"
+      // No fill: the instance is fresh (one per backend) and these are its first
+      // allocations, from the bump allocator of AssemblyScript's stub runtime, so
+      // the cache is still all zero bits, which read as "not computed" (see
+      // cachedDistance in assembly/mechanisms.ts).
     } else {
       this.table = 0;
       this.distCache = 0;

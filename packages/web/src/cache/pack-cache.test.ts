@@ -1,16 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CACHE_FORMAT, CHUNK_BYTES, clearStore, listManifests, readCachedPack, writeCachedPack } from "./pack-cache.js";
+import { CACHE_FORMAT, clearStore, listManifests, readCachedPack, writeCachedPack } from "./pack-cache.js";
 import { memoryCacheStore } from "./store.js";
 
 const bytesOf = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255);
 
-test("a pack round-trips through chunks and a manifest", async () => {
+test("a pack round-trips through one Blob and a manifest", async () => {
   const store = memoryCacheStore();
-  const b = bytesOf(2 * CHUNK_BYTES + 12345);
+  const b = bytesOf(3 * 1024 * 1024 + 12345);
   const m = await writeCachedPack(store, "https://x/p.veilpack", b, { sha256: "ab", packVersion: 1 });
-  assert.equal(m.chunks, 3);
   assert.equal(m.cacheFormat, CACHE_FORMAT);
+  assert.equal(m.bytes, b.length);
+  const [body] = await store.getMany([["body", "https://x/p.veilpack"]]);
+  assert.ok(body instanceof Blob, "the body is stored as a Blob (a file in Chromium's IndexedDB)");
   const r = await readCachedPack(store, "https://x/p.veilpack", { packVersion: 1 });
   assert.ok(r.hit);
   assert.deepEqual(r.bytes, b);
@@ -20,14 +22,17 @@ test("a pack round-trips through chunks and a manifest", async () => {
   );
 });
 
-test("a missing or short chunk is corrupt: the entry is deleted", async () => {
-  const store = memoryCacheStore();
-  await writeCachedPack(store, "k", bytesOf(CHUNK_BYTES + 10), { sha256: "ab", packVersion: 1 });
-  await store.setMany([[["chunk", "k", 1], new ArrayBuffer(3)]]);
-  const r = await readCachedPack(store, "k", { packVersion: 1 });
-  assert.equal(r.hit, false);
-  assert.equal(!r.hit && r.why, "corrupt");
-  assert.deepEqual(await store.keys(), []);
+test("a missing or short body is corrupt: the entry is deleted", async () => {
+  for (const body of [undefined, new Blob([new Uint8Array(3)]), new ArrayBuffer(10)]) {
+    const store = memoryCacheStore();
+    await writeCachedPack(store, "k", bytesOf(10), { sha256: "ab", packVersion: 1 });
+    if (body === undefined) await store.delMany([["body", "k"]]);
+    else await store.setMany([[["body", "k"], body]]);
+    const r = await readCachedPack(store, "k", { packVersion: 1 });
+    assert.equal(!r.hit && r.why, "corrupt");
+    assert.match(!r.hit ? (r.detail ?? "") : "", body instanceof Blob ? /3 bytes, expected 10/ : /missing/);
+    assert.deepEqual(await store.keys(), []);
+  }
 });
 
 test("another cache format, pack version or expected SHA-256 is stale: the entry is deleted", async () => {
@@ -48,9 +53,22 @@ test("another cache format, pack version or expected SHA-256 is stale: the entry
   assert.ok((await readCachedPack(store, "k", { packVersion: 1, sha256: "AB" })).hit, "hex case does not matter");
 });
 
+test("an entry of cache format 1 (4 MB chunks) is stale, and its chunks are deleted with it", async () => {
+  const store = memoryCacheStore();
+  const old = { cacheFormat: 1, key: "k", packVersion: 1, sha256: "ab", bytes: 10, chunkBytes: 4 << 20, chunks: 2, storedAt: "2026-01-01T00:00:00Z" };
+  await store.setMany([
+    [["manifest", "k"], old],
+    [["chunk", "k", 0], new ArrayBuffer(5)],
+    [["chunk", "k", 1], new ArrayBuffer(5)],
+  ]);
+  const r = await readCachedPack(store, "k", { packVersion: 1 });
+  assert.equal(!r.hit && r.why, "stale");
+  assert.deepEqual(await store.keys(), []);
+});
+
 test("an interrupted write (no manifest) reads as absent; clearStore removes orphans", async () => {
   const store = memoryCacheStore();
-  await store.setMany([[["chunk", "k", 0], new ArrayBuffer(8)]]);
+  await store.setMany([[["body", "k"], new Blob([new Uint8Array(8)])]]);
   const r = await readCachedPack(store, "k", { packVersion: 1 });
   assert.equal(!r.hit && r.why, "absent");
   await clearStore(store);

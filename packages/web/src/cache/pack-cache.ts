@@ -1,12 +1,17 @@
-// The pack cache: a pack is stored as CHUNK_BYTES chunks plus a manifest written
-// last (so an interrupted write leaves no manifest and reads as a miss). Every
-// read checks the manifest against the chunks (count, sizes) and the caller then
-// verifies the pack's SHA-256 (readPack); anything wrong and the entry is dropped.
+// The pack cache: a pack is stored as one Blob plus a manifest written last (so
+// an interrupted write leaves no manifest and reads as a miss). Every read checks
+// the Blob against the manifest (size) and the caller then verifies the pack's
+// SHA-256 (readPack); anything wrong and the entry is dropped.
+//
+// Why one Blob: Chromium keeps a Blob in IndexedDB as a file and reads it back
+// in one go. Measured in Chromium on this repository's 33 MB pack, writing one
+// Blob took 216 ms and reading it 142-188 ms, against 1,079 ms and 707-747 ms for
+// eight 4 MB ArrayBuffers (cache format 1), which are copied through structured
+// clone on every read.
 import type { CacheStore } from "./store.js";
 
-/** Bumped when the cache layout changes: entries of another version are stale. */
-export const CACHE_FORMAT = 1;
-export const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bumped when the cache layout changes: entries of another version are stale. Format 1 kept 4 MB ArrayBuffer chunks. */
+export const CACHE_FORMAT = 2;
 
 export interface CacheManifest {
   cacheFormat: number;
@@ -17,8 +22,8 @@ export interface CacheManifest {
   /** SHA-256 of the pack body (from its header), hex. */
   sha256: string;
   bytes: number;
-  chunkBytes: number;
-  chunks: number;
+  /** Format 1 only: how many chunk entries to delete with it. */
+  chunks?: number;
   /** When it was stored (ISO 8601). */
   storedAt: string;
   /** The server's version of the file when it was downloaded (ETag, Last-Modified), for `revalidate`. */
@@ -32,7 +37,8 @@ export interface PackValidator {
 }
 
 const manifestKey = (key: string): IDBValidKey => ["manifest", key];
-const chunkKey = (key: string, i: number): IDBValidKey => ["chunk", key, i];
+const bodyKey = (key: string): IDBValidKey => ["body", key];
+const formatOneChunkKey = (key: string, i: number): IDBValidKey => ["chunk", key, i];
 
 export type CacheRead = { hit: true; bytes: Uint8Array; manifest: CacheManifest } | { hit: false; why: "absent" | "stale" | "corrupt"; detail?: string };
 
@@ -40,66 +46,65 @@ export type CacheRead = { hit: true; bytes: Uint8Array; manifest: CacheManifest 
 export async function readCachedPack(store: CacheStore, key: string, expect: { sha256?: string; packVersion: number }): Promise<CacheRead> {
   const [m] = (await store.getMany([manifestKey(key)])) as [CacheManifest | undefined];
   if (!m) return { hit: false, why: "absent" };
-  const stale =
-    m.cacheFormat !== CACHE_FORMAT
-      ? `cache format ${m.cacheFormat}, expected ${CACHE_FORMAT}`
-      : m.packVersion !== expect.packVersion
-        ? `pack format ${m.packVersion}, expected ${expect.packVersion}`
-        : expect.sha256 && m.sha256 !== expect.sha256.toLowerCase()
-          ? `SHA-256 ${m.sha256.slice(0, 12)}..., expected ${expect.sha256.slice(0, 12)}...`
-          : null;
+  const stale = staleness(m, expect);
   if (stale) {
     await deleteEntry(store, key, m);
     return { hit: false, why: "stale", detail: stale };
   }
-  const parts = (await store.getMany(Array.from({ length: m.chunks }, (_, i) => chunkKey(key, i)))) as unknown[];
-  const bytes = new Uint8Array(m.bytes);
-  let off = 0;
-  for (let i = 0; i < m.chunks; i++) {
-    const p = parts[i];
-    const want = Math.min(m.chunkBytes, m.bytes - off);
-    if (!(p instanceof ArrayBuffer) || p.byteLength !== want) {
-      await deleteEntry(store, key, m);
-      return { hit: false, why: "corrupt", detail: `chunk ${i} is ${p instanceof ArrayBuffer ? `${p.byteLength} bytes, expected ${want}` : "missing"}` };
-    }
-    bytes.set(new Uint8Array(p), off);
-    off += want;
+  const [body] = await store.getMany([bodyKey(key)]);
+  const problem = !(body instanceof Blob) ? "missing" : body.size !== m.bytes ? `${body.size} bytes, expected ${m.bytes}` : null;
+  const bytes = problem ? null : await readBlob(body as Blob);
+  if (!bytes) {
+    await deleteEntry(store, key, m);
+    return { hit: false, why: "corrupt", detail: `the cached body is ${problem ?? "unreadable"}` };
   }
   return { hit: true, bytes, manifest: m };
 }
 
-/** Stores a pack (chunks first, manifest last). Throws the store's error (quota, security) as is. */
+/** Why a manifest no longer matches what the caller expects (null when it does). */
+function staleness(m: CacheManifest, expect: { sha256?: string; packVersion: number }): string | null {
+  if (m.cacheFormat !== CACHE_FORMAT) return `cache format ${m.cacheFormat}, expected ${CACHE_FORMAT}`;
+  if (m.packVersion !== expect.packVersion) return `pack format ${m.packVersion}, expected ${expect.packVersion}`;
+  if (expect.sha256 && m.sha256 !== expect.sha256.toLowerCase()) return `SHA-256 ${m.sha256.slice(0, 12)}..., expected ${expect.sha256.slice(0, 12)}...`;
+  return null;
+}
+
+/** The Blob's bytes, or null when the browser cannot read its file any more (deleted or damaged on disk). */
+async function readBlob(b: Blob): Promise<Uint8Array | null> {
+  try {
+    return new Uint8Array(await b.arrayBuffer());
+  } catch {
+    return null;
+  }
+}
+
+/** Stores a pack (body first, manifest last). Throws the store's error (quota, security) as is. */
 export async function writeCachedPack(
   store: CacheStore,
   key: string,
   bytes: Uint8Array,
   info: { sha256: string; packVersion: number; validator?: PackValidator },
 ): Promise<CacheManifest> {
-  const chunks = Math.ceil(bytes.length / CHUNK_BYTES);
   const m: CacheManifest = {
     cacheFormat: CACHE_FORMAT,
     key,
     packVersion: info.packVersion,
     sha256: info.sha256,
     bytes: bytes.length,
-    chunkBytes: CHUNK_BYTES,
-    chunks,
     storedAt: new Date().toISOString(),
     ...(info.validator && (info.validator.etag || info.validator.lastModified) && { validator: info.validator }),
   };
   const [old] = (await store.getMany([manifestKey(key)])) as [CacheManifest | undefined];
   if (old) await deleteEntry(store, key, old);
-  for (let i = 0; i < chunks; i++) {
-    // One transaction per chunk keeps each write small; the manifest comes last.
-    await store.setMany([[chunkKey(key, i), bytes.slice(i * CHUNK_BYTES, Math.min(bytes.length, (i + 1) * CHUNK_BYTES)).buffer]]);
-  }
+  await store.setMany([[bodyKey(key), new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" })]]);
   await store.setMany([[manifestKey(key), m]]);
   return m;
 }
 
+/** Deletes a pack's manifest and body (and a format-1 entry's chunks). */
 export async function deleteEntry(store: CacheStore, key: string, m?: CacheManifest): Promise<void> {
-  const n = m?.chunks ?? 0;
-  await store.delMany([manifestKey(key), ...Array.from({ length: n }, (_, i) => chunkKey(key, i))]);
+  const chunks = Array.from({ length: m?.chunks ?? 0 }, (_, i) => formatOneChunkKey(key, i));
+  await store.delMany([manifestKey(key), bodyKey(key), ...chunks]);
 }
 
 /** Every manifest in the store. */
@@ -108,7 +113,7 @@ export async function listManifests(store: CacheStore): Promise<CacheManifest[]>
   return ((await store.getMany(ks)) as (CacheManifest | undefined)[]).filter((m): m is CacheManifest => !!m);
 }
 
-/** Deletes every entry, orphan chunks included. */
+/** Deletes every entry, orphan bodies included. */
 export async function clearStore(store: CacheStore): Promise<void> {
   await store.delMany(await store.keys());
 }
