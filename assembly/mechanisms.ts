@@ -57,8 +57,8 @@ export function gumbelBatch(
  * distance negated (0 as -0.0), so the all-zero bits of fresh memory mean "not
  * computed yet": the cache needs no initialising pass, and its pages are only
  * touched when used (filling 25.6 MB with a sentinel cost about 75 ms per load).
+ * (Small enough that -O3 inlines it; no @inline, which prettier cannot parse.)
  */
-@inline
 function cachedDistance(slot: usize, x: usize, y: usize, d: i32): f64 {
   const c = load<f64>(slot);
   if (reinterpret<u64>(c) != 0) return -c;

@@ -1,6 +1,9 @@
 // A small static server on 127.0.0.1 for built pages: the strict CSP on every
 // response, the default pack under /packs/, no HTTP caching (the pack cache is
-// IndexedDB's job), and a per-path request count at /__requests.
+// IndexedDB's job), and a per-path request count at /__requests. With
+// `precompressed`, a file with a `.gz` beside it is sent as that file, with
+// Content-Encoding gzip and the compressed Content-Length, as nginx's
+// gzip_static, S3 or a CDN send a precompressed file (counted as "gzip <path>").
 import http from "node:http";
 import { createReadStream, statSync } from "node:fs";
 import path from "node:path";
@@ -16,7 +19,7 @@ const types = {
 };
 
 /** Serves `roots` (URL prefix -> directory, longest prefix first) on 127.0.0.1:port. */
-export function serveStatic({ roots, port, host = "127.0.0.1" }) {
+export function serveStatic({ roots, port, host = "127.0.0.1", precompressed = false }) {
   const log = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -38,13 +41,25 @@ export function serveStatic({ roots, port, host = "127.0.0.1" }) {
       res.writeHead(404, { "content-security-policy": CSP });
       return res.end("not found");
     }
+    const gz = precompressed && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "") ? gzipped(file) : null;
+    if (gz) log.set(`gzip ${url.pathname}`, (log.get(`gzip ${url.pathname}`) ?? 0) + 1);
     res.writeHead(200, {
       "content-type": types[path.extname(file)] ?? "application/octet-stream",
-      "content-length": size,
+      "content-length": gz ? gz.size : size,
       "content-security-policy": CSP,
       "cache-control": "no-store",
+      ...(gz && { "content-encoding": "gzip", vary: "accept-encoding" }),
     });
-    createReadStream(file).pipe(res);
+    createReadStream(gz ? gz.file : file).pipe(res);
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+/** The `.gz` beside a file, if there is one. */
+function gzipped(file) {
+  try {
+    return { file: `${file}.gz`, size: statSync(`${file}.gz`).size };
+  } catch {
+    return null;
+  }
 }

@@ -43,3 +43,5 @@ run(path.join(root, "node_modules/.bin/vite"), ["build", "--config", "apps/examp
 run("node", ["scripts/size.mjs"]); // the page's share of loadVeil, against its 12 KB gzip budget
 run(path.join(root, "node_modules/.bin/tsc"), ["-p", "e2e/strict"]); // the public types under an app's strictest settings
 run(path.join(root, "node_modules/.bin/playwright"), ["test", "--config", "e2e/playwright.config.mjs"]);
+// The tarballs in a fresh app outside the workspace, built with Vite and webpack, run in Chromium (e2e/packaging/run.mjs).
+run("node", ["e2e/packaging/run.mjs"]);

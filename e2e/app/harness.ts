@@ -2,7 +2,7 @@
 // helpers the tests call through page.evaluate (window.harness).
 import { openLedger, loadVeil, isCached, clearCache, cacheInfo, WorkerCrashedError, type LoadVeilOptions, type VeilEvent, type LoadProgress } from "@veil/web";
 import { createVeil, readPack, writePack } from "@veil/core";
-import { backendOf } from "@veil/core/testing";
+import { loseWebGpuDevice } from "@veil/core/testing";
 import { createStore, getMany, keys, setMany } from "idb-keyval";
 
 const violations: string[] = [];
@@ -139,8 +139,7 @@ const harness = {
     const bytes = await smallTablelessPack(800);
     const veil = await createVeil({ pack: bytes, backend: "webgpu", neighbours: 16 });
     const before = veil.backend.name;
-    (backendOf(veil) as unknown as { loseDeviceForTesting(): void }).loseDeviceForTesting();
-    await new Promise((r) => setTimeout(r, 200));
+    await loseWebGpuDevice(veil);
     const after = veil.backend;
     const r = await veil.perturbAsync("the of and", { mechanism: "laplace", epsilon: 5 });
     veil.dispose();

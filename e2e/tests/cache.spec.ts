@@ -14,7 +14,8 @@ test("the second page load reads IndexedDB and does not request the pack", async
   const state = await harness(page, "cacheState");
   expect(state.cached).toBe(true);
   expect(state.info).toHaveLength(1);
-  expect(state.info[0].chunks).toBe(Math.ceil(first.pack.bytes / (4 << 20)));
+  expect(state.info[0].bytes).toBe(first.pack.bytes);
+  expect(state.info[0].cacheFormat).toBe(2); // one Blob, not chunks
   expect(state.info[0].sha256).toBe(first.pack.sha256);
 
   await page.reload();

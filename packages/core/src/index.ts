@@ -1,6 +1,6 @@
 // @veil/core: word-level differential privacy over a public word embedding.
 export { createVeil, Veil, DEFAULT_TABLE_WIDTH, type CreateVeilOptions, type PackSource } from "./veil.js";
-export { afterDeviceLoss, type BackendReport } from "./backends/preference.js";
+export type { BackendReport } from "./backends/preference.js";
 export type { PerturbOptions, PerturbResult, WordResult } from "./text/perturb.js";
 export { MAX_TEXT_LENGTH, DEFAULT_PLACEHOLDER } from "./text/perturb.js";
 export { tokenize, isSingleWord, lookupKey, type Token } from "./text/tokenize.js";
@@ -15,7 +15,7 @@ export { readPack, readPackHeader, packByteLength, type ReadPackOptions } from "
 export { writePack, type PackContents } from "./embeddings/pack-writer.js";
 export { PACK_MAGIC, PACK_VERSION, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
 export type { Embedding } from "./embeddings/embedding.js";
-export { buildNeighbourTable, buildNeighbourTableAsync, withNeighbourTable, mergeKnn, type NeighbourTable } from "./embeddings/neighbour-table.js";
+export { buildNeighbourTable, buildNeighbourTableAsync, withNeighbourTable, type NeighbourTable } from "./embeddings/neighbour-table.js";
 export { selectBackend, type BackendChoice, type BackendOptions } from "./backends/registry.js";
 export { checkBackendPreference, type BackendPreference } from "./backends/preference.js";
 export type { Backend, BackendName, KnnResult, AsyncKernels } from "./backends/backend.js";

@@ -18,6 +18,19 @@ export function useSeededRandom(veil: Veil, seed: number): void {
   veil[INTERNAL]().setRandomSource(seededSource(seed));
 }
 
+/**
+ * Destroys the WebGPU device under a Veil, as a driver reset would, and
+ * resolves with the loss message once the backend has seen it (tests of the
+ * fallback to WebAssembly). Throws if the Veil does not run on WebGPU.
+ */
+export async function loseWebGpuDevice(veil: Veil): Promise<string> {
+  const b = backendOf(veil) as unknown as { name: string; device?: { destroy(): void; lost: Promise<{ message: string }> } };
+  if (b.name !== "webgpu" || !b.device) throw new Error("this Veil does not run on WebGPU");
+  b.device.destroy();
+  // The backend subscribed to device.lost when it started, so its handler has run when this one does.
+  return (await b.device.lost).message;
+}
+
 /** The backend a Veil runs on (for tests that compare backends). */
 export function backendOf(veil: Veil): Backend {
   return veil[INTERNAL]().backend;

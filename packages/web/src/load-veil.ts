@@ -1,8 +1,8 @@
 // loadVeil(): the one call a web app makes. It starts the engine in a worker (or
 // in the page), loads the pack through the cache, and returns a small async API.
 import { proxy, transfer, type Remote } from "comlink";
+import { afterDeviceLoss } from "@veil/core/internal";
 import {
-  afterDeviceLoss,
   checkBackendPreference,
   InvalidOptionError,
   MissingPackError,

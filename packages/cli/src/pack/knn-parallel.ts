@@ -1,7 +1,8 @@
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { KnnResult } from "@veil/core";
-import { mergeKnn, type NeighbourTable } from "@veil/core";
+import type { NeighbourTable } from "@veil/core";
+import { mergeKnn } from "@veil/core/internal";
 
 /**
  * Exact k-NN table over all cores: the vocabulary's rows are split into one

@@ -128,11 +128,6 @@ export class WebGpuBackend implements Backend {
     this.markLost(`a WebGPU dispatch failed (${err instanceof Error ? err.message : String(err)})`);
   }
 
-  /** Destroys the device, as a driver reset would (tests of the fallback). */
-  loseDeviceForTesting(): void {
-    this.device.destroy();
-  }
-
   // --- the synchronous Backend: WebAssembly ----------------------------------
   setRandomSource(source: RandomSource): void {
     this.inner.setRandomSource(source);

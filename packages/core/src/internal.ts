@@ -1,0 +1,5 @@
+// @veil/core/internal: what Veil's own packages (@veil/web, @veil/cli) share
+// with the core but apps have no use for. Not a public API: it may change in
+// any release without notice.
+export { afterDeviceLoss } from "./backends/preference.js";
+export { mergeKnn } from "./embeddings/neighbour-table.js";
