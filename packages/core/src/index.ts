@@ -13,7 +13,7 @@ export { reconstructionRate, corpusPrior, attackInputs, type AttackOptions, type
 export { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";
 export { readPack, readPackHeader, packByteLength, type ReadPackOptions } from "./embeddings/pack-reader.js";
 export { writePack, type PackContents } from "./embeddings/pack-writer.js";
-export { PACK_MAGIC, PACK_VERSION, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
+export { PACK_MAGIC, PACK_VERSION, PACK_VERSIONS, VECTOR_TYPES, type VectorType, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
 export type { Embedding } from "./embeddings/embedding.js";
 export { buildNeighbourTable, buildNeighbourTableAsync, withNeighbourTable, type NeighbourTable } from "./embeddings/neighbour-table.js";
 export { selectBackend, type BackendChoice, type BackendOptions } from "./backends/registry.js";
@@ -75,3 +75,5 @@ export {
 export type { LedgerStorage, LedgerMeta, LedgerAccount, LedgerStep } from "./ledger/storage.js";
 // The privacy audit (`veil audit`).
 export * from "./audit/index.js";
+// How packs store their vectors (float32, float16, int8).
+export { encodeVectors, type EncodedVectors } from "./embeddings/vector-codec.js";

@@ -1,5 +1,5 @@
 // Cache management from the page (IndexedDB is shared with the worker).
-import { PACK_VERSION } from "@veil/core";
+import { PACK_VERSIONS } from "@veil/core";
 import { clearStore, listManifests, readCachedPack, type CacheManifest } from "./cache/pack-cache.js";
 import { idbCacheStore } from "./cache/store.js";
 
@@ -9,7 +9,7 @@ function keyOf(pack: string | URL): string {
 
 /** True when the pack at this URL is in Veil's cache and intact (its body present with the recorded size). */
 export async function isCached(pack: string | URL): Promise<boolean> {
-  return (await readCachedPack(idbCacheStore(), keyOf(pack), { packVersion: PACK_VERSION })).hit;
+  return (await readCachedPack(idbCacheStore(), keyOf(pack), { packVersions: PACK_VERSIONS })).hit;
 }
 
 /** Deletes every cached pack (Veil's own database only). */

@@ -6,7 +6,7 @@ import {
   EmbeddingFormatError,
   MECHANISMS,
   MissingPackError,
-  PACK_VERSION,
+  PACK_VERSIONS,
   Veil,
   readPack,
   readPackHeader,
@@ -327,7 +327,7 @@ async function readFromCache(run: LoadRun, key: string | null): Promise<{ bytes:
   const { store } = run.cache;
   if (!store || !key) return null;
   try {
-    const r = await readCachedPack(store, key, { packVersion: PACK_VERSION, ...(run.req.sha256 && { sha256: run.req.sha256 }) });
+    const r = await readCachedPack(store, key, { packVersions: PACK_VERSIONS, ...(run.req.sha256 && { sha256: run.req.sha256 }) });
     if (r.hit) return { bytes: r.bytes, manifest: r.manifest };
     if (r.why !== "absent") run.emit({ type: "cache-dropped", why: r.why, detail: r.detail ?? "" });
   } catch (err) {
@@ -396,8 +396,8 @@ async function verifyPack(
 /** Writes the verified pack to the cache; if IndexedDB refuses, to the session's memory store instead. */
 async function storeInCache(run: LoadRun, cacheKey: string, bytes: Uint8Array, embedding: Embedding, validator: PackValidator): Promise<void> {
   if (!run.cache.store) return;
-  // readPack accepted it, so the pack's format version is PACK_VERSION.
-  const put = (s: CacheStore) => writeCachedPack(s, cacheKey, bytes, { sha256: embedding.sha256, packVersion: PACK_VERSION, validator });
+  const packVersion = embedding.stored?.formatVersion ?? 1; // readPack accepted it, so it is one of PACK_VERSIONS
+  const put = (s: CacheStore) => writeCachedPack(s, cacheKey, bytes, { sha256: embedding.sha256, packVersion, validator });
   try {
     await put(run.cache.store);
   } catch (err) {

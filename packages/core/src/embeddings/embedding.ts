@@ -1,8 +1,8 @@
-import type { PackMetadata } from "./pack-format.js";
+import type { PackMetadata, VectorType } from "./pack-format.js";
 
 /**
  * A public word embedding: the vocabulary V in frequency order, its float32
- * vectors, and (optionally) the exact K-nearest-neighbour table. Immutable once
+ * vectors (for a quantized pack, the values its stored vectors mean), and (optionally) the exact K-nearest-neighbour table. Immutable once
  * built; shared by every backend.
  */
 export interface Embedding {
@@ -22,6 +22,11 @@ export interface Embedding {
   readonly sha256: string;
   /** word -> id (lower-case lookup). */
   readonly index: ReadonlyMap<string, number>;
+  /**
+   * How the pack it was read from stores it (absent for an embedding built in
+   * memory). `vectors` always holds the float32 values the stored ones mean.
+   */
+  readonly stored?: { readonly vectorType: VectorType; readonly idBytes: number; readonly formatVersion: number };
 }
 
 export function makeIndex(words: readonly string[]): Map<string, number> {

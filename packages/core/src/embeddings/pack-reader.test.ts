@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readPack, readPackHeader } from "./pack-reader.js";
 import { writePack } from "./pack-writer.js";
-import { HEADER_BYTES, bodyLayout } from "./pack-format.js";
+import { HEADER_BYTES, bodyLayout, VECTOR_TYPES, type VectorType } from "./pack-format.js";
+import { encodeVectors } from "./vector-codec.js";
 import { sha256 } from "./sha256.js";
 import { EmbeddingFormatError } from "../errors.js";
 import { toyEmbedding } from "../test-support/toy.js";
@@ -75,12 +76,20 @@ test("trailing bytes, bad magic, versions, vector type, header fields", async ()
     "bad-magic",
   );
   await rejects(
-    edit((v) => v.setUint16(8, 2, true)),
+    edit((v) => v.setUint16(8, 3, true)),
     "unsupported-version",
   );
   await rejects(
-    edit((v) => v.setUint16(10, 2, true)),
+    edit((v) => v.setUint16(10, 4, true)),
     "unsupported-vector-type",
+  );
+  await rejects(
+    edit((v) => v.setUint16(8, 1, true)), // format 1 has no id width byte (and uint32 ids)
+    "bad-header",
+  );
+  await rejects(
+    edit((v) => v.setUint8(80, 3)),
+    "bad-header",
   );
   await rejects(
     edit((v) => v.setUint32(12, 1, true)),
@@ -167,3 +176,64 @@ test("random bytes are rejected, never crash", async () => {
     await assert.rejects(readPack(b), EmbeddingFormatError);
   }
 });
+
+test("format 2: float32, float16 and int8 vectors, uint16 ids; each reads back as the values it stores", async () => {
+  for (const type of ["f32", "f16", "int8"] as VectorType[]) {
+    const enc = encodeVectors(toy.vectors, toy.d, type);
+    const bytes = await writePack({ ...contents, vectors: enc });
+    const h = readPackHeader(bytes);
+    assert.equal(h.version, 2);
+    assert.equal(h.vectorType, VECTOR_TYPES[type].code);
+    assert.equal(h.idBytes, 2, "50 words: uint16 ids");
+    const e = await readPack(bytes);
+    assert.deepEqual(e.vectors, enc.values, type);
+    assert.deepEqual(e.neighbours, toy.neighbours, type);
+    assert.deepEqual(e.stored, { vectorType: type, idBytes: 2, formatVersion: 2 });
+    const lay = bodyLayout(h);
+    assert.equal(bytes.length, lay.end);
+    assert.equal(lay.end - lay.table, 50 * 8 * 2, "the table is n*K*2 bytes");
+  }
+});
+
+test("format 1 packs (float32, uint32 ids) still load", async () => {
+  const v1 = await writeFormatOne();
+  const e = await readPack(v1);
+  assert.deepEqual(e.vectors, toy.vectors);
+  assert.deepEqual(e.neighbours, toy.neighbours);
+  assert.deepEqual(e.stored, { vectorType: "f32", idBytes: 4, formatVersion: 1 });
+});
+
+test("format 2 damage: a bad int8 scale, float16 infinity, non-zero padding after the vectors", async () => {
+  const int8 = await writePack({ ...contents, vectors: encodeVectors(toy.vectors, toy.d, "int8") });
+  const lay = bodyLayout(readPackHeader(int8));
+  for (const bad of [0, -1, NaN]) {
+    const b = int8.slice();
+    new DataView(b.buffer).setFloat32(lay.scales + 4, bad, true);
+    await rejects(await resign(b), "bad-vectors");
+  }
+  const f16 = await writePack({ ...contents, vectors: encodeVectors(toy.vectors, toy.d, "f16") });
+  const l16 = bodyLayout(readPackHeader(f16));
+  const b = f16.slice();
+  new DataView(b.buffer).setUint16(l16.vectors + 6, 0x7c00, true);
+  await rejects(await resign(b), "bad-vectors");
+  const padded = int8.slice();
+  if (lay.table > lay.vectors + 50 * 6) {
+    padded[lay.table - 1] = 1;
+    await rejects(await resign(padded), "bad-padding");
+  }
+});
+
+/** The toy pack in format 1, written by hand: version 1, byte 80 zero, float32 vectors, uint32 ids. */
+async function writeFormatOne(): Promise<Uint8Array> {
+  const v2 = await writePack(contents);
+  const h = readPackHeader(v2);
+  const l2 = bodyLayout(h);
+  const l1 = bodyLayout({ ...h, idBytes: 4 });
+  const out = new Uint8Array(l1.end);
+  out.set(v2.subarray(0, l2.table));
+  out.set(new Uint8Array(Int32Array.from(toy.neighbours!).buffer), l1.table);
+  const v = new DataView(out.buffer);
+  v.setUint16(8, 1, true);
+  v.setUint8(80, 0);
+  return resign(out);
+}

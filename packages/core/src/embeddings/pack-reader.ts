@@ -1,6 +1,18 @@
 import { EmbeddingFormatError } from "../errors.js";
 import { type Embedding, makeIndex } from "./embedding.js";
-import { DISTANCES_KEY, HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_FLOAT32, bodyLayout, type PackHeader, type PackMetadata } from "./pack-format.js";
+import {
+  DISTANCES_KEY,
+  HEADER_BYTES,
+  PACK_MAGIC,
+  PACK_VERSIONS,
+  VECTOR_FLOAT32,
+  bodyLayout,
+  vectorTypeOf,
+  type PackHeader,
+  type PackMetadata,
+  type VectorType,
+} from "./pack-format.js";
+import { float16Values, int8Values } from "./vector-codec.js";
 import { sha256, toHex } from "./sha256.js";
 
 const MAX_WORDS = 10_000_000;
@@ -25,9 +37,11 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
     metaBytes: v.getUint32(40, true),
     wordBytes: v.getUint32(44, true),
     sha256: bytes.slice(48, 80),
+    idBytes: v.getUint8(80) || 4,
   };
-  if (h.version !== PACK_VERSION) throw new EmbeddingFormatError("unsupported-version", `format version ${h.version}; this Veil reads version ${PACK_VERSION}`);
-  if (h.vectorType !== VECTOR_FLOAT32) throw new EmbeddingFormatError("unsupported-vector-type", `vector type ${h.vectorType}; only 1 (float32) is supported`);
+  if (!PACK_VERSIONS.includes(h.version))
+    throw new EmbeddingFormatError("unsupported-version", `format version ${h.version}; this Veil reads versions ${PACK_VERSIONS.join(" and ")}`);
+  checkStorage(h, v.getUint8(80));
   if (h.n < 2 || h.n > MAX_WORDS) throw new EmbeddingFormatError("bad-header", `word count ${h.n} is outside [2, ${MAX_WORDS}]`);
   if (h.d < 1 || h.d > MAX_DIM) throw new EmbeddingFormatError("bad-header", `dimension ${h.d} is outside [1, ${MAX_DIM}]`);
   if (h.K > MAX_K || h.K >= h.n)
@@ -36,8 +50,22 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
   const unknown = h.K === 0 && h.dMin === 0 && h.dMax === 0;
   if (!unknown && !(Number.isFinite(h.dMin) && Number.isFinite(h.dMax) && h.dMin > 0 && h.dMin <= h.dMax))
     throw new EmbeddingFormatError("bad-header", `d_min ${h.dMin} and d_max ${h.dMax} must be finite with 0 < d_min <= d_max`);
-  for (let i = 80; i < HEADER_BYTES; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
+  for (let i = 81; i < HEADER_BYTES; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
   return h;
+}
+
+/** The vector type and id width the header names exist in its format version. */
+function checkStorage(h: PackHeader, idByte: number): void {
+  const type = vectorTypeOf(h.vectorType);
+  if (h.version === 1) {
+    if (h.vectorType !== VECTOR_FLOAT32)
+      throw new EmbeddingFormatError("unsupported-vector-type", `vector type ${h.vectorType}; format 1 has only 1 (float32)`);
+    if (idByte !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
+    return;
+  }
+  if (!type) throw new EmbeddingFormatError("unsupported-vector-type", `vector type ${h.vectorType}; this Veil reads 1 (float32), 2 (float16) and 3 (int8)`);
+  if (idByte !== 2 && idByte !== 4) throw new EmbeddingFormatError("bad-header", `neighbour ids of ${idByte} bytes; 2 and 4 exist`);
+  if (idByte === 2 && h.n > 65_536) throw new EmbeddingFormatError("bad-header", `uint16 neighbour ids cannot name ${h.n} words`);
 }
 
 /** A pack's whole length in bytes as its header gives it (what a download must add up to). */
@@ -97,7 +125,8 @@ function parseSections(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boo
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new EmbeddingFormatError("unsupported-platform", "big-endian platforms are not supported");
   const vectors = readVectors(bytes, h, lay, adopt);
   const neighbours = h.K > 0 ? readTable(bytes, h, lay, adopt) : null;
-  return { n: h.n, d: h.d, K: h.K, words, vectors, neighbours, dMin: h.dMin, dMax: h.dMax, metadata, sha256: toHex(h.sha256), index };
+  const stored = { vectorType: vectorTypeOf(h.vectorType)!, idBytes: h.idBytes, formatVersion: h.version };
+  return { n: h.n, d: h.d, K: h.K, words, vectors, neighbours, dMin: h.dMin, dMax: h.dMax, metadata, sha256: toHex(h.sha256), index, stored };
 }
 
 function readMetadata(bytes: Uint8Array, h: PackHeader, lay: Layout): PackMetadata {
@@ -124,7 +153,7 @@ function readWords(bytes: Uint8Array, h: PackHeader, lay: Layout): string[] {
   const words = text.split("\n");
   if (words.length !== h.n) throw new EmbeddingFormatError("bad-words", `the word list has ${words.length} words, the header says ${h.n}`);
   if (words.some((w) => w.length === 0)) throw new EmbeddingFormatError("bad-words", "the word list has an empty word");
-  for (let i = lay.words + h.wordBytes; i < lay.vectors; i++)
+  for (let i = lay.words + h.wordBytes; i < lay.scales; i++)
     if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-padding", "padding after the word list is not zero");
   return words;
 }
@@ -135,9 +164,24 @@ function section(bytes: Uint8Array, from: number, to: number, adopt: boolean): {
   return { buffer: bytes.slice(from, to).buffer, offset: 0 };
 }
 
+/** The float32 vectors the stored ones mean (float16 widened, int8 scaled; see vector-codec.ts), all finite. */
 function readVectors(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean): Float32Array {
-  const s = section(bytes, lay.vectors, lay.table, adopt);
-  const vectors = new Float32Array(s.buffer, s.offset, h.n * h.d);
+  const type: VectorType = vectorTypeOf(h.vectorType)!;
+  const count = h.n * h.d;
+  let vectors: Float32Array;
+  if (type === "f32") {
+    const s = section(bytes, lay.vectors, lay.vectors + count * 4, adopt);
+    vectors = new Float32Array(s.buffer, s.offset, count);
+  } else if (type === "f16") {
+    const s = section(bytes, lay.vectors, lay.vectors + count * 2, true); // read once into float32: a view is enough
+    vectors = float16Values(new Uint16Array(s.buffer, s.offset, count));
+  } else {
+    const scales = new Float32Array(bytes.slice(lay.scales, lay.vectors).buffer);
+    if (!scales.every((x) => Number.isFinite(x) && x > 0)) throw new EmbeddingFormatError("bad-vectors", "an int8 scale is not a positive finite number");
+    vectors = int8Values(new Int8Array(bytes.buffer, bytes.byteOffset + lay.vectors, count), scales, h.d);
+  }
+  for (let i = lay.vectors + count * (type === "f32" ? 4 : type === "f16" ? 2 : 1); i < lay.table; i++)
+    if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-padding", "padding after the vectors is not zero");
   for (let i = 0; i < vectors.length; i++) {
     if (!Number.isFinite(vectors[i]!)) throw new EmbeddingFormatError("bad-vectors", `vector component ${i} (word ${Math.floor(i / h.d)}) is not finite`);
   }
@@ -145,8 +189,14 @@ function readVectors(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boole
 }
 
 function readTable(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean): Int32Array {
-  const s = section(bytes, lay.table, lay.end, adopt);
-  const neighbours = new Int32Array(s.buffer, s.offset, h.n * h.K);
+  let neighbours: Int32Array;
+  if (h.idBytes === 2) {
+    const s = section(bytes, lay.table, lay.end, true); // widened once into int32: a view is enough
+    neighbours = Int32Array.from(new Uint16Array(s.buffer, s.offset, h.n * h.K));
+  } else {
+    const s = section(bytes, lay.table, lay.end, adopt);
+    neighbours = new Int32Array(s.buffer, s.offset, h.n * h.K);
+  }
   const seen = new Int32Array(h.n).fill(-1);
   for (let w = 0; w < h.n; w++) {
     for (let j = 0; j < h.K; j++) {

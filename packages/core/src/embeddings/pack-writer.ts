@@ -1,11 +1,17 @@
 import { InvalidOptionError } from "../errors.js";
-import { DISTANCES_KEY, HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_FLOAT32, bodyLayout, type PackMetadata } from "./pack-format.js";
+import { DISTANCES_KEY, HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_TYPES, bodyLayout, idBytesFor, type PackMetadata } from "./pack-format.js";
 import { sha256 } from "./sha256.js";
+import type { EncodedVectors } from "./vector-codec.js";
 
 export interface PackContents {
   words: readonly string[];
   d: number;
-  vectors: Float32Array;
+  /**
+   * float32 vectors (stored as float32), or vectors from `encodeVectors` (stored
+   * as their type). The table, d_min and d_max must be those of the values the
+   * pack will hold: `encodeVectors(...).values` (the CLI's pack builder does so).
+   */
+  vectors: Float32Array | EncodedVectors;
   neighbours: Int32Array | null;
   K: number;
   dMin: number;
@@ -13,29 +19,36 @@ export interface PackContents {
   metadata?: PackMetadata;
 }
 
-/** Serialises a pack (format version 1, see pack-format.ts). */
+/** Serialises a pack (format version 2, see pack-format.ts): neighbour ids as uint16 when n <= 65,536. */
 export async function writePack(c: PackContents): Promise<Uint8Array> {
   const n = c.words.length;
-  if (c.vectors.length !== n * c.d) throw new InvalidOptionError(`vectors has ${c.vectors.length} values, expected n*d = ${n * c.d}`);
+  const enc: EncodedVectors =
+    c.vectors instanceof Float32Array
+      ? { type: "f32", data: new Uint8Array(c.vectors.buffer, c.vectors.byteOffset, c.vectors.byteLength), values: c.vectors }
+      : c.vectors;
+  if (enc.values.length !== n * c.d) throw new InvalidOptionError(`vectors has ${enc.values.length} values, expected n*d = ${n * c.d}`);
   if (c.K > 0 && (!c.neighbours || c.neighbours.length !== n * c.K)) throw new InvalidOptionError(`the neighbour table must have n*K = ${n * c.K} entries`);
   for (const w of c.words) if (w.length === 0 || w.includes("\n")) throw new InvalidOptionError("words must be non-empty and contain no newline");
-  const enc = new TextEncoder();
+  const text = new TextEncoder();
   // d_min and d_max sit in the header, which the SHA-256 does not cover; a copy in the
   // (hashed) metadata lets the reader detect a damaged header field that would
   // otherwise silently change M4's calibration.
-  const meta = enc.encode(JSON.stringify({ ...c.metadata, [DISTANCES_KEY]: { dMin: c.dMin, dMax: c.dMax } }));
-  const wordBytes = enc.encode(c.words.join("\n"));
+  const meta = text.encode(JSON.stringify({ ...c.metadata, [DISTANCES_KEY]: { dMin: c.dMin, dMax: c.dMax } }));
+  const wordBytes = text.encode(c.words.join("\n"));
   const K = c.neighbours ? c.K : 0;
-  const lay = bodyLayout({ n, d: c.d, K, metaBytes: meta.length, wordBytes: wordBytes.length });
+  const idBytes = idBytesFor(n);
+  const vectorType = VECTOR_TYPES[enc.type].code;
+  const lay = bodyLayout({ n, d: c.d, K, metaBytes: meta.length, wordBytes: wordBytes.length, vectorType, idBytes });
   const out = new Uint8Array(lay.end);
   out.set(meta, lay.meta);
   out.set(wordBytes, lay.words);
-  out.set(new Uint8Array(c.vectors.buffer, c.vectors.byteOffset, c.vectors.byteLength), lay.vectors);
-  if (K > 0 && c.neighbours) out.set(new Uint8Array(c.neighbours.buffer, c.neighbours.byteOffset, c.neighbours.byteLength), lay.table);
-  out.set(new TextEncoder().encode(PACK_MAGIC), 0);
+  if (enc.scales) out.set(new Uint8Array(enc.scales.buffer, enc.scales.byteOffset, enc.scales.byteLength), lay.scales);
+  out.set(enc.data, lay.vectors);
+  if (K > 0 && c.neighbours) out.set(tableBytes(c.neighbours, idBytes), lay.table);
+  out.set(text.encode(PACK_MAGIC), 0);
   const v = new DataView(out.buffer);
   v.setUint16(8, PACK_VERSION, true);
-  v.setUint16(10, VECTOR_FLOAT32, true);
+  v.setUint16(10, vectorType, true);
   v.setUint32(12, n, true);
   v.setUint32(16, c.d, true);
   v.setUint32(20, K, true);
@@ -43,6 +56,12 @@ export async function writePack(c: PackContents): Promise<Uint8Array> {
   v.setFloat64(32, c.dMax, true);
   v.setUint32(40, meta.length, true);
   v.setUint32(44, wordBytes.length, true);
+  v.setUint8(80, idBytes);
   out.set(await sha256(out.subarray(HEADER_BYTES)), 48);
   return out;
+}
+
+function tableBytes(ids: Int32Array, idBytes: 2 | 4): Uint8Array {
+  const narrow = idBytes === 2 ? Uint16Array.from(ids) : ids;
+  return new Uint8Array(narrow.buffer, narrow.byteOffset, narrow.byteLength);
 }

@@ -13,7 +13,7 @@ test("a pack round-trips through one Blob and a manifest", async () => {
   assert.equal(m.bytes, b.length);
   const [body] = await store.getMany([["body", "https://x/p.veilpack"]]);
   assert.ok(body instanceof Blob, "the body is stored as a Blob (a file in Chromium's IndexedDB)");
-  const r = await readCachedPack(store, "https://x/p.veilpack", { packVersion: 1 });
+  const r = await readCachedPack(store, "https://x/p.veilpack", { packVersions: [1] });
   assert.ok(r.hit);
   assert.deepEqual(r.bytes, b);
   assert.deepEqual(
@@ -28,7 +28,7 @@ test("a missing or short body is corrupt: the entry is deleted", async () => {
     await writeCachedPack(store, "k", bytesOf(10), { sha256: "ab", packVersion: 1 });
     if (body === undefined) await store.delMany([["body", "k"]]);
     else await store.setMany([[["body", "k"], body]]);
-    const r = await readCachedPack(store, "k", { packVersion: 1 });
+    const r = await readCachedPack(store, "k", { packVersions: [1] });
     assert.equal(!r.hit && r.why, "corrupt");
     assert.match(!r.hit ? (r.detail ?? "") : "", body instanceof Blob ? /3 bytes, expected 10/ : /missing/);
     assert.deepEqual(await store.keys(), []);
@@ -37,9 +37,9 @@ test("a missing or short body is corrupt: the entry is deleted", async () => {
 
 test("another cache format, pack version or expected SHA-256 is stale: the entry is deleted", async () => {
   for (const [expect, tweak] of [
-    [{ packVersion: 2 }, null],
-    [{ packVersion: 1, sha256: "CD" }, null],
-    [{ packVersion: 1 }, { cacheFormat: CACHE_FORMAT + 1 }],
+    [{ packVersions: [2] }, null],
+    [{ packVersions: [1], sha256: "CD" }, null],
+    [{ packVersions: [1] }, { cacheFormat: CACHE_FORMAT + 1 }],
   ] as const) {
     const store = memoryCacheStore();
     const m = await writeCachedPack(store, "k", bytesOf(100), { sha256: "ab", packVersion: 1 });
@@ -50,7 +50,7 @@ test("another cache format, pack version or expected SHA-256 is stale: the entry
   }
   const store = memoryCacheStore();
   await writeCachedPack(store, "k", bytesOf(100), { sha256: "ab", packVersion: 1 });
-  assert.ok((await readCachedPack(store, "k", { packVersion: 1, sha256: "AB" })).hit, "hex case does not matter");
+  assert.ok((await readCachedPack(store, "k", { packVersions: [1], sha256: "AB" })).hit, "hex case does not matter");
 });
 
 test("an entry of cache format 1 (4 MB chunks) is stale, and its chunks are deleted with it", async () => {
@@ -61,7 +61,7 @@ test("an entry of cache format 1 (4 MB chunks) is stale, and its chunks are dele
     [["chunk", "k", 0], new ArrayBuffer(5)],
     [["chunk", "k", 1], new ArrayBuffer(5)],
   ]);
-  const r = await readCachedPack(store, "k", { packVersion: 1 });
+  const r = await readCachedPack(store, "k", { packVersions: [1] });
   assert.equal(!r.hit && r.why, "stale");
   assert.deepEqual(await store.keys(), []);
 });
@@ -69,7 +69,7 @@ test("an entry of cache format 1 (4 MB chunks) is stale, and its chunks are dele
 test("an interrupted write (no manifest) reads as absent; clearStore removes orphans", async () => {
   const store = memoryCacheStore();
   await store.setMany([[["body", "k"], new Blob([new Uint8Array(8)])]]);
-  const r = await readCachedPack(store, "k", { packVersion: 1 });
+  const r = await readCachedPack(store, "k", { packVersions: [1] });
   assert.equal(!r.hit && r.why, "absent");
   await clearStore(store);
   assert.deepEqual(await store.keys(), []);

@@ -43,7 +43,7 @@ const formatOneChunkKey = (key: string, i: number): IDBValidKey => ["chunk", key
 export type CacheRead = { hit: true; bytes: Uint8Array; manifest: CacheManifest } | { hit: false; why: "absent" | "stale" | "corrupt"; detail?: string };
 
 /** Reads a cached pack. A stale or corrupt entry is deleted and reported as a miss. */
-export async function readCachedPack(store: CacheStore, key: string, expect: { sha256?: string; packVersion: number }): Promise<CacheRead> {
+export async function readCachedPack(store: CacheStore, key: string, expect: { sha256?: string; packVersions: readonly number[] }): Promise<CacheRead> {
   const [m] = (await store.getMany([manifestKey(key)])) as [CacheManifest | undefined];
   if (!m) return { hit: false, why: "absent" };
   const stale = staleness(m, expect);
@@ -62,9 +62,9 @@ export async function readCachedPack(store: CacheStore, key: string, expect: { s
 }
 
 /** Why a manifest no longer matches what the caller expects (null when it does). */
-function staleness(m: CacheManifest, expect: { sha256?: string; packVersion: number }): string | null {
+function staleness(m: CacheManifest, expect: { sha256?: string; packVersions: readonly number[] }): string | null {
   if (m.cacheFormat !== CACHE_FORMAT) return `cache format ${m.cacheFormat}, expected ${CACHE_FORMAT}`;
-  if (m.packVersion !== expect.packVersion) return `pack format ${m.packVersion}, expected ${expect.packVersion}`;
+  if (!expect.packVersions.includes(m.packVersion)) return `pack format ${m.packVersion}, this Veil reads ${expect.packVersions.join(" and ")}`;
   if (expect.sha256 && m.sha256 !== expect.sha256.toLowerCase()) return `SHA-256 ${m.sha256.slice(0, 12)}..., expected ${expect.sha256.slice(0, 12)}...`;
   return null;
 }
