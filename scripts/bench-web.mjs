@@ -7,12 +7,15 @@
 //   node scripts/bench-web.mjs [--table-words N] [--full-table] [--out FILE]
 // `pnpm bench:speed` runs it and merges its JSON into bench/results/speed.json.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "@playwright/test";
 import { chromiumLaunchOptions } from "../e2e/chromium.mjs";
 import { pageBundle } from "./size.mjs";
+import { serveStatic } from "./static-server.mjs";
+import { gzipSync } from "node:zlib";
+import { tmpdir } from "node:os";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, def) => {
@@ -43,6 +46,59 @@ const textOf = (words) => {
   }
   return out.join(" ");
 };
+
+/** The packs compared in the README's pack table: the default and the other vector types, built when missing. */
+const PACK_VARIANTS = [
+  { label: "int8, K 24 (default)", file: "packs/glove-6b-100d-50k.veilpack", build: null },
+  { label: "float16, K 24", file: "packs/glove-6b-100d-50k-f16.veilpack", build: ["--vectors", "f16", "--k", "24"] },
+  { label: "float32, K 64 (the default before)", file: "packs/glove-6b-100d-50k-f32.veilpack", build: ["--vectors", "f32", "--k", "64"] },
+];
+/** 20 Mbit/s, the link the small-packs budget is for (4 s to ready on a first visit). */
+const LINK_BYTES_PER_SECOND = 20e6 / 8;
+
+/**
+ * One pack in a fresh profile over a paced link: the e2e page and the pack (as
+ * the harness names it) from a server that sends the pack gzip-precompressed at
+ * 20 Mbit/s; then a new page reads it from IndexedDB.
+ */
+async function firstVisit(browser, variant) {
+  const file = path.join(root, variant.file);
+  if (!existsSync(file) && variant.build)
+    spawnSync("node", [path.join(root, "packages/cli/dist/main.js"), "pack", "--from", "wink", "--words", "50000", ...variant.build, "--out", file], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  const dir = mkdtempSync(path.join(tmpdir(), "veil-bench-pack-"));
+  const served = path.join(dir, "glove-6b-100d-50k.veilpack");
+  copyFileSync(file, served);
+  const gz = gzipSync(readFileSync(served), { level: 9 });
+  writeFileSync(`${served}.gz`, gz);
+  const server = await serveStatic({
+    roots: { "/packs/": dir, "/": path.join(root, "e2e/dist") },
+    port: 0,
+    precompressed: true,
+    bytesPerSecond: LINK_BYTES_PER_SECOND,
+  });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const call = async (name, ...args) => {
+      await page.goto(`http://127.0.0.1:${server.address().port}/`);
+      await page.waitForFunction(() => "harness" in window);
+      return page.evaluate(([n, a]) => window.harness[n](...a), [name, args]);
+    };
+    const cold = await call("benchLoad", "wasm");
+    const warm = await call("benchLoad", "wasm");
+    const r = { label: variant.label, file: variant.file, bytes: readFileSync(served).length, gzipBytes: gz.length, linkMbps: 20, cold, warm };
+    step(
+      `${variant.label}: ${(r.bytes / 1e6).toFixed(1)} MB (${(r.gzipBytes / 1e6).toFixed(1)} MB gzip): first visit ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms`,
+    );
+    return r;
+  } finally {
+    await context.close();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 // Progress on stderr, one line a step (stdout may carry the JSON).
 const step = (what) => process.stderr.write(`[bench-web] ${what}\n`);
@@ -81,6 +137,9 @@ try {
   const wasmRuns = await call("benchPerturb", "wasm", runs(1));
   step("perturb() on WebGPU (SwiftShader: about a minute)");
   results.perturb = [...wasmRuns, ...(await call("benchPerturb", "webgpu", runs(0.05)))];
+  step("each pack: first visit over a 20 Mbit/s link (served gzip-precompressed), then warm");
+  results.packs = [];
+  for (const variant of PACK_VARIANTS) results.packs.push(await firstVisit(browser, variant));
   results.pageBundle = await pageBundle();
   step(`page bundle ${(results.pageBundle.gzip / 1024).toFixed(1)} KB gzip`);
   step("done");

@@ -3,6 +3,8 @@
 //  - no Math.random in the SDK's sources or the kernels: randomness comes only from
 //    crypto.getRandomValues (SPEC "Randomness"); tests may use it, sources never.
 //  - no focused tests (.only) that would silently skip the rest.
+//  - every public export has a doc comment (scripts/doc-check.mjs).
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,4 +42,10 @@ if (problems.length) {
   console.error(problems.join("\n"));
   process.exit(1);
 }
-console.error("lint: ok (no Math.random in sources, no focused tests)");
+// Every public export has a doc comment (scripts/doc-check.mjs).
+const docs = spawnSync(process.execPath, [path.join(root, "scripts/doc-check.mjs"), "--list"], { encoding: "utf8" });
+if (docs.status !== 0) {
+  console.error(docs.stdout + docs.stderr);
+  process.exit(1);
+}
+console.error("lint: ok (no Math.random in sources, no focused tests, every public export documented)");

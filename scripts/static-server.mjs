@@ -4,9 +4,14 @@
 // `precompressed`, a file with a `.gz` beside it is sent as that file, with
 // Content-Encoding gzip and the compressed Content-Length, as nginx's
 // gzip_static, S3 or a CDN send a precompressed file (counted as "gzip <path>").
+// With `bytesPerSecond`, every body is paced to that rate (a slow link, for the
+// first-visit benchmark; it applies to the worker's requests too, unlike
+// DevTools throttling of the page).
 import http from "node:http";
 import { createReadStream, statSync } from "node:fs";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { setTimeout as delay } from "node:timers/promises";
 
 export const CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
 const types = {
@@ -19,7 +24,7 @@ const types = {
 };
 
 /** Serves `roots` (URL prefix -> directory, longest prefix first) on 127.0.0.1:port. */
-export function serveStatic({ roots, port, host = "127.0.0.1", precompressed = false }) {
+export function serveStatic({ roots, port, host = "127.0.0.1", precompressed = false, bytesPerSecond = 0 }) {
   const log = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -50,7 +55,9 @@ export function serveStatic({ roots, port, host = "127.0.0.1", precompressed = f
       "cache-control": "no-store",
       ...(gz && { "content-encoding": "gzip", vary: "accept-encoding" }),
     });
-    createReadStream(gz ? gz.file : file).pipe(res);
+    const body = createReadStream(gz ? gz.file : file, { highWaterMark: 64 * 1024 });
+    if (bytesPerSecond > 0) void pipeline(body, paced(bytesPerSecond), res).catch(() => res.destroy());
+    else body.pipe(res);
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
@@ -62,4 +69,19 @@ function gzipped(file) {
   } catch {
     return null;
   }
+}
+
+/** Passes chunks on no faster than `rate` bytes per second since the first one. */
+function paced(rate) {
+  return async function* (source) {
+    const t0 = performance.now();
+    let sent = 0;
+    for await (const chunk of source) {
+      sent += chunk.length;
+      const due = t0 + (sent / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await delay(wait);
+      yield chunk;
+    }
+  };
 }

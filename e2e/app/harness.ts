@@ -132,7 +132,10 @@ const harness = {
     const veil = await loadVeil({ pack: PACK_URL, backend: "auto" });
     const b = veil.backend;
     veil.dispose();
-    return { b, hasGpu: "gpu" in navigator };
+    const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
+    const adapter = gpu ? await gpu.requestAdapter() : null;
+    const adapterKind = !adapter ? "none" : (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) ? "fallback" : "hardware";
+    return { b, hasGpu: !!gpu, adapterKind };
   },
   /** WebGPU device loss in this thread: the backend falls back to WebAssembly and keeps working. */
   async deviceLoss() {
@@ -154,13 +157,19 @@ const harness = {
     const long = "the people of the world and the time of the day ".repeat(400);
     const t0 = performance.now();
     const pending = veil.perturb(long, { mechanism: "exponential", epsilon: 1 });
-    await new Promise((r) => setTimeout(r, 100));
-    w!.terminate();
-    let first: { name: string; code?: string; isTyped: boolean; ms: number } | null = null;
+    w!.terminate(); // the call is pending in the page: whether or not the worker began it, it must fail, not hang
+    let first: { name: string; code?: string; message: string; isTyped: boolean; ms: number } | null = null;
     try {
       await pending;
     } catch (err) {
-      first = { name: (err as Error).name, code: (err as { code?: string }).code, isTyped: err instanceof WorkerCrashedError, ms: performance.now() - t0 };
+      const e = err as Error & { code?: string };
+      first = {
+        name: e.name,
+        ...(e.code !== undefined && { code: e.code }),
+        message: e.message,
+        isTyped: err instanceof WorkerCrashedError,
+        ms: performance.now() - t0,
+      };
     }
     let second: { ok: boolean; text?: string; name?: string; isTyped?: boolean };
     try {

@@ -86,7 +86,7 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   await page.check("input[name=mechanism][value=gumbel]");
   await page.fill("#eps", "10");
   await page.press("#eps", "Enter");
-  await expect(page.locator("#eps-error")).toContainText("above 43.9");
+  await expect(page.locator("#eps-error")).toContainText("above 43.058");
   await page.screenshot({ path: `${shotDir()}/4-epsilon-error.png`, fullPage: true });
   // M4's word panel reports its realized privacy.
   await page.fill("#eps", "50");

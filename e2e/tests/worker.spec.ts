@@ -11,7 +11,8 @@ test("perturbs in Veil's own module worker with the default pack, under the stri
   expect(r.mode).toBe("worker");
   expect(r.backend.name).toBe("wasm");
   expect(r.pack.n).toBe(50_000);
-  expect(r.pack.K).toBe(64);
+  expect(r.pack.K).toBe(24); // the default pack: int8 vectors, a 24-wide table
+  expect(r.pack.stored.vectorType).toBe("int8");
   expect(r.words).toBe(9);
   expect(r.inVocabulary).toBe(9);
   expect(r.text.split(" ")).toHaveLength(9);
@@ -44,7 +45,7 @@ test("a worker terminated mid-call fails the call with WorkerCrashedError; the n
   expect(r.first.name).toBe("WorkerCrashedError");
   expect(r.first.code).toBe("WORKER_CRASHED");
   expect(r.first.isTyped).toBe(true);
-  expect(r.first.ms).toBeLessThan(5000); // noticed promptly, not by a timeout
+  expect(r.first.message).toContain("terminated"); // noticed through the worker's Web Lock, not by a timeout
   expect(r.second.ok).toBe(true);
   expect(r.second.text.split(" ")).toHaveLength(2);
   expect(r.events).toContain("worker-restarted");

@@ -33,7 +33,7 @@ const eps: Record<MechanismName, number> = { gumbel: 50, laplace: 15, exponentia
 /** Epsilon range each mechanism is useful in (M4's starts at its calibrated minimum on this pack). */
 function range(m: MechanismName): { min: number; max: number; step: number; hint: string } {
   if (m === "gumbel") {
-    const min = veil?.minEpsilon("gumbel") ?? 43.944;
+    const min = veil?.minEpsilon("gumbel") ?? 43.058; // the default pack's, until one is loaded
     return { min: Math.ceil(min * 10) / 10, max: Math.ceil(min * 4), step: 0.1, hint: `must be above ${min.toFixed(3)} on this embedding` };
   }
   if (m === "laplace") return { min: 1, max: 60, step: 0.5, hint: "useful about 5 to 40" };
@@ -94,17 +94,30 @@ async function load(): Promise<void> {
     return;
   }
   $("phase").textContent = "Ready";
+  const what = `${veil.pack.n.toLocaleString("en")} words, ${VECTOR_NAMES[veil.pack.stored.vectorType]} vectors`;
   $("source").textContent =
     veil.pack.source === "cache"
-      ? "Loaded from cache: nothing was downloaded."
-      : `Downloaded ${(veil.pack.bytes / 2 ** 20).toFixed(1)} MB once; cached for next time.`;
+      ? `Loaded from cache (${what}): nothing was downloaded.`
+      : `Downloaded ${(veil.pack.bytes / 2 ** 20).toFixed(1)} MB once (${what}); cached for next time.`;
   $("source").dataset.source = veil.pack.source;
+  showMissingWords(veil.pack.metadata);
   showBackend();
   ($("clear-cache") as HTMLButtonElement).disabled = false;
   ($("perturb") as HTMLButtonElement).disabled = false;
   renderMechanisms();
   (window as unknown as { veilPlayground: unknown }).veilPlayground = { veil };
   document.body.dataset.ready = "true";
+}
+
+const VECTOR_NAMES = { f32: "float32", f16: "float16", int8: "int8" } as const;
+
+/** The common words the pack has no vector for (recorded by `veil pack`): they always come out as the placeholder. */
+function showMissingWords(metadata: Record<string, unknown>): void {
+  const missing = metadata["missingCommonWords"];
+  if (!Array.isArray(missing) || missing.length === 0) return;
+  const el = $("missing-words");
+  el.textContent = `Common words this embedding has no vector for, so they always come out as ***: ${missing.map((w) => `“${String(w)}”`).join(", ")} (of the 100 most common English words).`;
+  el.hidden = false;
 }
 
 function showBackend(): void {

@@ -9,11 +9,14 @@ import { DEFAULT_GRID, type DatasetSpec, type Setting } from "./utility.js";
 import { readFileSync } from "node:fs";
 import { comparisons, runUtility, summarize, writeCharts, type UtilityReport } from "./utility-run.js";
 import { runSpeed } from "./speed-run.js";
+import { comparePacks, packComparisonTable } from "./pack-compare.js";
 
 const HELP = `Usage:
   pnpm bench:utility [options]   accuracy of a classifier trained on privatized text, per mechanism and setting
   pnpm bench:speed [options]     tokens/second per mechanism and backend, against this machine's measured bounds
   node packages/bench/dist/main.js charts [--out DIR]   re-derives the comparisons and charts from DIR/utility.json
+  node packages/bench/dist/main.js packs BASE.json OTHER.json...   utility on other packs against a base pack
+                                                            (N_w change, accuracy at matched N_w; markdown)
 
 Utility options:
   --data PATH           your own labelled data instead of SST-2 and TREC-6
@@ -59,7 +62,7 @@ const { values: a } = parseArgs({
   },
 });
 const command = process.argv[2];
-if (a.help || !["utility", "speed", "charts"].includes(command ?? "")) {
+if (a.help || !["utility", "speed", "charts", "packs"].includes(command ?? "")) {
   process.stdout.write(HELP);
   process.exit(a.help ? 0 : 2);
 }
@@ -80,7 +83,14 @@ const pack = path.resolve(a.pack ?? DEFAULT_PACK);
 const outDir = path.resolve(a.out ?? RESULTS_DIR);
 
 try {
-  if (command === "charts") {
+  if (command === "packs") {
+    const [base, ...others] = process.argv
+      .slice(3)
+      .filter((x) => !x.startsWith("--"))
+      .map((f) => JSON.parse(readFileSync(f, "utf8")) as UtilityReport);
+    if (!base || others.length === 0) throw new DatasetError("packs needs a base utility.json and at least one other");
+    process.stdout.write(packComparisonTable(base, comparePacks(base, others)) + "\n");
+  } else if (command === "charts") {
     // Re-derives what is computed from the per-seed figures (comparisons, charts); the figures stay as measured.
     const report = JSON.parse(readFileSync(path.join(outDir, "utility.json"), "utf8")) as UtilityReport;
     for (const d of report.datasets) Object.assign(d, comparisons(d.points, report.config.seeds));

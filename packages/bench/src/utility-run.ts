@@ -296,7 +296,7 @@ export function chartEpsilon(d: UtilityDataset, r: UtilityReport): string {
   }));
   return lineChart({
     title: `${d.name}: accuracy against epsilon (training text privatized)`,
-    xLabel: "epsilon (log scale; M4 calibrated, valid from 43.9)",
+    xLabel: "epsilon (log scale; M4 calibrated, valid above the pack's gumbelMinEpsilon, veil info)",
     yLabel: "test accuracy (original test texts)",
     xLog: true,
     series: series.filter((s) => s.points.length > 0),

@@ -50,6 +50,35 @@ test("veil info prints the header figures", () => {
   assert.equal(info.n, 17);
   assert.equal(info.d, 5);
   assert.ok(info.gumbelMinEpsilon > 0);
+  assert.ok(
+    info.missingCommonWords.words.includes("be") && !info.missingCommonWords.words.includes("the"),
+    "common words the pack lacks, from the public list",
+  );
+  assert.match(info.missingCommonWords.source, /most common English words/);
+});
+
+test("veil pack --vectors int8|f16 stores quantized vectors and computes the table on them; --k 0 writes no table", () => {
+  const plain = JSON.parse(veil(["info", "--pack", pack]).out);
+  for (const type of ["int8", "f16"]) {
+    const out = path.join(dir, `small-${type}.veilpack`);
+    const r = veil(["pack", "--from", "glove", "--input", glove, "--words", "100", "--k", "6", "--vectors", type, "--out", out, "--json"]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out).vectors, type);
+    const info = JSON.parse(veil(["info", "--pack", out]).out);
+    assert.deepEqual(info.stored, { vectorType: type, idBytes: 2, formatVersion: 2 });
+    assert.equal(info.bytes.vectors, 17 * 5 * (type === "int8" ? 1 : 2) + (type === "int8" ? 5 * 4 : 0));
+    assert.equal(info.bytes.table, 17 * 6 * 2);
+    assert.match(info.quantization, /computed on them/);
+    assert.notEqual(info.dMin, plain.dMin, `${type}: d_min comes from the stored values, not the source's`);
+    assert.ok(Math.abs(info.dMin - plain.dMin) / plain.dMin < 0.05, `${type}: and is close to it`);
+  }
+  const none = path.join(dir, "small-k0.veilpack");
+  const r = veil(["pack", "--from", "glove", "--input", glove, "--words", "100", "--k", "0", "--out", none, "--json"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out).K, 0);
+  assert.match(r.err, /no table \(built at load\)/);
+  assert.equal(JSON.parse(veil(["info", "--pack", none]).out).n, 17, "a table-less pack loads (its table built at load)");
+  assert.equal(veil(["pack", "--from", "glove", "--input", glove, "--vectors", "int4", "--out", none]).code, 2);
 });
 
 test("veil perturb: text on stdin, text or JSON on stdout, seeded runs repeat", () => {
@@ -73,14 +102,23 @@ test("veil perturb: text on stdin, text or JSON on stdout, seeded runs repeat", 
 });
 
 test("veil stats: N_w, S_w and the most likely outputs, sampled and exact", () => {
-  const r = veil(["stats", "--pack", pack, "--mechanism", "tem", "--epsilon", "3", "--samples", "2000", "--top", "3", "cat", "Dog"]);
+  const r = veil(["stats", "--pack", pack, "--mechanism", "tem", "--epsilon", "3", "--samples", "2000", "--top", "3", "--seed", "5", "cat", "Dog"]);
   assert.equal(r.code, 0, r.err);
   const s = JSON.parse(r.out);
   assert.equal(s.length, 2);
   assert.equal(s[1].word, "dog");
   assert.equal(s[0].exact.top.length, 3);
   assert.ok(s[0].sampled.Nw >= 0 && s[0].sampled.Nw <= 1 && s[0].sampled.Sw >= 1);
-  assert.ok(Math.abs(s[0].exact.top.reduce((x: number, y: { p: number }) => x + y.p, 0)) <= 1);
+  const top = s[0].exact.top as { word: string; p: number }[];
+  assert.ok(
+    top.every((t, i) => i === 0 || top[i - 1]!.p >= t.p),
+    "the exact top outputs come likeliest first",
+  );
+  const self = top.find((t) => t.word === "cat");
+  if (self) assert.equal(self.p, s[0].exact.Nw, "N_w is the probability of outputting the word itself");
+  // The sampled N_w (seeded) agrees with the exact one: within 4.5 standard errors of 2,000 draws.
+  const se = Math.sqrt((s[0].exact.Nw * (1 - s[0].exact.Nw)) / 2000);
+  assert.ok(Math.abs(s[0].sampled.Nw - s[0].exact.Nw) <= 4.5 * se + 1e-12, JSON.stringify({ sampled: s[0].sampled.Nw, exact: s[0].exact.Nw }));
 });
 
 test("bad flags and bad values: exit 2 with usage; runtime errors: exit 1 with a typed message", () => {

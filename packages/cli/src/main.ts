@@ -12,8 +12,11 @@ import {
   type MechanismOptions,
   type BackendPreference,
   type AttackResult,
+  type VectorType,
 } from "@veil/core";
 import { useSeededRandom } from "@veil/core/testing";
+import { packSections, quantizationNote } from "./pack-info.js";
+import { COMMON_WORDS_SOURCE, missingCommonWords } from "./pack/common-words.js";
 import { defaultPackPath } from "./paths.js";
 import { buildPack } from "./pack/build-pack.js";
 
@@ -24,8 +27,8 @@ Usage:
                [--scale b] [--lambda l] [--beta b]          text on stdin, result on stdout
   veil stats   --mechanism <m> --epsilon <x> [--samples N] [--top N] WORD...
                                                            JSON: N_w, S_w, most likely outputs
-  veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--out FILE] [--all-tokens]
-                                                           build an embedding pack
+  veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--vectors f32|f16|int8] [--out FILE] [--all-tokens]
+                                                           build an embedding pack (--k 0: no table, built at load)
   veil attack  --mechanism <m> --epsilon <x> [--prior FILE|uniform] [--words N] [--samples N] [--top K] [--json]
                                                            how often the best attacker recovers a word from its
                                                            privatized output (prior: word counts of FILE's text)
@@ -58,6 +61,7 @@ const options = {
   input: { type: "string" },
   words: { type: "string" },
   k: { type: "string" },
+  vectors: { type: "string" },
   out: { type: "string" },
   threads: { type: "string" },
   "all-tokens": { type: "boolean" },
@@ -197,13 +201,20 @@ async function packCommand(v: Values): Promise<number> {
     from,
     ...(v.input && { input: v.input }),
     words: int("words", v.words, 2, 10_000_000) ?? 50_000,
-    K: int("k", v.k, 1, 1024) ?? 64,
+    K: int("k", v.k, 0, 1024) ?? 64,
+    vectors: vectorType(v.vectors),
     out: v.out ?? defaultPackPath(),
     ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }),
     allTokens: v["all-tokens"] === true,
   });
   if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   return 0;
+}
+
+function vectorType(v: string | undefined): VectorType {
+  if (v === undefined) return "f32";
+  if (v !== "f32" && v !== "f16" && v !== "int8") throw new UsageError("--vectors must be f32, f16 or int8");
+  return v;
 }
 
 /** `veil audit`: tests each mechanism's privacy claim on the pack; exit 1 when one fails. */
@@ -239,7 +250,7 @@ async function attackCommand(v: Values): Promise<number> {
   return 0;
 }
 
-/** `veil info`: the pack's header figures, as JSON. */
+/** `veil info`: the pack's header figures, how it stores its vectors and table, and what that changes, as JSON. */
 async function infoCommand(v: Values): Promise<number> {
   const veil = await loadVeil(v);
   const e = veil.embedding;
@@ -252,6 +263,10 @@ async function infoCommand(v: Values): Promise<number> {
         dMin: e.dMin,
         dMax: e.dMax,
         sha256: e.sha256,
+        stored: e.stored,
+        bytes: packSections(await readFile(v.pack ?? defaultPackPath())),
+        quantization: quantizationNote(e.stored?.vectorType ?? "f32"),
+        missingCommonWords: { words: missingCommonWords((k) => e.index.has(k)), source: COMMON_WORDS_SOURCE },
         metadata: e.metadata,
         gumbelMinEpsilon: veil.minEpsilon("gumbel"),
         backend: veil.backend,

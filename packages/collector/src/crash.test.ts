@@ -4,11 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { once } from "node:events";
 import { buildReports, parseTask, taskId } from "@veil/task";
 import { startCollector } from "./server.js";
 import { ReportStore } from "./store.js";
-import { ANALYST_TOKEN, PEER_TOKEN, analyst, feedbackTask, input, post, serveFiles, serveProcess as serve, withDir } from "./test-pair.js";
+import { ANALYST_TOKEN, PEER_TOKEN, analyst, exitWithin, feedbackTask, input, post, serveFiles, serveProcess as serve, withDir } from "./test-pair.js";
 
 test("SIGKILL of the leader under load loses no acknowledged report; after restart each is prepared once", async () => {
   await withDir(async (dir) => {
@@ -34,9 +33,8 @@ test("SIGKILL of the leader under load loses no acknowledged report; after resta
       };
       const senders = Array.from({ length: 8 }, sender);
       while (acknowledged.size < 150 && !stop) await new Promise((r) => setImmediate(r));
-      const exited = once(first.child, "exit");
       first.child.kill("SIGKILL");
-      await exited;
+      await exitWithin(first.child);
       stop = true;
       await Promise.all(senders);
       const store = new ReportStore(join(dir, "leader.db"));
@@ -54,7 +52,7 @@ test("SIGKILL of the leader under load loses no acknowledged report; after resta
         assert.equal(h.status, 200, JSON.stringify(h.json));
       } finally {
         second.child.kill("SIGTERM");
-        await once(second.child, "exit");
+        await exitWithin(second.child);
       }
     } finally {
       await helper.close();

@@ -2,6 +2,7 @@
 // real SQLite files in a temporary folder, and a device that reports to both.
 import { mkdtemp, rm } from "node:fs/promises";
 import { writeFileSync } from "node:fs";
+import { once } from "node:events";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
@@ -159,4 +160,22 @@ export function serveProcess(args: string[]): Promise<CollectorProcess> {
       reject(new Error(`the collector exited with ${code}: ${out}`));
     });
   });
+}
+
+/** Waits for a child process to exit, for at most `ms`: past that it is killed and the wait fails (a hung process must not hang the suite). */
+export async function exitWithin(child: ChildProcess, ms = 15_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`process ${child.pid} did not exit within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    const [code] = (await Promise.race([once(child, "exit"), timeout])) as [number | null];
+    return code;
+  } finally {
+    clearTimeout(timer);
+  }
 }

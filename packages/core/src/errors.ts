@@ -30,6 +30,7 @@ export class EpsilonOutOfRangeError extends VeilError {
   }
 }
 
+/** The mechanism name is not one of `MECHANISMS`. */
 export class UnknownMechanismError extends VeilError {
   override name = "UnknownMechanismError";
   constructor(name: unknown, known: readonly string[]) {
@@ -45,6 +46,7 @@ export class InvalidOptionError extends VeilError {
   }
 }
 
+/** `perturb` was given an empty text. */
 export class EmptyTextError extends VeilError {
   override name = "EmptyTextError";
   constructor() {
@@ -52,6 +54,7 @@ export class EmptyTextError extends VeilError {
   }
 }
 
+/** The text is longer than `MAX_TEXT_LENGTH`: split it (its `limit` says where). */
 export class TextTooLargeError extends VeilError {
   override name = "TextTooLargeError";
   readonly limit: number;

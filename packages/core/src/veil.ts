@@ -16,6 +16,7 @@ import { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.
 import { perturbText, perturbTextAsync, type PerturbOptions, type PerturbResult } from "./text/perturb.js";
 import { lookupKey } from "./text/tokenize.js";
 
+/** What `createVeil` needs: the pack (bytes, a URL, `{ url, sha256 }` as @veil/pack-en-50k gives it, or an embedding already read), and how to run. */
 export interface CreateVeilOptions {
   /**
    * The embedding pack: its bytes (validated), an already-read Embedding, or
@@ -35,6 +36,7 @@ export interface CreateVeilOptions {
   onIndexProgress?: (done: number, total: number) => void;
 }
 
+/** The neighbour-table width built at load for a pack that has none (SPEC M4's default K). */
 export const DEFAULT_TABLE_WIDTH = 64;
 
 /** Internal hook for `@veil/core/testing`; not part of the public API. */
@@ -229,6 +231,12 @@ async function readPackSource(source: PackSource): Promise<Embedding> {
   return e;
 }
 
+/**
+ * Reads and verifies the pack, starts the best backend that works here (WebGPU,
+ * WebAssembly SIMD, plain JS; see `backend.reason`), and returns a ready Veil.
+ * Throws `MissingPackError`, `EmbeddingFormatError` (a damaged or unexpected
+ * pack, with a `reason`), `InvalidOptionError` or `BackendUnavailableError`.
+ */
 export function createVeil(o: CreateVeilOptions): Promise<Veil> {
   return Veil.create(o);
 }

@@ -24,6 +24,7 @@ export interface BoundedQuestion {
   epsilon: number;
 }
 
+/** One question of a task: a randomized-response answer or a bounded number. */
 export type Question = RrQuestion | BoundedQuestion;
 
 /**
@@ -52,6 +53,7 @@ export interface HistogramAggregate {
   chunkLength: number;
 }
 
+/** One secret-shared aggregate of a task (Prio3Sum or Prio3Histogram). */
 export type Aggregate = SumAggregate | HistogramAggregate;
 
 /** How often a batch may be released: "manual" means whenever the analyst asks (still at most once per batch). */

@@ -9,6 +9,7 @@ import { releaseProxy, wrap, type Remote } from "comlink";
 import type { VeilEngine } from "./engine.js";
 import { WorkerCrashedError } from "./errors.js";
 
+/** Where loadVeil runs the engine: `true` (Veil's own module worker), `false` (this thread), a Worker running `serveVeil()`, or a function that makes one (so Veil can restart it). */
 export type WorkerOption = boolean | Worker | (() => Worker);
 
 export class WorkerBridge {

@@ -11,6 +11,7 @@ import { throttleProgress } from "./progress.js";
 import { createServer, type Server } from "node:http";
 import { gzipSync, brotliCompressSync } from "node:zlib";
 import { once } from "node:events";
+import { spawnSync } from "node:child_process";
 
 async function toyPack(n = 300, d = 8, table = true): Promise<Uint8Array> {
   const vectors = new Float32Array(n * d);
@@ -118,10 +119,17 @@ test("a quota or security error from IndexedDB falls back to memory for the sess
   }
 });
 
-test("importing @veil/web touches no browser global (safe in server-side rendering)", async () => {
-  const mod = await import("./index.js");
-  assert.equal(typeof mod.loadVeil, "function");
-  assert.equal(typeof (globalThis as { window?: unknown }).window, "undefined");
+test("importing @veil/web touches no browser global (safe in server-side rendering)", () => {
+  // A fresh Node process with a trap on each browser global, then the import: every global read is recorded.
+  const probe = `
+    const touched = [];
+    for (const name of ["window", "document", "navigator", "indexedDB", "Worker", "location", "localStorage", "self"])
+      Object.defineProperty(globalThis, name, { configurable: true, get() { touched.push(name); return undefined; } });
+    const mod = await import(${JSON.stringify(new URL("./index.js", import.meta.url).href)});
+    console.log(JSON.stringify({ touched, loadVeil: typeof mod.loadVeil }));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", probe], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { touched: [], loadVeil: "function" });
 });
 
 /** A real HTTP server on 127.0.0.1 answering every path with `answer`. */

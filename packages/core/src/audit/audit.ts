@@ -22,12 +22,14 @@ export interface AuditSubject {
   distance(a: number, b: number): number;
 }
 
+/** Two words the epsilon audit compares, and why they were picked (neighbours, far apart, ...). */
 export interface AuditPair {
   a: number;
   b: number;
   kind: string;
 }
 
+/** How hard `runAudit` tests: samples per word, the test level, and which words and pairs. */
 export interface AuditOptions {
   /** Fresh samples per word for the fit and per word and pair for the epsilon audit. */
   samples: number;
@@ -39,6 +41,7 @@ export interface AuditOptions {
   pairs: AuditPair[];
 }
 
+/** One word's goodness-of-fit test of sampled outputs against the exact law, with its power check. */
 export interface FitResult {
   word: number;
   p: number;
@@ -47,6 +50,7 @@ export interface FitResult {
   powerOk: boolean;
 }
 
+/** One pair's epsilon audit: the event chosen, the hits, and a Clopper-Pearson lower bound on the privacy loss against the claim. */
 export interface PairResult extends AuditPair {
   distance: number;
   /** epsilon * d: the most ln(P(E|a)/P(E|b)) may be. null without a claim. */
@@ -63,6 +67,7 @@ export interface PairResult extends AuditPair {
   pass: boolean;
 }
 
+/** The audit of one mechanism: its claim, every fit and pair result, and whether all passed. */
 export interface AuditReport {
   mechanism: string;
   claim: number | null;
@@ -162,6 +167,11 @@ export function pairTest(subject: AuditSubject, pair: AuditPair, samples: number
   };
 }
 
+/**
+ * Tests a mechanism's privacy claim empirically (`veil audit`): sampled outputs
+ * against the exact law where there is one, and for each pair a lower bound on
+ * ln(P(E|a)/P(E|b)) that must stay below epsilon times their distance.
+ */
 export function runAudit(subject: AuditSubject, o: AuditOptions): AuditReport {
   const alpha = o.alpha ?? 1e-6;
   const pilot = o.pilot ?? Math.max(1000, Math.floor(o.samples / 4));

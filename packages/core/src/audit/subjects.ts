@@ -5,6 +5,7 @@ import { temRadius } from "../mechanisms/tem.js";
 import { wordDistance } from "../embeddings/embedding.js";
 import type { AuditPair, AuditSubject } from "./audit.js";
 
+/** A Veil's mechanism as `runAudit` tests it, with a mutant whose epsilon (M4: λ) is 10% off for the power check. */
 export function veilSubject(veil: Veil, o: MechanismOptions): AuditSubject {
   const e = veil.embedding;
   const off: MechanismOptions = o.mechanism === "gumbel" ? { ...o, lambda: 1.1 * (o.lambda ?? Math.log(e.n - 1)) } : { ...o, epsilon: 1.1 * o.epsilon };

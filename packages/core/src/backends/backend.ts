@@ -1,6 +1,7 @@
 import type { Embedding } from "../embeddings/embedding.js";
 import type { RandomSource } from "../random/source.js";
 
+/** The backends: WebGPU kernels, WebAssembly SIMD, plain TypeScript. */
 export type BackendName = "webgpu" | "wasm" | "js";
 
 /** Parameters of the M4 sampler, computed once per (pack, epsilon) by mechanisms/calibration.ts. */

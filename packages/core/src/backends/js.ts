@@ -9,6 +9,7 @@ import { laplaceNoise, poissonFromCdf, truncatedGumbel } from "../random/sampler
 import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "./backend.js";
 import { knnRowExact, nearestExact } from "./exact.js";
 
+/** The plain TypeScript backend: the reference the others are tested against, and the last fallback. */
 export class JsBackend implements Backend {
   readonly name = "js" as const;
   private readonly stream: UniformStream;

@@ -13,6 +13,7 @@ import type { WebGpuBackendOptions } from "./webgpu/options.js";
 
 export { checkBackendPreference, type BackendPreference } from "./preference.js";
 
+/** Options every backend may use: the random source, where veil.wasm is, WebGPU settings. */
 export interface BackendOptions {
   random?: RandomSource;
   /** Where veil.wasm is (URL or bytes). */
@@ -47,6 +48,7 @@ const registry: Registration[] = [
   { name: "js", priority: 0, why: "plain TypeScript fallback", init: async (e, o) => new JsBackend(e, o.random) },
 ];
 
+/** The backend that started, why it was chosen, and why each better one failed. */
 export interface BackendChoice {
   backend: Backend;
   /** Why this backend was chosen (and what failed before it). */
@@ -54,6 +56,11 @@ export interface BackendChoice {
   failures: Record<string, string>;
 }
 
+/**
+ * Starts the first backend that works for `preference` (onnxruntime-web's
+ * registry shape): "auto" tries WebGPU, WebAssembly, JS in that order. Throws
+ * `BackendUnavailableError` listing every reason when none starts.
+ */
 export async function selectBackend(e: Embedding, preference: BackendPreference = "auto", o: BackendOptions = {}): Promise<BackendChoice> {
   checkBackendPreference(preference);
   const order = [...registry].sort((a, b) => b.priority - a.priority).filter((r) => preference === "auto" || r.name === preference);

@@ -24,6 +24,7 @@ export interface WasmBackendOptions {
   wasm?: URL | string | BufferSource;
 }
 
+/** Compiles veil.wasm (once per realm), instantiates it for this embedding and copies the vectors and table in. Throws if WebAssembly or SIMD is missing. */
 export async function createWasmBackend(embedding: Embedding, options: WasmBackendOptions = {}): Promise<WasmBackend> {
   if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
   const mod = await compileVeilWasm(options.wasm);

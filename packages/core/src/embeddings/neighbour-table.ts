@@ -1,6 +1,7 @@
 import type { Backend, KnnProgress, KnnResult } from "../backends/backend.js";
 import type { Embedding } from "./embedding.js";
 
+/** The exact K-nearest-neighbour table (ids, row-major) with d_min and d_max and the pairs that attain them. */
 export interface NeighbourTable {
   K: number;
   ids: Int32Array;

@@ -52,6 +52,7 @@ export function vectorTypeOf(code: number): VectorType | undefined {
   return (Object.keys(VECTOR_TYPES) as VectorType[]).find((t) => VECTOR_TYPES[t].code === code);
 }
 
+/** The fixed 128-byte header of a pack, as `readPackHeader` parses it (layout in this file's first comment). */
 export interface PackHeader {
   version: number;
   vectorType: number;

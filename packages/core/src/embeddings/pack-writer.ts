@@ -3,6 +3,7 @@ import { DISTANCES_KEY, HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_TYPES, bo
 import { sha256 } from "./sha256.js";
 import type { EncodedVectors } from "./vector-codec.js";
 
+/** Everything a pack holds, for `writePack`. */
 export interface PackContents {
   words: readonly string[];
   d: number;

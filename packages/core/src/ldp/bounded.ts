@@ -7,6 +7,7 @@ import { checkEpsilon } from "../mechanisms/options.js";
 import { normalQuantile } from "./randomized-response.js";
 import { streamFor, twoSidedGeometric, type RandomOptions } from "./random.js";
 
+/** A bounded number's range, its epsilon and the grid it is reported on (SPEC "Local-DP primitives"). */
 export interface BoundedOptions extends RandomOptions {
   lower: number;
   upper: number;
@@ -31,6 +32,7 @@ export interface BoundedGrid {
 
 const MAX_UNITS = 2 ** 40; // keeps (value + noise) * step exact in a double
 
+/** The integer grid a bounded number is noised on: [lower, upper] in steps (default 1), checked so every sum stays exact. Throws `InvalidOptionError`. */
 export function boundedGrid(lower: number, upper: number, step?: number): BoundedGrid {
   if (!Number.isFinite(lower) || !Number.isFinite(upper) || !(lower < upper))
     throw new InvalidOptionError(`lower and upper must be finite with lower < upper, got [${String(lower)}, ${String(upper)}].`);
@@ -74,6 +76,7 @@ export function boundedNoiseVariance(options: Omit<BoundedOptions, "random">): n
   return (g.step * g.step * 2 * a) / (oneMinusA * oneMinusA);
 }
 
+/** The collector's estimate of the mean of bounded numbers, with its standard error. */
 export interface MeanEstimate {
   /** Unbiased estimate of the mean of the clamped true values. */
   mean: number;

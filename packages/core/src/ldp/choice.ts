@@ -7,6 +7,7 @@ import { checkEpsilon } from "../mechanisms/options.js";
 import { gumbel } from "../random/samplers.js";
 import { streamFor, type RandomOptions } from "./random.js";
 
+/** The exponential mechanism for choices: epsilon and the scores' sensitivity. */
 export interface ChoiceOptions extends RandomOptions {
   epsilon: number;
   /** Largest change in any option's score when one person's data changes. */

@@ -9,6 +9,7 @@ import { checkEpsilon } from "../mechanisms/options.js";
 import { polya, streamFor, type RandomOptions } from "./random.js";
 import { addShares, fromRing } from "./secret-sharing.js";
 
+/** How one server noises its share of a sum before release: the total's epsilon and the sensitivity of one report. */
 export interface NoiseShareOptions extends RandomOptions {
   /** Privacy of the released total. */
   epsilon: number;

@@ -44,6 +44,7 @@ export function kAryResponse(value: number, k: number, epsilon: number, options?
   return other >= value ? other + 1 : other;
 }
 
+/** The collector's estimate of how common one value is among the respondents, from randomized-response reports. */
 export interface FrequencyEstimate {
   /** Unbiased estimate of the true share of respondents with this value (may fall outside [0, 1]). */
   estimate: number;
@@ -57,6 +58,7 @@ export interface FrequencyEstimate {
   total: number;
 }
 
+/** What `estimateFrequency` needs: the count of reports of a value, the total, and the mechanism's epsilon and k. */
 export interface FrequencyEstimateInput {
   /** How many reports said this value. */
   count: number;

@@ -7,6 +7,7 @@ import { InvalidOptionError } from "../errors.js";
 import { randomBytes, type RandomOptions } from "./random.js";
 
 export const RING_BITS = 64n;
+/** Shares live in the ring of integers modulo 2^64. */
 export const RING_MODULUS = 1n << RING_BITS;
 const MASK = RING_MODULUS - 1n;
 const HALF = 1n << (RING_BITS - 1n);
@@ -89,6 +90,7 @@ export function shareToString(s: bigint): string {
   return toRing(s).toString();
 }
 
+/** Parses a share as `shareToString` writes it (a decimal unsigned 64-bit integer). Throws `InvalidOptionError` on anything else. */
 export function shareFromString(text: unknown): bigint {
   if (typeof text !== "string" || !/^\d{1,20}$/.test(text)) throw new InvalidOptionError("a share must be a decimal string of an unsigned 64-bit integer.");
   const v = BigInt(text);

@@ -9,6 +9,7 @@ import { LedgerUnavailableError } from "../errors.js";
 import { accountKey } from "./ledger.js";
 import type { LedgerAccount, LedgerMeta, LedgerStep, LedgerStorage } from "./storage.js";
 
+/** Lock timings for the file ledger. */
 export interface FileLedgerOptions {
   /** How long to wait for another process's step, default 10 s. */
   lockTimeoutMs?: number;
@@ -23,6 +24,7 @@ interface LedgerFile {
 
 const queues = new Map<string, Promise<unknown>>();
 
+/** A ledger in a JSON file (Node): each step under a lock file, written to a temporary file, fsynced and renamed, so a crash never loses or doubles a debit. */
 export function fileLedgerStorage(path: string, options: FileLedgerOptions = {}): LedgerStorage {
   const lockTimeout = options.lockTimeoutMs ?? 10_000;
   const staleLock = options.staleLockMs ?? 30_000;

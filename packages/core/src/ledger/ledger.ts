@@ -7,8 +7,10 @@ import { BudgetExceededError, InvalidOptionError, LedgerUnavailableError } from 
 import { checkEpsilon } from "../mechanisms/options.js";
 import type { LedgerAccount, LedgerMeta, LedgerStorage } from "./storage.js";
 
+/** The period a privacy budget runs for, in UTC ("all": never resets). */
 export type LedgerPeriod = "day" | "week" | "month" | "all";
 
+/** How `PrivacyLedger.open` sets up the budget: caps per scope, the period, the id the app expects. */
 export interface OpenLedgerOptions {
   /** Cap on the total epsilon per scope and period. A number applies to every scope; an object names scopes, with `default` for the rest. */
   cap: number | ({ default: number } & Record<string, number>);
@@ -26,6 +28,7 @@ export interface OpenLedgerOptions {
   now?: () => Date;
 }
 
+/** One response to release: its scope, its epsilon, and the privatized value (handed back only once the debit is durable). */
 export interface ReleaseItem<T> {
   /** Budget scope, e.g. "feedback-form" or "text". */
   scope: string;
@@ -41,6 +44,7 @@ export interface ReleaseItem<T> {
   memo?: { question: string; value: unknown };
 }
 
+/** One released item: its value and what it cost (0 when a memoized release was returned again). */
 export interface Released<T> {
   response: T;
   /** Epsilon charged for this item (0 when memoized). */
@@ -48,6 +52,7 @@ export interface Released<T> {
   memoized: boolean;
 }
 
+/** What `release` returns: every item released, and the ledger's id and counter after the release. */
 export interface ReleaseResult<T> {
   items: Released<T>[];
   /** The ledger's id and its release counter after this release. */
@@ -55,6 +60,7 @@ export interface ReleaseResult<T> {
   seq: number;
 }
 
+/** A scope's budget now: its cap, what was spent in the current period, and what is left. */
 export interface BudgetState {
   scope: string;
   period: string;
@@ -78,6 +84,7 @@ export function fromNano(n: number): number {
   return n / NANO;
 }
 
+/** The key of the period `at` falls in (e.g. "2026-12-01", "2026-W49", "2026-12", "all"). */
 export function periodKey(period: LedgerPeriod, at: Date): string {
   const iso = at.toISOString();
   switch (period) {
@@ -99,6 +106,12 @@ export function periodKey(period: LedgerPeriod, at: Date): string {
   }
 }
 
+/**
+ * The per-user privacy-budget ledger: epsilons add up exactly (fixed-point, no
+ * float drift) per scope and period, and a release that would pass the cap
+ * releases nothing (`BudgetExceededError`). Storage: IndexedDB in @veil/web, a
+ * file in @veil/core/ledger-file.
+ */
 export class PrivacyLedger {
   private constructor(
     private readonly storage: LedgerStorage,
@@ -218,6 +231,7 @@ export class PrivacyLedger {
   }
 }
 
+/** The storage key of one scope's account in one period. */
 export function accountKey(scope: string, period: string): string {
   return `${period}\u0000${scope}`;
 }

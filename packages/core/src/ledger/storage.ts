@@ -24,12 +24,14 @@ export interface LedgerAccount {
   memo: Record<string, unknown>;
 }
 
+/** What one ledger step writes (header and accounts) and returns. */
 export interface LedgerStep<R> {
   meta?: LedgerMeta;
   accounts?: LedgerAccount[];
   result: R;
 }
 
+/** Where a ledger lives: atomic, durable, serialized read-modify-write steps (IndexedDB, a file, memory in tests). */
 export interface LedgerStorage {
   /** Where the ledger lives, for messages. */
   readonly where: string;

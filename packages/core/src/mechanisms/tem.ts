@@ -9,8 +9,10 @@ import type { Backend } from "../backends/backend.js";
 import { OutputLaw } from "./law.js";
 import { groupOccurrences } from "./exponential.js";
 
+/** TEM's default β: the probability mass its radius leaves outside the truncation set. */
 export const DEFAULT_BETA = 0.001;
 
+/** TEM's truncation radius γ = (2/ε)·ln((1−β)(n−1)/β) for a vocabulary of n words. */
 export function temRadius(n: number, epsilon: number, beta = DEFAULT_BETA): number {
   return (2 / epsilon) * Math.log(((1 - beta) * (n - 1)) / beta);
 }

@@ -14,6 +14,7 @@ import { integrateVector } from "../math/gauss-kronrod.js";
 import { lambertW0 } from "../math/lambert-w.js";
 import { OutputLaw } from "./law.js";
 
+/** M4's calibration on a pack: the Gumbel scale b, λ, the truncation bound and the smallest valid epsilon. */
 export interface GumbelCalibration extends GumbelSamplerParams {
   /** false when an explicit `scale` replaced the calibrated b. */
   calibrated: boolean;

@@ -5,11 +5,13 @@
 import type { Backend } from "../backends/backend.js";
 import { exactLaw, privatizeIds, type Prepared } from "../mechanisms/run.js";
 
+/** One output word and its probability (sampled frequency or exact). */
 export interface OutputProbability {
   word: string;
   p: number;
 }
 
+/** Plausible deniability of one word (Feyisetan et al.): N_w, the chance it comes out unchanged, and S_w, how many distinct words it becomes in `samples` draws. */
 export interface WordStats {
   word: string;
   samples: number;

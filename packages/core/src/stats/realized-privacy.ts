@@ -5,6 +5,7 @@
 // M4 has no stated bound, so this is how its privacy is reported.
 import type { OutputLaw } from "../mechanisms/law.js";
 
+/** What one pair of words actually gets from a mechanism, measured on their exact output laws. */
 export interface RealizedPrivacy {
   /** Largest log-ratio per unit distance over shared outputs. */
   epsilon: number;
@@ -12,6 +13,7 @@ export interface RealizedPrivacy {
   exclusiveMass: number;
 }
 
+/** The realized privacy between two words at `distance`: the largest |ln(P(y|a)/P(y|b))| / distance over shared outputs, and the mass only one of them can produce. */
 export function realizedPrivacy(a: OutputLaw, b: OutputLaw, distance: number): RealizedPrivacy {
   let worst = 0,
     onlyA = 0,

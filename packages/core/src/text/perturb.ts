@@ -6,14 +6,17 @@ import { applyCase, casePattern, lookupKey, tokenize } from "./tokenize.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
 export const MAX_TEXT_LENGTH = 1_000_000;
+/** What an out-of-vocabulary word becomes unless `oov: "keep"` (it is never sent as it was). */
 export const DEFAULT_PLACEHOLDER = "***";
 
+/** A mechanism and its epsilon (see `MechanismOptions`), and what to do with words the pack does not know. */
 export interface PerturbOptions extends MechanismOptions {
   /** Out-of-vocabulary words: "redact" (default) replaces them with `placeholder`; "keep" lets them through, marked unprotected. */
   oov?: "redact" | "keep";
   placeholder?: string;
 }
 
+/** One word of a perturbed text: what it was, what it became, and whether it was protected. */
 export interface WordResult {
   source: string;
   output: string;
@@ -27,6 +30,7 @@ export interface WordResult {
   epsilon: number;
 }
 
+/** A perturbed text: the text to send, each word's fate, and the privacy spent. */
 export interface PerturbResult {
   text: string;
   words: WordResult[];

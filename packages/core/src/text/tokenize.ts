@@ -1,6 +1,7 @@
 // SPEC "Text handling": Intl.Segmenter at word granularity; only word-like
 // segments are perturbed, everything else passes through untouched.
 
+/** One `Intl.Segmenter` segment of a text, where it starts, and whether it is a word. */
 export interface Token {
   text: string;
   start: number;

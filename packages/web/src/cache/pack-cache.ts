@@ -13,6 +13,7 @@ import type { CacheStore } from "./store.js";
 /** Bumped when the cache layout changes: entries of another version are stale. Format 1 kept 4 MB ArrayBuffer chunks. */
 export const CACHE_FORMAT = 2;
 
+/** What the cache records about a stored pack (`cacheInfo()` lists them). */
 export interface CacheManifest {
   cacheFormat: number;
   /** The pack's URL, or `sha256:<hex>` for a pack given as bytes. */

@@ -8,6 +8,7 @@ import { accountKey, LedgerUnavailableError, type LedgerAccount, type LedgerMeta
 const META = "meta";
 const ACCOUNTS = "accounts";
 
+/** The privacy ledger in IndexedDB: each step one readwrite transaction, so two tabs never overspend. */
 export function indexedDbLedgerStorage(dbName = "veil-ledger"): LedgerStorage {
   let db: Promise<IDBDatabase> | undefined;
 

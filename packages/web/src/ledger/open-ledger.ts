@@ -1,6 +1,7 @@
 import { PrivacyLedger, type OpenLedgerOptions } from "@veil/core";
 import { indexedDbLedgerStorage } from "./indexeddb-storage.js";
 
+/** `openLedger` in the browser: the core's ledger options and the IndexedDB database name. */
 export interface OpenBrowserLedgerOptions extends OpenLedgerOptions {
   /** IndexedDB database name, default "veil-ledger". */
   database?: string;

@@ -8,6 +8,7 @@ export interface GpuEntryPoint {
   requestAdapter(options?: object): Promise<unknown>;
 }
 
+/** How the WebGPU backend starts: the GPU object (Node), whether a fallback adapter is acceptable, a binding cap, a device-loss callback. */
 export interface WebGpuBackendOptions {
   /**
    * The WebGPU entry point; defaults to `navigator.gpu` (pass `create([])` of the
@@ -25,6 +26,7 @@ export interface WebGpuBackendOptions {
   onLost?: (reason: string) => void;
 }
 
+/** What the WebGPU adapter says it is (for reports; a fallback adapter is a software one such as SwiftShader). */
 export interface AdapterDescription {
   vendor: string;
   architecture: string;

@@ -1,0 +1,23 @@
+// What `veil info` says about how a pack is stored.
+import { packByteLength, readPackHeader, VECTOR_TYPES, type VectorType } from "@veil/core";
+
+/** The bytes each section of a pack takes, from its header. */
+export function packSections(file: Uint8Array): { total: number; vectors: number; table: number; wordsAndMetadata: number } {
+  const h = readPackHeader(file);
+  const type = (Object.keys(VECTOR_TYPES) as VectorType[]).find((t) => VECTOR_TYPES[t].code === h.vectorType) ?? "f32";
+  const vectors = h.n * h.d * VECTOR_TYPES[type].bytes + (type === "int8" ? h.d * 4 : 0);
+  const table = h.n * h.K * h.idBytes;
+  const total = packByteLength(h);
+  return { total, vectors, table, wordsAndMetadata: total - vectors - table - 128 };
+}
+
+/** What storing the vectors as `type` changes, in a sentence. */
+export function quantizationNote(type: VectorType): string {
+  if (type === "f32") return "float32 vectors: the source's values as they are.";
+  const how = type === "f16" ? "rounded to the nearest float16" : "rounded to int8 steps of max|v|/127 per dimension";
+  return (
+    `${type} vectors: each value ${how}. The pack's embedding is the stored values: every distance, the neighbour table, d_min and d_max ` +
+    "are computed on them (in float64), so every guarantee and exact law holds for this pack as it is; results differ from the float32 pack's " +
+    "only as much as its vectors do."
+  );
+}
