@@ -76,14 +76,15 @@ const harness = {
     return { cached: await isCached(PACK_URL), info: await cacheInfo() };
   },
   clearCache,
-  /** Overwrites 4 MB of the cached pack's body, from 4 MB times `i`, with garbage of the same size (SHA-256 must catch it). */
-  async corruptCachedBody(i: number) {
+  /** Overwrites 64 KB of the cached pack's body at fraction `at` of its length with garbage of the same size (SHA-256 must catch it). */
+  async corruptCachedBody(at: number) {
     const store = createStore("veil-cache", "packs");
     const key = new URL(PACK_URL, location.href).href;
     const [body] = (await getMany([["body", key]], store)) as [Blob | undefined];
     if (!body) throw new Error("the pack is not cached");
     const bytes = new Uint8Array(await body.arrayBuffer());
-    bytes.fill(0x5a, i * 4 * 1024 * 1024, (i + 1) * 4 * 1024 * 1024);
+    const from = Math.floor(bytes.length * at);
+    bytes.fill(0x5a, from, Math.min(bytes.length, from + 65536));
     await setMany([[["body", key], new Blob([bytes])]], store);
     return { bytes: body.size, keys: (await keys(store)).length };
   },

@@ -31,7 +31,7 @@ test("a corrupted cache entry is detected, dropped and replaced", async ({ page 
   await harness(page, "clearCache");
   await harness(page, "loadAndPerturb", "worker");
   const n0 = (await requests(page))[PACK_PATH]!;
-  await harness(page, "corruptCachedBody", 2);
+  await harness(page, "corruptCachedBody", 0.5);
   await page.reload();
   await page.waitForFunction(() => "harness" in window);
   const r = await harness(page, "loadAndPerturb", "worker");
