@@ -98,7 +98,7 @@ async function load(): Promise<void> {
   $("source").textContent =
     veil.pack.source === "cache"
       ? `Loaded from cache (${what}): nothing was downloaded.`
-      : `Downloaded ${(veil.pack.bytes / 2 ** 20).toFixed(1)} MB once (${what}); cached for next time.`;
+      : `Downloaded ${(veil.pack.bytes / 1e6).toFixed(1)} MB once (${what}); cached for next time.`;
   $("source").dataset.source = veil.pack.source;
   showMissingWords(veil.pack.metadata);
   showBackend();

@@ -105,3 +105,32 @@ test("perturbAsync gives what perturb gives under the same seed (a synchronous b
     assert.equal(b.text, a.text, mechanism);
   }
 });
+
+test("int8 and float16 packs: the table is built on the stored values, backends agree, and M2-M4's exact laws hold", async () => {
+  const { writePack } = await import("../embeddings/pack-writer.js");
+  const { encodeVectors } = await import("../embeddings/vector-codec.js");
+  const src = toyEmbedding(300, 12, 0, 8);
+  for (const type of ["int8", "f16"] as const) {
+    const enc = encodeVectors(src.vectors, src.d, type);
+    const bytes = await writePack({ words: src.words, d: src.d, vectors: enc, neighbours: null, K: 0, dMin: 0, dMax: 0 });
+    const js = await createVeil({ pack: bytes.slice(), backend: "js", neighbours: 20 });
+    const wasm = await createVeil({ pack: bytes.slice(), backend: "wasm", neighbours: 20 });
+    assert.deepEqual(js.embedding.vectors, enc.values, `${type}: the embedding is the stored values`);
+    // The table and d_min are those of the stored values (a table built on the source's float32 vectors may differ).
+    const onValues = buildNeighbourTable(new JsBackend({ ...src, vectors: enc.values }), 20);
+    assert.deepEqual(wasm.embedding.neighbours, onValues.ids, type);
+    assert.equal(wasm.embedding.dMin, onValues.dMin, type);
+    const ids = Int32Array.from({ length: 2000 }, (_, i) => (i * 7919) % src.n);
+    for (const m of MECHANISMS) {
+      const o: MechanismOptions = { mechanism: m, epsilon: m === "gumbel" ? wasm.minEpsilon("gumbel") * 2 : 6 };
+      useSeededRandom(js, 5);
+      useSeededRandom(wasm, 5);
+      assert.deepEqual(wasm.privatizeIds(ids, o), js.privatizeIds(ids, o), `${type} ${m}`);
+      if (m === "laplace") continue;
+      const law = wasm.law(src.words[3]!, o)!;
+      let total = 0;
+      for (let y = 0; y < src.n; y++) total += law.prob(y);
+      assert.ok(Math.abs(total - 1) < 1e-9, `${type} ${m}: the exact law sums to 1 (${total})`);
+    }
+  }
+});
