@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createVeil, readPack, tokenize, lookupKey, type MechanismOptions, type Veil } from "@veil/core";
+import { createVeil, readPack, tokenize, lookupKey, type Embedding, type MechanismOptions, type Veil } from "@veil/core";
 import { backendOf } from "@veil/core/testing";
 import { readDataset } from "./datasets.js";
 import { ProgressBar } from "./progress.js";
@@ -67,193 +67,24 @@ const SST_TRAIN = `${SHARED_DATA}/sst2/sentence-level/stsa.binary.train`;
 export async function runSpeed(o: SpeedOptions): Promise<void> {
   const t0 = performance.now();
   const env = environment();
-  const sentences = readDataset(SST_TRAIN, { format: "space" }).map((e) => e.text);
-  const corpus = sentences.join(" ");
-  /** About `words` words of real text (whole sentences). */
-  const textOf = (words: number): string => {
-    let end = 0;
-    for (let seen = 0; seen < words && end < corpus.length; seen++) {
-      const next = corpus.indexOf(" ", end + 1);
-      end = next < 0 ? corpus.length : next;
-    }
-    return corpus.slice(0, end);
-  };
+  const textOf = textSampler(readDataset(SST_TRAIN, { format: "space" }).map((e) => e.text));
   const minSeconds = o.smoke ? 0.05 : 1;
   const backends = ["wasm", "js"] as const;
   const bar = new ProgressBar("speed", 3 + backends.length * 7 + (o.browser ? 1 : 0));
-
-  // Pack load: the first in this process (file likely in the OS cache), then again warm.
-  const load = async (): Promise<{ bytes: number; readMs: number; verifyMs: number; readyMs: number; veil: Veil }> => {
-    const a = performance.now();
-    const bytes = readFileSync(o.pack);
-    const b = performance.now();
-    const emb = await readPack(bytes);
-    const c = performance.now();
-    const veil = await createVeil({ pack: emb, backend: "wasm" });
-    return { bytes: bytes.byteLength, readMs: b - a, verifyMs: c - b, readyMs: performance.now() - c, veil };
-  };
-  const first = await load();
-  first.veil.dispose();
-  const again = await load();
-  const packLoad = {
-    bytes: again.bytes,
-    first: { readMs: first.readMs, verifyMs: first.verifyMs, readyMs: first.readyMs },
-    warm: { readMs: again.readMs, verifyMs: again.verifyMs, readyMs: again.readyMs },
-  };
+  const { packLoad, veil } = await measurePackLoad(o.pack);
   bar.tick("pack load");
-  const e = again.veil.embedding;
-
+  const e = veil.embedding;
   const bounds: MachineBounds = await measureBounds(e.vectors, o.smoke);
   bar.tick("machine bounds");
-  const perPass = { fma: (bounds.mulAddGflops * 1e9) / (2 * e.n * e.d), stream: (bounds.streamGBs * 1e9) / (4 * e.n * e.d) };
-  const m4Bound = (bounds.randomGBs * 1e9) / ((e.K + 1) * 8); // K + 1 uniforms of 8 bytes per word (SPEC M4 step 4)
-  const m4 = { bound: m4Bound, boundWhat: "random bytes: (K+1) uniforms of 8 B per word" };
-  /** One pass over the vocabulary per token, or per distinct word when repeated words share one. */
-  const passBound = (perToken: number): { bound: number; boundWhat: string } => ({
-    bound: perPass.fma * perToken,
-    boundWhat: `SIMD multiply-add: 2nd flops per ${perToken > 1.001 ? `distinct word (${perToken.toFixed(2)} tokens each)` : "token"}`,
-  });
-
-  const rows: SpeedRow[] = [];
-  {
-    // What perturb() costs before any mechanism: segmenting, lower-casing and looking words up.
-    const r = timeBoxed(
-      (size) => {
-        let n = 0;
-        for (const t of tokenize(textOf(size))) if (t.wordLike) (again.veil.wordId(lookupKey(t.text)), n++);
-        return n;
-      },
-      2000,
-      minSeconds,
-      200_000,
-    );
-    rows.push({
-      what: "text handling alone (Intl.Segmenter, case, look-up)",
-      backend: "any",
-      unit: "tokens",
-      count: r.units,
-      seconds: r.seconds,
-      perSecond: r.perSecond,
-    });
-    again.veil.dispose();
-  }
-  const push = (r: SpeedRow, tick = true): void => {
-    if (r.bound) r.ratio = r.perSecond / r.bound;
-    rows.push(r);
-    if (tick) bar.tick(`${r.backend} ${r.what}`);
-  };
-  for (const name of backends) {
-    const veil = await createVeil({ pack: e, backend: name });
-    const js = name === "js";
-    /** Tokens/second of perturb() and the distinct in-vocabulary words of the timed text. */
-    const perturbRate = (
-      what: string,
-      opts: MechanismOptions,
-      start: number,
-      bound?: (tokensPerDistinct: number) => { bound: number; boundWhat: string },
-    ): void => {
-      let distinct = 1,
-        tokens = 1;
-      const r = timeBoxed(
-        (size) => {
-          const res = veil.perturb(textOf(size), opts);
-          const known = res.words.filter((w) => w.inVocabulary);
-          tokens = known.length;
-          distinct = new Set(known.map((w) => w.source.toLowerCase())).size;
-          return res.words.length;
-        },
-        start,
-        minSeconds,
-        200_000,
-      );
-      push({ what, backend: name, unit: "tokens", count: r.units, seconds: r.seconds, perSecond: r.perSecond, ...bound?.(tokens / distinct) });
-    };
-    perturbRate("M4 truncated Gumbel perturb(), eps 50", { mechanism: "gumbel", epsilon: 50 }, 2000, () => m4);
-    {
-      const ids = new Int32Array(2_000_000);
-      for (let i = 0; i < ids.length; i++) ids[i] = (i * 2654435761) % 20000;
-      const r = timeBoxed((size) => (veil.privatizeIds(ids.subarray(0, size), { mechanism: "gumbel", epsilon: 50 }), size), 20_000, minSeconds, ids.length);
-      push({
-        what: "M4 sampler alone (ids in, ids out)",
-        backend: name,
-        unit: "tokens",
-        count: r.units,
-        seconds: r.seconds,
-        perSecond: r.perSecond,
-        ...m4,
-      });
-    }
-    perturbRate("M1 multivariate Laplace perturb(), eps 10", { mechanism: "laplace", epsilon: 10 }, js ? 8 : 200, () => passBound(1));
-    perturbRate("M2 exponential perturb(), eps 3", { mechanism: "exponential", epsilon: 3 }, js ? 8 : 200, passBound);
-    perturbRate("M3 TEM perturb(), eps 3 (radius beyond the table)", { mechanism: "tem", epsilon: 3 }, js ? 8 : 200, passBound);
-    perturbRate("M3 TEM perturb(), eps 15 (radius inside the table)", { mechanism: "tem", epsilon: 15 }, 2000);
-    {
-      const b = backendOf(veil);
-      const r = timeBoxed((size) => (b.knn(Math.min(64, e.n - 1), 0, size), size), js ? 2 : 100, minSeconds * 2, e.n);
-      push({
-        what: "neighbour table rows (K = 64, exact)",
-        backend: name,
-        unit: "rows",
-        count: r.units,
-        seconds: r.seconds,
-        perSecond: r.perSecond,
-        bound: perPass.fma,
-        boundWhat: "SIMD multiply-add: 2nd flops per row",
-      });
-    }
-    veil.dispose();
-  }
-  let fullTableSeconds: number | undefined;
-  if (o.fullTable) {
-    const veil = await createVeil({ pack: e, backend: "wasm" });
-    const t = performance.now();
-    backendOf(veil).knn(64, 0, e.n);
-    fullTableSeconds = (performance.now() - t) / 1000;
-    veil.dispose();
-  }
+  const ctx: RunContext = { e, textOf, minSeconds, bar, ...derivedBounds(bounds, e) };
+  const rows: SpeedRow[] = [textHandlingRow(veil, ctx)];
+  veil.dispose();
+  for (const name of backends) rows.push(...(await backendRows(name, ctx)));
+  const fullTableSeconds = o.fullTable ? await fullTableBuild(e) : undefined;
   const memory = { peakRssMiB: process.resourceUsage().maxRSS / 1024, heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20 };
-
-  let browser: WebResults | { error: string } | null = null;
-  if (o.browser) {
-    const tmp = path.join(mkdtempSync(path.join(os.tmpdir(), "veil-bench-web-")), "web.json");
-    const r = spawnSync("node", [path.join(REPO_ROOT, "scripts/bench-web.mjs"), "--out", tmp], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] });
-    browser =
-      r.status === 0 && existsSync(tmp)
-        ? (JSON.parse(readFileSync(tmp, "utf8")) as WebResults)
-        : { error: `scripts/bench-web.mjs exited with ${r.status ?? r.signal}` };
-    bar.tick("browser");
-    if ("perturb" in browser) {
-      const where = (b: string): string => (b === "webgpu" ? "webgpu (SwiftShader, Chromium worker)" : `${b} (Chromium worker)`);
-      for (const p of browser.perturb)
-        push(
-          {
-            what: `${TITLES[p.mechanism]} perturb()`,
-            backend: where(p.backend),
-            unit: "tokens",
-            count: p.tokens,
-            seconds: p.seconds,
-            perSecond: p.tokensPerSecond,
-            ...(p.mechanism === "gumbel" && m4),
-            ...(p.mechanism === "laplace" && passBound(1)),
-          },
-          false,
-        );
-      for (const t of browser.tableBuild)
-        push(
-          {
-            what: `neighbour table at load, ${t.n.toLocaleString("en")} words`,
-            backend: where(t.backend),
-            unit: "rows",
-            count: t.n,
-            seconds: t.tableSeconds,
-            perSecond: t.n / t.tableSeconds,
-            ...(t.backend === "wasm" && { bound: (bounds.mulAddGflops * 1e9) / (2 * t.n * e.d), boundWhat: `SIMD multiply-add: 2·${t.n}·d flops per row` }),
-          },
-          false,
-        );
-    }
-  }
-
+  const browser = o.browser ? runBrowserPart() : null;
+  if (browser) bar.tick("browser");
+  if (browser && "perturb" in browser) rows.push(...browserRows(browser, ctx));
   const report = {
     benchmark: "speed",
     ...env,
@@ -261,7 +92,7 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
     pack: { file: path.relative(REPO_ROOT, o.pack), n: e.n, d: e.d, K: e.K },
     seconds: Math.round((performance.now() - t0) / 1000),
     bounds,
-    perPassBounds: { mulAddWordsPerSecond: perPass.fma, streamWordsPerSecond: perPass.stream, m4WordsPerSecond: m4Bound },
+    perPassBounds: { mulAddWordsPerSecond: ctx.perPass.fma, streamWordsPerSecond: ctx.perPass.stream, m4WordsPerSecond: ctx.m4.bound },
     packLoad,
     rows,
     fullTableSeconds,
@@ -272,6 +103,211 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   writeResult(o.outDir, "speed.json", report);
   writeResult(o.outDir, "speed.md", table);
   process.stdout.write(table);
+}
+
+/** What the measuring steps share: the embedding, the text, the time per measurement, the progress bar, the bounds derived for each row. */
+interface RunContext extends ReturnType<typeof derivedBounds> {
+  e: Embedding;
+  textOf: (words: number) => string;
+  minSeconds: number;
+  bar: ProgressBar;
+}
+
+/** About `words` words of real text (whole words, from the start of the corpus). */
+function textSampler(sentences: string[]): (words: number) => string {
+  const corpus = sentences.join(" ");
+  return (words) => {
+    let end = 0;
+    for (let seen = 0; seen < words && end < corpus.length; seen++) {
+      const next = corpus.indexOf(" ", end + 1);
+      end = next < 0 ? corpus.length : next;
+    }
+    return corpus.slice(0, end);
+  };
+}
+
+/** Pack load: the first in this process (file likely in the OS cache), then again warm; the second Veil stays open. */
+async function measurePackLoad(file: string): Promise<{ packLoad: PackLoad; veil: Veil }> {
+  const load = async (): Promise<{ bytes: number; readMs: number; verifyMs: number; readyMs: number; veil: Veil }> => {
+    const a = performance.now();
+    const bytes = readFileSync(file);
+    const b = performance.now();
+    const emb = await readPack(bytes);
+    const c = performance.now();
+    const veil = await createVeil({ pack: emb, backend: "wasm" });
+    return { bytes: bytes.byteLength, readMs: b - a, verifyMs: c - b, readyMs: performance.now() - c, veil };
+  };
+  const first = await load();
+  first.veil.dispose();
+  const again = await load();
+  const times = (x: typeof first) => ({ readMs: x.readMs, verifyMs: x.verifyMs, readyMs: x.readyMs });
+  return { packLoad: { bytes: again.bytes, first: times(first), warm: times(again) }, veil: again.veil };
+}
+
+interface PackLoad {
+  bytes: number;
+  first: { readMs: number; verifyMs: number; readyMs: number };
+  warm: { readMs: number; verifyMs: number; readyMs: number };
+}
+
+/** The per-row bounds: vocabulary passes per second (multiply-add, streaming) and M4's random-byte bound. */
+function derivedBounds(bounds: MachineBounds, e: Embedding) {
+  const perPass = { fma: (bounds.mulAddGflops * 1e9) / (2 * e.n * e.d), stream: (bounds.streamGBs * 1e9) / (4 * e.n * e.d) };
+  const m4 = { bound: (bounds.randomGBs * 1e9) / ((e.K + 1) * 8), boundWhat: "random bytes: (K+1) uniforms of 8 B per word" }; // SPEC M4 step 4
+  /** One pass over the vocabulary per token, or per distinct word when repeated words share one. */
+  const passBound = (perToken: number): { bound: number; boundWhat: string } => ({
+    bound: perPass.fma * perToken,
+    boundWhat: `SIMD multiply-add: 2nd flops per ${perToken > 1.001 ? `distinct word (${perToken.toFixed(2)} tokens each)` : "token"}`,
+  });
+  return { bounds, perPass, m4, passBound };
+}
+
+/** A row with its ratio to its bound. */
+function withRatio(r: SpeedRow): SpeedRow {
+  return r.bound ? { ...r, ratio: r.perSecond / r.bound } : r;
+}
+
+/** What perturb() costs before any mechanism: segmenting, lower-casing and looking words up. */
+function textHandlingRow(veil: Veil, ctx: RunContext): SpeedRow {
+  const r = timeBoxed(
+    (size) => {
+      let n = 0;
+      for (const t of tokenize(ctx.textOf(size))) if (t.wordLike) (veil.wordId(lookupKey(t.text)), n++);
+      return n;
+    },
+    2000,
+    ctx.minSeconds,
+    200_000,
+  );
+  return {
+    what: "text handling alone (Intl.Segmenter, case, look-up)",
+    backend: "any",
+    unit: "tokens",
+    count: r.units,
+    seconds: r.seconds,
+    perSecond: r.perSecond,
+  };
+}
+
+/** Every mechanism's perturb(), M4's sampler alone and the table build, on one backend. */
+async function backendRows(name: "wasm" | "js", ctx: RunContext): Promise<SpeedRow[]> {
+  const veil = await createVeil({ pack: ctx.e, backend: name });
+  const js = name === "js";
+  const rows: SpeedRow[] = [];
+  const push = (r: SpeedRow): void => {
+    rows.push(withRatio(r));
+    ctx.bar.tick(`${r.backend} ${r.what}`);
+  };
+  const perturb = (what: string, opts: MechanismOptions, start: number, bound?: (tokensPerDistinct: number) => { bound: number; boundWhat: string }) =>
+    push(perturbRow(veil, name, what, opts, start, ctx, bound));
+  perturb("M4 truncated Gumbel perturb(), eps 50", { mechanism: "gumbel", epsilon: 50 }, 2000, () => ctx.m4);
+  push(samplerRow(veil, name, ctx));
+  perturb("M1 multivariate Laplace perturb(), eps 10", { mechanism: "laplace", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
+  perturb("M2 exponential perturb(), eps 3", { mechanism: "exponential", epsilon: 3 }, js ? 8 : 200, ctx.passBound);
+  perturb("M3 TEM perturb(), eps 3 (radius beyond the table)", { mechanism: "tem", epsilon: 3 }, js ? 8 : 200, ctx.passBound);
+  perturb("M3 TEM perturb(), eps 15 (radius inside the table)", { mechanism: "tem", epsilon: 15 }, 2000);
+  push(tableRow(veil, name, ctx));
+  veil.dispose();
+  return rows;
+}
+
+/** Tokens/second of perturb() on real text, with the bound for its tokens per distinct in-vocabulary word. */
+function perturbRow(
+  veil: Veil,
+  backend: string,
+  what: string,
+  opts: MechanismOptions,
+  start: number,
+  ctx: RunContext,
+  bound?: (tokensPerDistinct: number) => { bound: number; boundWhat: string },
+): SpeedRow {
+  let distinct = 1,
+    tokens = 1;
+  const r = timeBoxed(
+    (size) => {
+      const res = veil.perturb(ctx.textOf(size), opts);
+      const known = res.words.filter((w) => w.inVocabulary);
+      tokens = known.length;
+      distinct = new Set(known.map((w) => w.source.toLowerCase())).size;
+      return res.words.length;
+    },
+    start,
+    ctx.minSeconds,
+    200_000,
+  );
+  return { what, backend, unit: "tokens", count: r.units, seconds: r.seconds, perSecond: r.perSecond, ...bound?.(tokens / distinct) };
+}
+
+/** M4's sampler alone: ids in, ids out, no text handling. */
+function samplerRow(veil: Veil, backend: string, ctx: RunContext): SpeedRow {
+  const ids = new Int32Array(2_000_000);
+  for (let i = 0; i < ids.length; i++) ids[i] = (i * 2654435761) % 20000;
+  const r = timeBoxed((size) => (veil.privatizeIds(ids.subarray(0, size), { mechanism: "gumbel", epsilon: 50 }), size), 20_000, ctx.minSeconds, ids.length);
+  return { what: "M4 sampler alone (ids in, ids out)", backend, unit: "tokens", count: r.units, seconds: r.seconds, perSecond: r.perSecond, ...ctx.m4 };
+}
+
+/** Exact 64-NN table rows per second on one thread. */
+function tableRow(veil: Veil, backend: string, ctx: RunContext): SpeedRow {
+  const b = backendOf(veil);
+  const r = timeBoxed((size) => (b.knn(Math.min(64, ctx.e.n - 1), 0, size), size), backend === "js" ? 2 : 100, ctx.minSeconds * 2, ctx.e.n);
+  return {
+    what: "neighbour table rows (K = 64, exact)",
+    backend,
+    unit: "rows",
+    count: r.units,
+    seconds: r.seconds,
+    perSecond: r.perSecond,
+    bound: ctx.perPass.fma,
+    boundWhat: "SIMD multiply-add: 2nd flops per row",
+  };
+}
+
+/** The whole 64-NN table on one thread (--full-table), in seconds. */
+async function fullTableBuild(e: Embedding): Promise<number> {
+  const veil = await createVeil({ pack: e, backend: "wasm" });
+  const t = performance.now();
+  backendOf(veil).knn(64, 0, e.n);
+  const seconds = (performance.now() - t) / 1000;
+  veil.dispose();
+  return seconds;
+}
+
+/** scripts/bench-web.mjs in a child process: its JSON, or why it failed. */
+function runBrowserPart(): WebResults | { error: string } {
+  const tmp = path.join(mkdtempSync(path.join(os.tmpdir(), "veil-bench-web-")), "web.json");
+  const r = spawnSync("node", [path.join(REPO_ROOT, "scripts/bench-web.mjs"), "--out", tmp], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  return r.status === 0 && existsSync(tmp)
+    ? (JSON.parse(readFileSync(tmp, "utf8")) as WebResults)
+    : { error: `scripts/bench-web.mjs exited with ${r.status ?? r.signal}` };
+}
+
+/** The Chromium rows: perturb() per mechanism and backend in Veil's worker, and the table build at load. */
+function browserRows(browser: WebResults, ctx: RunContext): SpeedRow[] {
+  const where = (b: string): string => (b === "webgpu" ? "webgpu (SwiftShader, Chromium worker)" : `${b} (Chromium worker)`);
+  const perturb = browser.perturb.map((p) =>
+    withRatio({
+      what: `${TITLES[p.mechanism]} perturb()`,
+      backend: where(p.backend),
+      unit: "tokens",
+      count: p.tokens,
+      seconds: p.seconds,
+      perSecond: p.tokensPerSecond,
+      ...(p.mechanism === "gumbel" && ctx.m4),
+      ...(p.mechanism === "laplace" && ctx.passBound(1)),
+    }),
+  );
+  const tables = browser.tableBuild.map((t) =>
+    withRatio({
+      what: `neighbour table at load, ${t.n.toLocaleString("en")} words`,
+      backend: where(t.backend),
+      unit: "rows",
+      count: t.n,
+      seconds: t.tableSeconds,
+      perSecond: t.n / t.tableSeconds,
+      ...(t.backend === "wasm" && { bound: (ctx.bounds.mulAddGflops * 1e9) / (2 * t.n * ctx.e.d), boundWhat: `SIMD multiply-add: 2·${t.n}·d flops per row` }),
+    }),
+  );
+  return [...perturb, ...tables];
 }
 
 const fmt = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString("en") : x.toPrecision(3));

@@ -206,7 +206,8 @@ test("format 1 packs (float32, uint32 ids) still load", async () => {
 test("format 2 damage: a bad int8 scale, float16 infinity, non-zero padding after the vectors", async () => {
   const int8 = await writePack({ ...contents, vectors: encodeVectors(toy.vectors, toy.d, "int8") });
   const lay = bodyLayout(readPackHeader(int8));
-  for (const bad of [0, -1, NaN, 3e38]) { // 3e38 is a finite float32, but 127 times it is not
+  for (const bad of [0, -1, NaN, 3e38]) {
+    // 3e38 is a finite float32, but 127 times it is not
     const b = int8.slice();
     new DataView(b.buffer).setFloat32(lay.scales + 4, bad, true);
     await rejects(await resign(b), "bad-vectors");
