@@ -4,6 +4,7 @@
 //    crypto.getRandomValues (SPEC "Randomness"); tests may use it, sources never.
 //  - no focused tests (.only) that would silently skip the rest.
 //  - every public export has a doc comment (scripts/doc-check.mjs).
+//  - no function over 80 lines without a reason in a comment (scripts/long-functions.mjs).
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -42,10 +43,16 @@ if (problems.length) {
   console.error(problems.join("\n"));
   process.exit(1);
 }
+// No function over 80 lines without a reason (scripts/long-functions.mjs).
+const long = spawnSync(process.execPath, [path.join(root, "scripts/long-functions.mjs")], { encoding: "utf8" });
+if (long.status !== 0) {
+  console.error(long.stdout + long.stderr);
+  process.exit(1);
+}
 // Every public export has a doc comment (scripts/doc-check.mjs).
 const docs = spawnSync(process.execPath, [path.join(root, "scripts/doc-check.mjs"), "--list"], { encoding: "utf8" });
 if (docs.status !== 0) {
   console.error(docs.stdout + docs.stderr);
   process.exit(1);
 }
-console.error("lint: ok (no Math.random in sources, no focused tests, every public export documented)");
+console.error("lint: ok (no Math.random in sources, no focused tests, no function over 80 lines without a reason, every public export documented)");

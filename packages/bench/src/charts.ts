@@ -62,11 +62,34 @@ export function logTicks(lo: number, hi: number): number[] {
   return ticks;
 }
 
+/** A line chart as SVG: axes with ticks, one polyline per series with error bars, dashed reference lines, a legend, notes. */
 export function lineChart(spec: ChartSpec): string {
+  const f = chartFrame(spec);
+  const legend = new Legend(f);
+  const out = [...chartAxes(spec, f)];
+  for (const r of spec.references ?? []) {
+    out.push(
+      `<line x1="${f.m.left}" x2="${f.m.left + f.pw}" y1="${num(f.Y(r.y))}" y2="${num(f.Y(r.y))}" stroke="${r.color}" stroke-width="1.5" stroke-dasharray="2 3"/>`,
+    );
+    legend.add(`stroke="${r.color}" stroke-width="1.5" stroke-dasharray="2 3"`, `${esc(r.name)} (${r.y.toFixed(3)})`);
+  }
+  for (const s of spec.series) {
+    const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
+    out.push(...seriesSvg(s, dash, f));
+    legend.add(`stroke="${s.color}" stroke-width="2"${dash}`, esc(s.name));
+  }
+  out.push(...legend.lines);
+  const notes = spec.note ?? [];
+  notes.forEach((line, i) => out.push(`<text x="${f.m.left}" y="${f.H - 12 - 15 * (notes.length - 1 - i)}" font-size="11" fill="#555">${esc(line)}</text>`));
+  out.push(`</svg>`);
+  return out.join("\n") + "\n";
+}
+
+/** Where everything goes: the size, margins, plot area, data ranges and the maps from data to pixels. */
+function chartFrame(spec: ChartSpec) {
   const W = spec.width ?? 760,
     H = spec.height ?? 430;
-  const notes = spec.note ?? [];
-  const m = { left: 64, right: 210, top: 40, bottom: 56 + 15 * notes.length };
+  const m = { left: 64, right: 210, top: 40, bottom: 56 + 15 * (spec.note ?? []).length };
   const pw = W - m.left - m.right,
     ph = H - m.top - m.bottom;
   const pts = spec.series.flatMap((s) => s.points);
@@ -87,18 +110,25 @@ export function lineChart(spec: ChartSpec): string {
     y1 = Math.max(yTicks[yTicks.length - 1]!, Math.max(...ys));
   const X = (x: number): number => m.left + (spec.xLog ? (Math.log(x / x0) / Math.log(x1 / x0)) * pw : ((x - x0) / (x1 - x0)) * pw);
   const Y = (y: number): number => m.top + ph - ((y - y0) / (y1 - y0 || 1)) * ph;
-  const out: string[] = [];
-  out.push(
+  return { W, H, m, pw, ph, x0, x1, yTicks, X, Y };
+}
+
+type Frame = ReturnType<typeof chartFrame>;
+
+/** The SVG head, title, grid lines with tick labels, the plot frame and the axis labels. */
+function chartAxes(spec: ChartSpec, f: Frame): string[] {
+  const { W, H, m, pw, ph, X, Y } = f;
+  const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${m.left}" y="24" font-size="15" font-weight="600">${esc(spec.title)}</text>`,
-  );
-  for (const t of yTicks)
+  ];
+  for (const t of f.yTicks)
     out.push(
       `<line x1="${m.left}" x2="${m.left + pw}" y1="${num(Y(t))}" y2="${num(Y(t))}" stroke="#e5e5e5"/>`,
       `<text x="${m.left - 6}" y="${num(Y(t) + 4)}" text-anchor="end" fill="#444">${+t.toFixed(3)}</text>`,
     );
-  for (const t of spec.xLog ? logTicks(x0, x1) : linearTicks(x0, x1, 8))
+  for (const t of spec.xLog ? logTicks(f.x0, f.x1) : linearTicks(f.x0, f.x1, 8))
     out.push(
       `<line x1="${num(X(t))}" x2="${num(X(t))}" y1="${m.top}" y2="${m.top + ph}" stroke="#f0f0f0"/>`,
       `<text x="${num(X(t))}" y="${m.top + ph + 16}" text-anchor="middle" fill="#444">${+t.toFixed(3)}</text>`,
@@ -108,40 +138,42 @@ export function lineChart(spec: ChartSpec): string {
     `<text x="${m.left + pw / 2}" y="${m.top + ph + 36}" text-anchor="middle">${esc(spec.xLabel)}</text>`,
     `<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`,
   );
-  const legend: string[] = [];
-  let ly = m.top + 8;
-  for (const r of spec.references ?? []) {
-    out.push(
-      `<line x1="${m.left}" x2="${m.left + pw}" y1="${num(Y(r.y))}" y2="${num(Y(r.y))}" stroke="${r.color}" stroke-width="1.5" stroke-dasharray="2 3"/>`,
-    );
-    legend.push(
-      `<line x1="${W - m.right + 14}" x2="${W - m.right + 40}" y1="${ly}" y2="${ly}" stroke="${r.color}" stroke-width="1.5" stroke-dasharray="2 3"/>`,
-    );
-    legend.push(`<text x="${W - m.right + 46}" y="${ly + 4}">${esc(r.name)} (${r.y.toFixed(3)})</text>`);
-    ly += 20;
+  return out;
+}
+
+/** One series: its polyline, and a marker (with error bar) per point, in x order. */
+function seriesSvg(s: ChartSpec["series"][number], dash: string, f: Frame): string[] {
+  const { X, Y } = f;
+  const ps = [...s.points].sort((a, b) => a.x - b.x);
+  const out = [`<g><title>${esc(s.name)}</title>`];
+  out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${ps.map((p) => `${num(X(p.x))},${num(Y(p.y))}`).join(" ")}"/>`);
+  for (const p of ps) {
+    const cx = num(X(p.x));
+    if (p.err)
+      out.push(
+        `<line x1="${cx}" x2="${cx}" y1="${num(Y(p.y - p.err))}" y2="${num(Y(p.y + p.err))}" stroke="${s.color}"/>`,
+        `<line x1="${num(X(p.x) - 3)}" x2="${num(X(p.x) + 3)}" y1="${num(Y(p.y - p.err))}" y2="${num(Y(p.y - p.err))}" stroke="${s.color}"/>`,
+        `<line x1="${num(X(p.x) - 3)}" x2="${num(X(p.x) + 3)}" y1="${num(Y(p.y + p.err))}" y2="${num(Y(p.y + p.err))}" stroke="${s.color}"/>`,
+      );
+    out.push(`<circle cx="${cx}" cy="${num(Y(p.y))}" r="3" fill="${s.dashed ? "#fff" : s.color}" stroke="${s.color}"/>`);
   }
-  for (const s of spec.series) {
-    const ps = [...s.points].sort((a, b) => a.x - b.x);
-    const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
-    out.push(`<g><title>${esc(s.name)}</title>`);
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${ps.map((p) => `${num(X(p.x))},${num(Y(p.y))}`).join(" ")}"/>`);
-    for (const p of ps) {
-      const cx = num(X(p.x));
-      if (p.err)
-        out.push(
-          `<line x1="${cx}" x2="${cx}" y1="${num(Y(p.y - p.err))}" y2="${num(Y(p.y + p.err))}" stroke="${s.color}"/>`,
-          `<line x1="${num(X(p.x) - 3)}" x2="${num(X(p.x) + 3)}" y1="${num(Y(p.y - p.err))}" y2="${num(Y(p.y - p.err))}" stroke="${s.color}"/>`,
-          `<line x1="${num(X(p.x) - 3)}" x2="${num(X(p.x) + 3)}" y1="${num(Y(p.y + p.err))}" y2="${num(Y(p.y + p.err))}" stroke="${s.color}"/>`,
-        );
-      out.push(`<circle cx="${cx}" cy="${num(Y(p.y))}" r="3" fill="${s.dashed ? "#fff" : s.color}" stroke="${s.color}"/>`);
-    }
-    out.push(`</g>`);
-    legend.push(`<line x1="${W - m.right + 14}" x2="${W - m.right + 40}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`);
-    legend.push(`<text x="${W - m.right + 46}" y="${ly + 4}">${esc(s.name)}</text>`);
-    ly += 20;
+  out.push(`</g>`);
+  return out;
+}
+
+/** The legend on the right: a line sample and a label per entry, 20 px apart. */
+class Legend {
+  readonly lines: string[] = [];
+  #y: number;
+  constructor(private readonly f: Frame) {
+    this.#y = f.m.top + 8;
   }
-  out.push(...legend);
-  notes.forEach((line, i) => out.push(`<text x="${m.left}" y="${H - 12 - 15 * (notes.length - 1 - i)}" font-size="11" fill="#555">${esc(line)}</text>`));
-  out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  add(stroke: string, label: string): void {
+    const x = this.f.W - this.f.m.right;
+    this.lines.push(
+      `<line x1="${x + 14}" x2="${x + 40}" y1="${this.#y}" y2="${this.#y}" ${stroke}/>`,
+      `<text x="${x + 46}" y="${this.#y + 4}">${label}</text>`,
+    );
+    this.#y += 20;
+  }
 }

@@ -112,51 +112,72 @@ export interface LoadedVeil {
 export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
   if (!options || options.pack === undefined || options.pack === null)
     throw new MissingPackError("loadVeil needs `pack`: the URL of a .veilpack file or its bytes.");
-  const backend = checkBackendPreference(options.backend ?? "auto");
-  const workerOpt = options.worker ?? true;
+  const req = loadRequest(options);
   options.signal?.throwIfAborted();
+  const hooks = loadHooks(options);
+  const workerOpt = options.worker ?? true;
+  return workerOpt === false ? loadInThread(req, options, hooks) : loadInWorker(req, options, hooks, workerOpt);
+}
 
-  const req: LoadRequest = {
+/** The request the engine gets: the pack as it can cross the worker boundary, and the options it needs. */
+function loadRequest(options: LoadVeilOptions): LoadRequest {
+  const sha256 = options.sha256 ?? packSha256(options.pack);
+  return {
     pack: packSpec(options.pack),
-    backend,
+    backend: checkBackendPreference(options.backend ?? "auto"),
     cache: options.cache ?? true,
     ...(options.persist && { persist: true }),
     ...(options.revalidate && { revalidate: true }),
-    ...((options.sha256 ?? packSha256(options.pack)) && { sha256: (options.sha256 ?? packSha256(options.pack))! }),
+    ...(sha256 && { sha256 }),
     ...(options.wasmUrl && { wasmUrl: new URL(options.wasmUrl, baseUrl()).href }),
     ...(options.neighbours && { neighbours: options.neighbours }),
     ...(options.maxBindingBytes && { maxBindingBytes: options.maxBindingBytes }),
   };
-  const onProgress = options.onProgress ? proxy(options.onProgress) : undefined;
-  let current: BackendReport | null = null;
+}
+
+/** The callbacks passed to the engine (proxied for the worker), and the backend report they keep current. */
+interface LoadHooks {
+  onProgress: ((p: LoadProgress) => void) | undefined;
+  onEvent: (e: VeilEvent) => void;
+  state: { backend: BackendReport | null };
+}
+
+function loadHooks(options: LoadVeilOptions): LoadHooks {
+  const state: LoadHooks["state"] = { backend: null };
   const onEvent = proxy((e: VeilEvent) => {
-    if (e.type === "backend-fallback" && e.from === "webgpu" && current) current = afterDeviceLoss(current, e.reason);
+    if (e.type === "backend-fallback" && e.from === "webgpu" && state.backend) state.backend = afterDeviceLoss(state.backend, e.reason);
     options.onEvent?.(e);
   });
+  return { onProgress: options.onProgress ? proxy(options.onProgress) : undefined, onEvent, state };
+}
 
-  if (workerOpt === false) {
-    // In this thread only: the engine (and with it the whole core) is loaded on demand, so a page that
-    // runs Veil in its worker does not carry it in its own bundle.
-    const { VeilEngine } = await import("./engine.js");
-    const engine = new VeilEngine();
-    const api = engine as unknown as Remote<VeilEngine>;
-    const info = unwire(
-      await abortable(
-        options.signal,
-        () => engine.load(req, onProgress, onEvent),
-        () => engine.abortLoad(),
-      ),
-    );
-    current = info.backend;
-    return client(
-      info,
-      "in-thread",
-      (fn) => fn(api),
-      () => engine.dispose(),
-      () => current!,
-    );
-  }
+/**
+ * In this thread only: the engine (and with it the whole core) is loaded on
+ * demand, so a page that runs Veil in its worker does not carry it in its own bundle.
+ */
+async function loadInThread(req: LoadRequest, options: LoadVeilOptions, hooks: LoadHooks): Promise<LoadedVeil> {
+  const { VeilEngine } = await import("./engine.js");
+  const engine = new VeilEngine();
+  const api = engine as unknown as Remote<VeilEngine>;
+  const info = unwire(
+    await abortable(
+      options.signal,
+      () => engine.load(req, hooks.onProgress, hooks.onEvent),
+      () => engine.abortLoad(),
+    ),
+  );
+  hooks.state.backend = info.backend;
+  return client(
+    info,
+    "in-thread",
+    (fn) => fn(api),
+    () => engine.dispose(),
+    () => hooks.state.backend!,
+  );
+}
 
+/** In Veil's worker or the app's: start it, load there, and restart it (reloading from the cache) if it dies. */
+async function loadInWorker(req: LoadRequest, options: LoadVeilOptions, hooks: LoadHooks, workerOpt: Exclude<WorkerOption, false>): Promise<LoadedVeil> {
   const bridge =
     workerOpt === true
       ? new WorkerBridge(WorkerBridge.ownWorker, null)
@@ -170,7 +191,7 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
     info = unwire(
       await abortable(
         options.signal,
-        () => bridge.call((r) => r.load(first, onProgress, onEvent) as Promise<Wire<LoadInfo>>),
+        () => bridge.call((r) => r.load(first, hooks.onProgress, hooks.onEvent) as Promise<Wire<LoadInfo>>),
         // Veil's own worker is simply stopped (even mid-computation); the app's is asked to stop loading.
         () => (bridge.canRestart ? bridge.dispose() : void bridge.call((r) => r.abortLoad()).catch(() => {})),
       ),
@@ -179,29 +200,33 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
     if (bridge.canRestart || !(err instanceof WorkerCrashedError)) bridge.dispose();
     throw err;
   }
-  current = info.backend;
+  hooks.state.backend = info.backend;
   // After a restart the new worker reloads from the cache (a URL pack may be fetched again if the cache was memory-only).
   const reload: LoadRequest = { ...req, pack: "url" in req.pack ? req.pack : { cached: info.pack.cacheKey } };
+  return client(
+    info,
+    workerOpt === true ? "worker" : "own-worker",
+    restartingRunner(bridge, reload, options, hooks),
+    () => bridge.dispose(),
+    () => hooks.state.backend!,
+  );
+}
+
+/** Runs a call on the worker, first starting a new one (and reloading the pack) if the last one died; one restart at a time. */
+function restartingRunner(bridge: WorkerBridge, reload: LoadRequest, options: LoadVeilOptions, hooks: LoadHooks) {
   let restarting: Promise<void> | null = null;
-  const run = async <T>(fn: (r: Remote<VeilEngine>) => Promise<Wire<T>>): Promise<Wire<T>> => {
+  return async <T>(fn: (r: Remote<VeilEngine>) => Promise<Wire<T>>): Promise<Wire<T>> => {
     if (!bridge.alive) {
       restarting ??= (async () => {
         await bridge.start();
-        const again = unwire(await bridge.call((r) => r.load(reload, undefined, onEvent) as Promise<Wire<LoadInfo>>));
-        current = again.backend;
+        const again = unwire(await bridge.call((r) => r.load(reload, undefined, hooks.onEvent) as Promise<Wire<LoadInfo>>));
+        hooks.state.backend = again.backend;
         options.onEvent?.({ type: "worker-restarted", reason: "the previous worker stopped" });
       })().finally(() => (restarting = null));
       await restarting;
     }
     return bridge.call(fn);
   };
-  return client(
-    info,
-    workerOpt === true ? "worker" : "own-worker",
-    run,
-    () => bridge.dispose(),
-    () => current!,
-  );
 }
 
 function client(

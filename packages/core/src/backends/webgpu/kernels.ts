@@ -57,6 +57,7 @@ fn distances(@builtin(global_invocation_id) g: vec3u) {
 `;
 
 /** The top-K source for a shortlist length `kk` (a compile-time constant: private arrays need one). */
+// long-function: it is one WGSL compute shader in a template string; split, the shader would no longer read as one.
 export function topkWgsl(kk: number): string {
   if (!(Number.isInteger(kk) && kk >= 1 && kk <= MAX_KK)) throw new RangeError(`shortlist length ${kk} is outside [1, ${MAX_KK}]`);
   const half = TOPK_WG / 2;
