@@ -5,10 +5,10 @@
 import { distTile, PANEL } from "./distances";
 import { topkFeed } from "./topk";
 
-export { POOL_BYTES, resetRandomPool, skipUniforms, drawUniforms } from "./random";
-export { sampleMany, laplaceNoise } from "./samplers";
+export { resetRandomPool, skipUniforms, drawUniforms } from "./random";
+export { laplaceNoise } from "./samplers";
 export { packPanels, rowNorms, distTile, dist64, sqrtRow } from "./distances";
-export { topkInit, topkFeed } from "./topk";
+export { topkInit } from "./topk";
 export { gumbelBatch, neighbourDistances, expSample, expSampleMany, temSelect, temSelectMany } from "./mechanisms";
 
 export function alloc(size: usize): usize {

@@ -103,16 +103,3 @@ export function laplaceNoise(out: usize, d: i32, epsilon: f64): void {
     store<f64>(p, load<f64>(p) * r);
   }
 }
-
-/** Test hooks: fill `out` with `count` draws of one sampler (distribution tests). */
-export function sampleMany(kind: i32, out: usize, count: i32, a: f64, b: f64, c: f64): void {
-  for (let i = 0; i < count; i++) {
-    let x: f64 = 0;
-    if (kind == 0) x = uniform();
-    else if (kind == 1) x = gumbel();
-    else if (kind == 2) x = truncatedGumbel(a, b, c);
-    else if (kind == 3) x = normalPair();
-    else if (kind == 4) x = gamma(a, b);
-    store<f64>(out + (<usize>i << 3), x);
-  }
-}

@@ -54,9 +54,9 @@ function checkTarballs(tarballs) {
     const has = (p) => entries.includes(`package/${p}`);
     assert.ok(has("LICENSE") && has("README.md") && has("package.json"), `${name}: LICENSE, README.md and package.json`);
     assert.deepEqual(
-      entries.filter((e) => /\.test\.|test-support|\/src\//.test(e)),
+      entries.filter((e) => /\.test\.|test-support|veil-testing|\/src\//.test(e)),
       [],
-      `${name}: no tests, test support or sources`,
+      `${name}: no tests, test support, testing build or sources`,
     );
     const manifest = JSON.parse(run("tar", ["-xzOf", file, "package/package.json"], root));
     assert.ok(manifest.repository && manifest.homepage, `${name}: repository and homepage`);

@@ -9,7 +9,6 @@ export interface VeilWasmExports {
   resetRandomPool(): void;
   skipUniforms(count: number): void;
   drawUniforms(out: number, count: number): void;
-  sampleMany(kind: number, out: number, count: number, a: number, b: number, c: number): void;
   laplaceNoise(out: number, d: number, epsilon: number): void;
   packPanels(vecs: number, n: number, d: number, panels: number, norms: number): void;
   rowNorms(vecs: number, count: number, d: number, out: number): void;

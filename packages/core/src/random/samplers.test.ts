@@ -11,16 +11,32 @@ import * as S from "./samplers.js";
 import { poissonCdf } from "../mechanisms/truncated-gumbel.js";
 
 const N = 50_000;
-type Kind = 0 | 1 | 2 | 3 | 4;
+type Kind = 0 | 1 | 2 | 3 | 4; // uniform, Gumbel, truncated Gumbel, normal, gamma
+
+/** The hooks veil-testing.wasm adds to the shipped exports. */
+interface TestingHooks {
+  sampleUniforms(out: number, count: number): void;
+  sampleGumbels(out: number, count: number): void;
+  sampleTruncatedGumbels(out: number, count: number, b: number, fLow: number, fRange: number): void;
+  sampleNormals(out: number, count: number): void;
+  sampleGammas(out: number, count: number, shape: number, scale: number): void;
+}
 
 async function wasmDraws(seed: number) {
   const src = seededSource(seed);
   const holder: { mem?: WebAssembly.Memory } = {};
-  const ex = await instantiateVeilWasm(await compileVeilWasm(), (ptr, len) => src.fill(new Uint8Array(holder.mem!.buffer, ptr, len)));
+  // veil-testing.wasm: the shipped kernels plus one sampling hook per sampler (assembly/testing.ts).
+  const testing = await compileVeilWasm(new URL("../veil-testing.wasm", import.meta.url));
+  const ex = await instantiateVeilWasm(testing, (ptr, len) => src.fill(new Uint8Array(holder.mem!.buffer, ptr, len)));
   holder.mem = ex.memory;
   return (kind: Kind, a = 0, b = 0, c = 0) => {
     const p = ex.alloc(N * 8);
-    ex.sampleMany(kind, p, N, a, b, c);
+    const hooks = ex as unknown as TestingHooks;
+    if (kind === 0) hooks.sampleUniforms(p, N);
+    else if (kind === 1) hooks.sampleGumbels(p, N);
+    else if (kind === 2) hooks.sampleTruncatedGumbels(p, N, a, b, c);
+    else if (kind === 3) hooks.sampleNormals(p, N);
+    else hooks.sampleGammas(p, N, a, b);
     const out = new Float64Array(ex.memory.buffer, p, N).slice();
     ex.free(p);
     return out;
