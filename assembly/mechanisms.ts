@@ -1,4 +1,4 @@
-// Per-word samplers of the word mechanisms (SPEC M2, M3, M4). The TypeScript
+// Per-word samplers of the word mechanisms (docs/mechanisms.md, M2, M3, M4). The TypeScript
 // reference twin is packages/core/src/backends/js.ts; both draw the same uniforms
 // in the same order.
 
@@ -80,7 +80,7 @@ export function neighbourDistances(w: i32, k: i32, vecs: usize, d: i32, table: u
 
 /**
  * One draw from P(j) proportional to exp(-scale * dist[j]) over `n` float64
- * distances by one uniform against the cumulative weights (SPEC M2: the same law
+ * distances by one uniform against the cumulative weights (docs/mechanisms.md, M2: the same law
  * as Gumbel-max, one exp per entry). `weights` is scratch f64[n]. Ties in the
  * cumulative search go to the lower index.
  */

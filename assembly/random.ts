@@ -1,4 +1,4 @@
-// The uniform stream every sampler reads (SPEC "Randomness").
+// The uniform stream every sampler reads (docs/mechanisms.md, "Randomness").
 //
 // Random bytes live in a pool inside this module's memory. When it runs dry the
 // host fills it in place through `env.fillRandom`: in production that is

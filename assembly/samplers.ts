@@ -1,4 +1,4 @@
-// Samplers of SPEC "Randomness", one uniform stream (random.ts) underneath.
+// Samplers of docs/mechanisms.md, "Randomness", one uniform stream (random.ts) underneath.
 // packages/core/src/random/samplers.ts is the TypeScript twin: keep the order of
 // uniform draws identical, or seeded outputs stop matching across backends.
 
@@ -92,7 +92,7 @@ export function sphereDirection(out: usize, d: i32): void {
 }
 
 /**
- * The multivariate Laplace noise of SPEC M1 into `out` (f64[d]): a uniform
+ * The multivariate Laplace noise of docs/mechanisms.md, M1 into `out` (f64[d]): a uniform
  * direction times r ~ Gamma(d, 1/epsilon), density proportional to exp(-epsilon |z|).
  */
 export function laplaceNoise(out: usize, d: i32, epsilon: f64): void {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Veil's own lint rules (run by `npm test`):
 //  - no Math.random in the SDK's sources or the kernels: randomness comes only from
-//    crypto.getRandomValues (SPEC "Randomness"); tests may use it, sources never.
+//    crypto.getRandomValues (docs/mechanisms.md, "Randomness"); tests may use it, sources never.
 //  - no focused tests (.only) that would silently skip the rest.
 //  - every public export has a doc comment (scripts/doc-check.mjs).
 //  - no function over 80 lines without a reason in a comment (scripts/long-functions.mjs).

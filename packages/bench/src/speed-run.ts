@@ -153,7 +153,7 @@ interface PackLoad {
 /** The per-row bounds: vocabulary passes per second (multiply-add, streaming) and M4's random-byte bound. */
 function derivedBounds(bounds: MachineBounds, e: Embedding) {
   const perPass = { fma: (bounds.mulAddGflops * 1e9) / (2 * e.n * e.d), stream: (bounds.streamGBs * 1e9) / (4 * e.n * e.d) };
-  const m4 = { bound: (bounds.randomGBs * 1e9) / ((e.K + 1) * 8), boundWhat: "random bytes: (K+1) uniforms of 8 B per word" }; // SPEC M4 step 4
+  const m4 = { bound: (bounds.randomGBs * 1e9) / ((e.K + 1) * 8), boundWhat: "random bytes: (K+1) uniforms of 8 B per word" }; // docs/mechanisms.md, M4 step 4
   /** One pass over the vocabulary per token, or per distinct word when repeated words share one. */
   const passBound = (perToken: number): { bound: number; boundWhat: string } => ({
     bound: perPass.fma * perToken,

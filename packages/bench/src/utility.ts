@@ -14,7 +14,7 @@ import { TextClassifier, type LogisticOptions } from "./classifier.js";
 import { readDataset, splitSeeded, subsample, shuffleSeeded, type DataFormat, type Example } from "./datasets.js";
 import { useSeededRandom } from "@veil/core/testing";
 
-/** One point of a mechanism's grid. M4 points with `scale` or `lambda` are uncalibrated (SPEC M4). */
+/** One point of a mechanism's grid. M4 points with `scale` or `lambda` are uncalibrated (docs/mechanisms.md, M4). */
 export interface Setting {
   mechanism: MechanismName;
   epsilon: number;
@@ -30,7 +30,7 @@ export const isCalibrated = (s: Setting): boolean => s.scale === undefined && s.
 /**
  * Default grids, chosen on the default pack (GloVe 6B 100d, 50k words) so that
  * each mechanism's mean N_w runs from about 0.95 to about 0.1. The calibrated M4
- * sits at N_w of about 0.19 for every valid epsilon (SPEC M4), so its curve
+ * sits at N_w of about 0.19 for every valid epsilon (docs/mechanisms.md, M4), so its curve
  * against N_w comes from an explicit Gumbel scale b (and one larger Poisson mean
  * to go below the 0.185 floor); those points carry epsilon 45 only nominally.
  */

@@ -24,7 +24,7 @@ export { createWasmBackend } from "./backends/wasm.js";
 export { JsBackend } from "./backends/js.js";
 export { cryptoSource, type RandomSource } from "./random/source.js";
 export * from "./errors.js";
-// Local-DP primitives (SPEC "Local-DP primitives"): answers, numbers, choices, secret-shared sums.
+// Local-DP primitives (docs/mechanisms.md, "Local-DP primitives"): answers, numbers, choices, secret-shared sums.
 export {
   randomizedResponse,
   kAryResponse,

@@ -36,7 +36,7 @@ export interface CreateVeilOptions {
   onIndexProgress?: (done: number, total: number) => void;
 }
 
-/** The neighbour-table width built at load for a pack that has none (SPEC M4's default K). */
+/** The neighbour-table width built at load for a pack that has none (docs/mechanisms.md, M4 step 3). */
 export const DEFAULT_TABLE_WIDTH = 64;
 
 /** Internal hook for `@veil/core/testing`; not part of the public API. */

@@ -79,7 +79,7 @@ export class TaskError extends Error {
 
 /** The task format this package reads and writes. */
 export const TASK_VERSION = 1;
-/** A batch is released only with at least this many valid reports, unless the task says more (SPEC "Collection"). */
+/** A batch is released only with at least this many valid reports, unless the task says more (docs/collection.md). */
 export const DEFAULT_MIN_BATCH_SIZE = 100;
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const SCHEDULES: readonly ReleaseSchedule[] = ["manual", "hourly", "daily", "weekly"];

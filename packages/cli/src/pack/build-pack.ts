@@ -18,7 +18,7 @@ export interface BuildPackOptions {
   vectors?: VectorType;
   out: string;
   threads?: number;
-  /** Keep every source entry, punctuation included (reproduces SPEC's unfiltered figures). */
+  /** Keep every source entry, punctuation included (reproduces the unfiltered figures the README quotes). */
   allTokens?: boolean;
   log?: (line: string) => void;
 }

@@ -104,7 +104,7 @@ test("mutant: TEM's catch-all score without its ln(n - |L_w|) term fails the aud
   assert.ok(!r.passed && r.fit.some((f) => !f.pass));
 });
 
-/** SPEC M4 written out in TypeScript, with the sign of the Gumbel noise as a parameter. */
+/** docs/mechanisms.md, M4 written out in TypeScript, with the sign of the Gumbel noise as a parameter. */
 function gumbelReference(o: { scale: number }, sign: 1 | -1, seed: number): (w: number, count: number) => Int32Array {
   const u = new UniformStream(seededSource(testSeed(seed)));
   const b = o.scale;

@@ -4,7 +4,7 @@ import type { RandomSource } from "../random/source.js";
 /** The backends: WebGPU kernels, WebAssembly SIMD, plain TypeScript. */
 export type BackendName = "webgpu" | "wasm" | "js";
 
-/** Parameters of the M4 sampler, computed once per (pack, epsilon) by mechanisms/calibration.ts. */
+/** Parameters of the M4 sampler, computed once per (pack, epsilon) by mechanisms/truncated-gumbel.ts. */
 export interface GumbelSamplerParams {
   /** Cumulative Poisson(lambda) table over k = 0..K, last entry 1 (the cap at K). */
   poissonCdf: Float64Array;
@@ -73,13 +73,13 @@ export interface Backend {
    * its table neighbours are exact; see the backend for the rest.
    */
   forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void;
-  /** One draw from P(j) proportional to exp(-scale * row[j]) with uniform u (SPEC M2). */
+  /** One draw from P(j) proportional to exp(-scale * row[j]) with uniform u (docs/mechanisms.md, M2). */
   expSample(row: Float64Array, scale: number, u: number): number;
   /** expSample for each of `us` against one row: the same results, with the weights computed once. */
   expSampleMany(row: Float64Array, scale: number, us: Float64Array): Int32Array;
   /** temSelect for each of `us` against the same candidates: the same results, the weights computed once. */
   temSelectMany(dists: Float64Array, halfEps: number, logCatch: number, us: Float64Array): Int32Array;
-  /** TEM selection (SPEC M3): index into `dists`, or -1 for the catch-all. */
+  /** TEM selection (docs/mechanisms.md, M3): index into `dists`, or -1 for the catch-all. */
   temSelect(dists: Float64Array, halfEps: number, logCatch: number, u: number): number;
   /** Exact K nearest other words of rows [rowStart, rowEnd). */
   knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult;

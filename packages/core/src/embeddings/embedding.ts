@@ -14,7 +14,7 @@ export interface Embedding {
   /** n*K uint32 (stored as Int32Array: ids < 2^31), row w = w's K nearest other words. */
   readonly neighbours: Int32Array | null;
   readonly K: number;
-  /** Smallest distance between two distinct words and largest between any two (SPEC M4). */
+  /** Smallest distance between two distinct words and largest between any two (docs/mechanisms.md, M4). */
   readonly dMin: number;
   readonly dMax: number;
   readonly metadata: PackMetadata;

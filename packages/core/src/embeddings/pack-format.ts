@@ -8,7 +8,7 @@
  *   12     4     n, number of words
  *   16     4     d, dimension
  *   20     4     K, neighbour-table width (0 = no table)
- *   24     8     d_min (f64): smallest distance between two distinct words (SPEC M4)
+ *   24     8     d_min (f64): smallest distance between two distinct words (docs/mechanisms.md, M4)
  *   32     8     d_max (f64): largest distance between two words
  *   40     4     metadata length in bytes (UTF-8 JSON)
  *   44     4     word-list length in bytes (UTF-8, words joined by "\n")

@@ -1,4 +1,4 @@
-// Bounded numbers (SPEC "Local-DP primitives"): clamp to [lower, upper], then
+// Bounded numbers (docs/mechanisms.md, "Local-DP primitives"): clamp to [lower, upper], then
 // add discrete Laplace (two-sided geometric) noise on a power-of-two grid.
 // Every output is an exact multiple of the grid step, so its low bits carry no
 // trace of the input (Mironov 2012's attack on floating-point Laplace).
@@ -7,7 +7,7 @@ import { checkEpsilon } from "../mechanisms/options.js";
 import { normalQuantile } from "./randomized-response.js";
 import { streamFor, twoSidedGeometric, type RandomOptions } from "./random.js";
 
-/** A bounded number's range, its epsilon and the grid it is reported on (SPEC "Local-DP primitives"). */
+/** A bounded number's range, its epsilon and the grid it is reported on (docs/mechanisms.md, "Local-DP primitives"). */
 export interface BoundedOptions extends RandomOptions {
   lower: number;
   upper: number;

@@ -1,4 +1,4 @@
-// The exponential mechanism for a choice among options (SPEC "Local-DP
+// The exponential mechanism for a choice among options (docs/mechanisms.md, "Local-DP
 // primitives"): P(option i) proportional to exp(epsilon * score_i / (2 * sensitivity)),
 // sampled by Gumbel-max: add a standard Gumbel to each scaled score, take the
 // largest (ties to the lower index).

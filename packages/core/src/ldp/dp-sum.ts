@@ -1,4 +1,4 @@
-// A differentially private sum under secret sharing (SPEC "Local-DP
+// A differentially private sum under secret sharing (docs/mechanisms.md, "Local-DP
 // primitives", the article's closing remark): each of s servers adds its own
 // noise share to its sum of shares before releasing it. Each noise share is
 // Polya(1/s) - Polya(1/s); the s of them add up to exactly two-sided geometric

@@ -1,5 +1,5 @@
 // Samplers for the local-DP primitives, on top of the same uniform stream as the
-// word mechanisms (SPEC "Randomness": crypto.getRandomValues in 64 KiB pools).
+// word mechanisms (docs/mechanisms.md, "Randomness": crypto.getRandomValues in 64 KiB pools).
 import { cryptoSource, type RandomSource } from "../random/source.js";
 import { UniformStream } from "../random/uniform-stream.js";
 import { gamma } from "../random/samplers.js";

@@ -1,4 +1,4 @@
-// Randomized response (SPEC "Local-DP primitives"): the respondent's device
+// Randomized response (docs/mechanisms.md, "Local-DP primitives"): the respondent's device
 // reports the truth with probability p and otherwise a uniformly random other
 // value; the collector turns the noisy counts back into unbiased frequencies.
 import { InvalidOptionError } from "../errors.js";
@@ -81,7 +81,7 @@ export interface FrequencyEstimateInput {
  * pi^ (1 - pi^)/(N - 1) estimates pi (1 - pi)/N without bias. (For the share
  * among exactly these N respondents the variance is smaller by f (1 - f)/N, so
  * the interval is then conservative.)
- * Interval (a choice SPEC leaves open): the Wilson score interval for pi,
+ * Interval (a choice no source fixes): the Wilson score interval for pi,
  * mapped through the same linear map. Wilson keeps its coverage for small N and
  * extreme shares where the plain normal interval does not, and a monotone map
  * keeps coverage; the ends are then clipped to [0, 1], which cannot lower it.

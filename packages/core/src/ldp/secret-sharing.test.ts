@@ -5,7 +5,7 @@ import { seededSource } from "../random/seeded.js";
 import { ALPHA, chiSquareTest, testSeed } from "../test-support/gof.js";
 import { InvalidOptionError } from "../errors.js";
 
-// SPEC's table from "Computing on private data": row = whose raise, column = who holds the share.
+// The table from "Computing on private data" (Amazon Science; docs/mechanisms.md, "Local-DP primitives"): row = whose raise, column = who holds the share.
 const RAISES = [3800n, 2514n, 2982n, 3390n];
 const TABLE = [
   [-1000n, 2500n, 900n, 1400n],

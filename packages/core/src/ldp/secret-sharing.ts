@@ -1,4 +1,4 @@
-// Additive secret sharing in Z_(2^64) (SPEC "Local-DP primitives", the four
+// Additive secret sharing in Z_(2^64) (docs/mechanisms.md, "Local-DP primitives", the four
 // engineers' protocol of "Computing on private data"): a value becomes m shares
 // that sum to it modulo 2^64. Any m - 1 shares are uniformly random together, so
 // a holder learns nothing from its own shares; only the sum of all holders'

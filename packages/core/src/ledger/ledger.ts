@@ -1,4 +1,4 @@
-// The privacy-budget ledger (SPEC "Budget ledger", issue 6): per scope and
+// The privacy-budget ledger (docs/mechanisms.md, "Budget ledger"): per scope and
 // period, epsilons add up (composition) against a cap. A release is debited in
 // the same atomic step that checks the cap, and that step is durable before the
 // response is handed back; a release that would pass the cap is refused with

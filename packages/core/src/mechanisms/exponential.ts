@@ -1,4 +1,4 @@
-// M2: the exponential mechanism over the whole vocabulary (SPEC M2).
+// M2: the exponential mechanism over the whole vocabulary (docs/mechanisms.md, M2).
 // P[M(w) = y] proportional to exp(-epsilon * d(w, y) / 2). Sampled by one uniform
 // against the cumulative normalised weights (one uniform per word whatever the word).
 import type { Backend } from "../backends/backend.js";

@@ -1,4 +1,4 @@
-// M1: the multivariate Laplace mechanism (SPEC M1, Feyisetan et al. WSDM 2020).
+// M1: the multivariate Laplace mechanism (docs/mechanisms.md, M1, Feyisetan et al. WSDM 2020).
 // Noise z = r * u with u uniform on the sphere and r ~ Gamma(d, 1/epsilon), then
 // the exact nearest vocabulary word to phi(w) + z. All noise vectors are drawn
 // first, in text order; the nearest-word searches then run as one batch.

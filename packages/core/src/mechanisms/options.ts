@@ -1,6 +1,6 @@
 import { InvalidEpsilonError, InvalidOptionError, UnknownMechanismError } from "../errors.js";
 
-/** The four word mechanisms of SPEC (M1-M4). */
+/** The four word mechanisms of docs/mechanisms.md (M1-M4). */
 export const MECHANISMS = ["laplace", "exponential", "tem", "gumbel"] as const;
 /** A word mechanism's name: "laplace" (M1), "exponential" (M2), "tem" (M3), "gumbel" (M4). */
 export type MechanismName = (typeof MECHANISMS)[number];
@@ -18,7 +18,7 @@ export interface MechanismOptions {
   lambda?: number;
 }
 
-/** Each mechanism's SPEC id, a title for people, and the guarantee Veil states for it (none for M4: see the README). */
+/** Each mechanism's id (M1-M4), a title for people, and the guarantee Veil states for it (none for M4: see the README). */
 export const MECHANISM_INFO: Record<MechanismName, { id: string; title: string; guarantee: string }> = {
   laplace: { id: "M1", title: "Multivariate Laplace (Feyisetan et al., WSDM 2020)", guarantee: "epsilon-metric-DP" },
   exponential: { id: "M2", title: "Exponential mechanism over the vocabulary", guarantee: "epsilon-metric-DP" },

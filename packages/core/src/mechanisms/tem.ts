@@ -1,9 +1,9 @@
-// M3: the truncated exponential mechanism, TEM (SPEC M3; Carvalho et al., SDM 2023).
+// M3: the truncated exponential mechanism, TEM (docs/mechanisms.md, M3; Carvalho et al., SDM 2023).
 // gamma = (2/eps) ln((1-beta)(n-1)/beta); L_w = words within gamma of w; scores
 // -d(w, y) inside, the catch-all scores -gamma + (2/eps) ln(n - |L_w|). Sampled by one
 // uniform against the cumulative weights (the same law as Gumbel-max over the
 // scores). If the catch-all wins, a second uniform picks the r-th word outside L_w,
-// r = floor(u * (n - |L_w|)): the law of SPEC's rejection sampling on indices, with
+// r = floor(u * (n - |L_w|)): the law of the rejection sampling of docs/mechanisms.md, M3, on indices, with
 // a fixed two uniforms per word so randomness use does not depend on the input.
 import type { Backend } from "../backends/backend.js";
 import { OutputLaw } from "./law.js";

@@ -10,7 +10,7 @@ import { lambertW0 } from "../math/lambert-w.js";
 
 const e = toyEmbedding(100, 8, 16, 9);
 
-test("calibration follows SPEC M4 step 2 and refuses epsilon at or below the minimum, naming it", () => {
+test("calibration follows docs/mechanisms.md, M4 step 2 and refuses epsilon at or below the minimum, naming it", () => {
   const min = gumbelMinEpsilon(e);
   assert.ok(Math.abs(min - (2 * (1 + Math.log(100)) + 3) / e.dMin) < 1e-12);
   assert.throws(

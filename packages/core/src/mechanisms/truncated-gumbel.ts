@@ -1,4 +1,4 @@
-// M4, the headline mechanism: the truncated Gumbel mechanism (SPEC M4; Xu,
+// M4, the headline mechanism: the truncated Gumbel mechanism (docs/mechanisms.md, M4; Xu,
 // Feyisetan, Aggarwal, Xu, Teissier, FLAIRS 2021).
 //
 // Per word: k ~ Poisson(lambda) capped at the table width K; candidates are the
@@ -31,7 +31,7 @@ export function gumbelMinEpsilon(e: Pick<Embedding, "n" | "dMin">): number {
 }
 
 /**
- * SPEC M4 step 2: a = (eps - 2(1 + ln n)/d_min)/3; refuse if a*d_min <= 1;
+ * docs/mechanisms.md, M4 step 2: a = (eps - 2(1 + ln n)/d_min)/3; refuse if a*d_min <= 1;
  * b = 2 d_max / min(W0(2 a d_max), ln(a d_min)). `scale` overrides b.
  */
 export function calibrateGumbel(e: Embedding, epsilon: number, opts: { scale?: number; lambda?: number } = {}): GumbelCalibration {
@@ -77,7 +77,7 @@ export function gumbelMechanism(backend: Backend, ids: Int32Array, cal: GumbelCa
 const NEGLIGIBLE = 1e-17;
 
 /**
- * Exact output law of M4 for word w (SPEC M4, last paragraph): a Poisson mixture
+ * Exact output law of M4 for word w (docs/mechanisms.md, M4): a Poisson mixture
  * over k of the winner probabilities of k+1 truncated-Gumbel-perturbed
  * distances. With Y_i = g_i - d_i, P(i wins) = integral of f(s + d_i) prod_{j != i}
  * F(s + d_j) ds over s, f and F the truncated Gumbel density and CDF; the

@@ -69,7 +69,7 @@ export function sphereDirection(s: UniformStream, d: number): Float64Array {
   return out;
 }
 
-/** SPEC M1 noise: direction times r ~ Gamma(d, 1/epsilon); density proportional to exp(-epsilon |z|). */
+/** docs/mechanisms.md, M1 noise: direction times r ~ Gamma(d, 1/epsilon); density proportional to exp(-epsilon |z|). */
 export function laplaceNoise(s: UniformStream, d: number, epsilon: number): Float64Array {
   const z = sphereDirection(s, d);
   const r = gamma(s, d, 1 / epsilon);

@@ -1,4 +1,4 @@
-// Realized privacy of a word pair (SPEC M4): from the two exact output laws, the
+// Realized privacy of a word pair (docs/mechanisms.md, M4): from the two exact output laws, the
 // largest |ln(P(y|w) / P(y|w'))| / d(w, w') over outputs both words can produce,
 // and the probability mass of outputs only one of them can produce (the larger of
 // the two directions). For M2 and M3 the first is at most epsilon (metric DP);

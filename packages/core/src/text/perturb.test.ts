@@ -1,4 +1,4 @@
-// Text handling (SPEC "Text handling") and bad input: typed errors, nothing released.
+// Text handling (docs/mechanisms.md, "Text handling") and bad input: typed errors, nothing released.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createVeil, INTERNAL } from "../veil.js";

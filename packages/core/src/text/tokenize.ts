@@ -1,4 +1,4 @@
-// SPEC "Text handling": Intl.Segmenter at word granularity; only word-like
+// docs/mechanisms.md, "Text handling": Intl.Segmenter at word granularity; only word-like
 // segments are perturbed, everything else passes through untouched.
 
 /** One `Intl.Segmenter` segment of a text, where it starts, and whether it is a word. */
