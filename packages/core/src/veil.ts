@@ -2,7 +2,7 @@ import type { Backend } from "./backends/backend.js";
 import { selectBackend, type BackendOptions, type BackendPreference } from "./backends/registry.js";
 import { afterDeviceLoss, type BackendReport } from "./backends/preference.js";
 import { buildNeighbourTableAsync, withNeighbourTable } from "./embeddings/neighbour-table.js";
-import type { Embedding } from "./embeddings/embedding.js";
+import { hasTable, type Embedding } from "./embeddings/embedding.js";
 import { readPack } from "./embeddings/pack-reader.js";
 import { EmbeddingFormatError, InvalidOptionError, MissingPackError, UnknownWordError } from "./errors.js";
 import type { OutputLaw } from "./mechanisms/law.js";
@@ -59,7 +59,7 @@ export class Veil {
     const bo: BackendOptions = { ...(o.wasmUrl !== undefined && { wasm: o.wasmUrl }), ...(o.webgpu && { webgpu: o.webgpu }) };
     let choice = await selectBackend(e, o.backend ?? "auto", bo);
     let seconds = 0;
-    if (!e.neighbours || e.K === 0) {
+    if (!hasTable(e)) {
       // The pack has no table: build the exact one now on the chosen backend, then
       // start that backend again on the completed embedding.
       const width = o.neighbours ?? DEFAULT_TABLE_WIDTH;

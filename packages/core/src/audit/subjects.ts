@@ -2,7 +2,7 @@
 import type { Veil } from "../veil.js";
 import type { MechanismOptions } from "../mechanisms/options.js";
 import { temRadius } from "../mechanisms/tem.js";
-import { wordDistance } from "../embeddings/embedding.js";
+import { hasTable, wordDistance } from "../embeddings/embedding.js";
 import type { AuditPair, AuditSubject } from "./audit.js";
 
 /** A Veil's mechanism as `runAudit` tests it, with a mutant whose epsilon (M4: λ) is 10% off for the power check. */
@@ -27,7 +27,7 @@ export function veilSubject(veil: Veil, o: MechanismOptions): AuditSubject {
  */
 export function auditPairs(veil: Veil, o: MechanismOptions, probes: number[]): AuditPair[] {
   const e = veil.embedding;
-  if (!e.neighbours || e.K === 0) throw new Error("the audit needs a pack with a neighbour table");
+  if (!hasTable(e)) throw new Error("the audit needs a pack with a neighbour table");
   const K = e.K;
   const row = (w: number) => Array.from(e.neighbours!.subarray(w * K, (w + 1) * K));
   const pairs: AuditPair[] = [];

@@ -86,3 +86,19 @@ export function knnRowFromShortlist(
     res.rescanned++;
   }
 }
+
+/** Shortlist lengths both float32 backends use: K + SHORTLIST_EXTRA candidates per table row, NEAREST_SHORTLIST per nearest-word query. */
+export const SHORTLIST_EXTRA = 16;
+export const NEAREST_SHORTLIST = 8;
+
+/**
+ * Makes a float32 distance row exact where the probability mass is (M2 and M3:
+ * docs/mechanisms.md, M2): the word itself at 0 and its table neighbours at
+ * their float64 distances (`neighbourDistances`, the backend's cached ones).
+ */
+export function exactWhereTheMassIs(e: Embedding, w: number, row: Float64Array, neighbourDistances: (w: number, k: number) => Float64Array): void {
+  row[w] = 0;
+  if (!e.neighbours) return;
+  const nd = neighbourDistances(w, e.K);
+  for (let j = 0; j < e.K; j++) row[e.neighbours[w * e.K + j]!] = nd[j]!;
+}

@@ -10,13 +10,11 @@
 import type { Embedding } from "../embeddings/embedding.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
 import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "./backend.js";
-import { float32DistanceErrorBound, knnRowFromShortlist, nearestFromShortlist } from "./shortlist.js";
+import { exactWhereTheMassIs, float32DistanceErrorBound, knnRowFromShortlist, nearestFromShortlist, NEAREST_SHORTLIST, SHORTLIST_EXTRA } from "./shortlist.js";
 import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
 
 const QUERY_BLOCK = 64;
 const CHUNK_PANELS = 128; // 1024 vocabulary columns per tile: 64 x 1024 floats = 256 KiB
-const SHORTLIST_EXTRA = 16;
-const NEAREST_SHORTLIST = 8;
 
 export interface WasmBackendOptions {
   random?: RandomSource;
@@ -277,11 +275,8 @@ export class WasmBackend implements Backend {
       for (let q = 0; q < nq; q++) {
         const w = ids[i0 + q]!;
         this.ex.sqrtRow(pTile + q * stride * 4, e.n, pRow);
-        // Exact float64 where the probability mass is: the word itself and its table neighbours.
-        const nd = this.neighbourDistances(w, e.K);
         const row = this.f64(pRow, e.n);
-        row[w] = 0;
-        if (e.neighbours) for (let j = 0; j < e.K; j++) row[e.neighbours[w * e.K + j]!] = nd[j]!;
+        exactWhereTheMassIs(e, w, row, (x, k) => this.neighbourDistances(x, k));
         fn(i0 + q, row);
       }
     }

@@ -29,6 +29,14 @@ export interface Embedding {
   readonly stored?: { readonly vectorType: VectorType; readonly idBytes: number; readonly formatVersion: number };
 }
 
+/**
+ * Whether the embedding has a neighbour table: the one test for it (`neighbours`
+ * null and K = 0 mean the same; an embedding with K = 0 and an empty array has none either).
+ */
+export function hasTable(e: Pick<Embedding, "neighbours" | "K">): e is Pick<Embedding, "K"> & { readonly neighbours: Int32Array } {
+  return e.neighbours !== null && e.K > 0;
+}
+
 export function makeIndex(words: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
   words.forEach((w, i) => m.set(w, i));

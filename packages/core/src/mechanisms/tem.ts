@@ -6,6 +6,7 @@
 // r = floor(u * (n - |L_w|)): the law of the rejection sampling of docs/mechanisms.md, M3, on indices, with
 // a fixed two uniforms per word so randomness use does not depend on the input.
 import type { Backend } from "../backends/backend.js";
+import { hasTable } from "../embeddings/embedding.js";
 import { OutputLaw } from "./law.js";
 import { groupOccurrences } from "./exponential.js";
 
@@ -25,7 +26,7 @@ interface Candidates {
 /** Whether word w's candidate set needs a full distance row (its radius ends beyond the table). */
 export function temNeedsRow(backend: Backend, w: number, gamma: number): boolean {
   const e = backend.embedding;
-  return !(e.neighbours && e.K > 0 && backend.neighbourDistances(w, e.K)[e.K - 1]! > gamma);
+  return !(hasTable(e) && backend.neighbourDistances(w, e.K)[e.K - 1]! > gamma);
 }
 
 /**
@@ -38,7 +39,7 @@ function forEachCandidateSet(backend: Backend, words: Int32Array, gamma: number,
   const e = backend.embedding;
   const needRow: number[] = [];
   words.forEach((w, i) => {
-    if (e.neighbours && e.K > 0) {
+    if (hasTable(e)) {
       const nd = backend.neighbourDistances(w, e.K);
       if (nd[e.K - 1]! > gamma) {
         let c = 0;

@@ -8,7 +8,7 @@
 // TypeScript twin (backends/js.ts). This file holds the calibration of b and the
 // exact output law.
 import type { Backend, GumbelSamplerParams } from "../backends/backend.js";
-import type { Embedding } from "../embeddings/embedding.js";
+import { hasTable, type Embedding } from "../embeddings/embedding.js";
 import { EpsilonOutOfRangeError, MissingPackError } from "../errors.js";
 import { integrateVector } from "../math/gauss-kronrod.js";
 import { lambertW0 } from "../math/lambert-w.js";
@@ -35,7 +35,7 @@ export function gumbelMinEpsilon(e: Pick<Embedding, "n" | "dMin">): number {
  * b = 2 d_max / min(W0(2 a d_max), ln(a d_min)). `scale` overrides b.
  */
 export function calibrateGumbel(e: Embedding, epsilon: number, opts: { scale?: number; lambda?: number } = {}): GumbelCalibration {
-  if (!e.neighbours || e.K === 0) throw new MissingPackError("The truncated Gumbel mechanism needs the pack's neighbour table, and this pack has none.");
+  if (!hasTable(e)) throw new MissingPackError("The truncated Gumbel mechanism needs the pack's neighbour table, and this pack has none.");
   const minEpsilon = gumbelMinEpsilon(e);
   let b: number;
   if (opts.scale !== undefined) b = opts.scale;

@@ -12,12 +12,19 @@ import type { Embedding } from "../../embeddings/embedding.js";
 import type { AdapterDescription, WebGpuBackendOptions } from "./options.js";
 import type { RandomSource } from "../../random/source.js";
 import { emptyKnnResult, type AsyncKernels, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "../backend.js";
-import { float32DistanceErrorBound, knnRowFromShortlist, maxSquaredNorm, nearestFromShortlist, squaredNorm } from "../shortlist.js";
+import {
+  exactWhereTheMassIs,
+  float32DistanceErrorBound,
+  knnRowFromShortlist,
+  maxSquaredNorm,
+  nearestFromShortlist,
+  NEAREST_SHORTLIST,
+  SHORTLIST_EXTRA,
+  squaredNorm,
+} from "../shortlist.js";
 import { createWasmBackend, type WasmBackend } from "../wasm.js";
 import { DISTANCES_WGSL, MAX_KK, topkWgsl } from "./kernels.js";
 
-const SHORTLIST_EXTRA = 16;
-const NEAREST_SHORTLIST = 8;
 /** Queries per dispatch at most (progress granularity for the table build). */
 const QUERY_BLOCK = 4096;
 
@@ -174,12 +181,7 @@ export class WebGpuBackend implements Backend {
     ids.forEach((w, i) => {
       const d2 = rows.get(w)!;
       for (let j = 0; j < e.n; j++) row[j] = Math.sqrt(d2[j]!);
-      // Exact float64 where the probability mass is, as the WebAssembly backend does.
-      row[w] = 0;
-      if (e.neighbours) {
-        const nd = this.inner.neighbourDistances(w, e.K);
-        for (let j = 0; j < e.K; j++) row[e.neighbours[w * e.K + j]!] = nd[j]!;
-      }
+      exactWhereTheMassIs(e, w, row, (x, k) => this.inner.neighbourDistances(x, k));
       fn(i, row);
     });
   }
