@@ -69,6 +69,7 @@ function checkError(e, input) {
 }
 
 // --- targets ---------------------------------------------------------------------------
+const referenceSegmenter = new Intl.Segmenter("en", { granularity: "word" });
 async function fuzzPerturb(deadline) {
   const defaultPack = path.join(root, "packs/glove-6b-100d-50k.veilpack");
   const pack = existsSync(defaultPack) ? readFileSync(defaultPack) : toyEmbedding(2000, 16, 16, 3);
@@ -94,6 +95,12 @@ async function fuzzPerturb(deadline) {
       at += t.text.length;
     }
     if (at !== text.length && toks.length) finding("tokens stop before the end", `${at} of ${text.length}`);
+    // The same segments as one plain Intl.Segmenter pass (tokenize's ASCII fast path and its cuts; short texts: the pass is slow on long ones).
+    if (text.length < 20_000) {
+      const ref = [...referenceSegmenter.segment(text)];
+      const same = ref.length === toks.length && ref.every((r, i) => r.segment === toks[i].text && (r.isWordLike === true) === toks[i].wordLike);
+      if (!same) finding("tokens differ from Intl.Segmenter's", JSON.stringify(text.slice(0, 120)));
+    }
     const backend = u.next() < 0.8 ? "wasm" : "js";
     const mechanism = pick(MECHANISMS);
     const words = toks.filter((t) => t.wordLike).length;

@@ -1,5 +1,6 @@
 // docs/mechanisms.md, "Text handling": Intl.Segmenter at word granularity; only word-like
 // segments are perturbed, everything else passes through untouched.
+import { asciiSegments } from "./ascii-words.js";
 
 /** One `Intl.Segmenter` segment of a text, where it starts, and whether it is a word. */
 export interface Token {
@@ -11,41 +12,92 @@ export interface Token {
 
 let segmenter: Intl.Segmenter | null = null;
 
-/** Segment texts in pieces of about this many UTF-16 units (see `tokenize`). */
+/** Segment texts in pieces of about this many UTF-16 units (see `segmentWithIntl`). */
 const CHUNK = 2048;
 
 /**
- * Intl.Segmenter's cost grows faster than linearly with the string's length in
- * V8 (80k characters: about 1 s), so long texts are segmented in pieces cut
- * after a space or newline and before an ASCII letter or digit: a word
- * boundary in every UAX #29 rule, so the tokens are the same as in one pass.
+ * The text's `Intl.Segmenter` word segments. Runs of ASCII take the fast path
+ * of ascii-words.ts (the same segments, about 20 times faster); a stretch with
+ * any other character goes to the segmenter itself, cut at boundaries that hold
+ * in every UAX #29 rule (after a space or newline, before an ASCII letter or
+ * digit), so the tokens are the same as in one pass.
  */
 export function tokenize(text: string): Token[] {
-  segmenter ??= new Intl.Segmenter("en", { granularity: "word" });
   const out: Token[] = [];
-  let from = 0;
-  while (from < text.length) {
-    let to = text.length;
-    if (text.length - from > CHUNK) {
-      to = -1;
-      for (let i = from + CHUNK; i < text.length && i < from + 16 * CHUNK; i++) {
-        const prev = text.charCodeAt(i - 1);
-        if ((prev === 32 || prev === 10) && /[A-Za-z0-9]/.test(text[i]!)) {
-          to = i;
-          break;
-        }
-      }
-      if (to < 0) to = text.length; // no safe cut nearby: segment the rest in one pass
+  const emit = (start: number, end: number, wordLike: boolean) => out.push({ text: text.slice(start, end), start, wordLike });
+  let i = 0;
+  while (i < text.length) {
+    const firstOther = nextNonAscii(text, i);
+    if (firstOther === text.length) {
+      asciiSegments(text, i, text.length, emit);
+      break;
     }
-    for (const s of segmenter.segment(text.slice(from, to))) out.push({ text: s.segment, start: from + s.index, wordLike: s.isWordLike === true });
-    from = to;
+    const start = safeCutBefore(text, i, firstOther);
+    asciiSegments(text, i, start, emit);
+    const end = safeCutAfter(text, firstOther);
+    segmentWithIntl(text, start, end, out);
+    i = end;
   }
   return out;
 }
 
+function nextNonAscii(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) if (text.charCodeAt(i) > 127) return i;
+  return text.length;
+}
+
+/** A boundary in every rule: after a space or newline, before an ASCII letter or digit. */
+function isSafeCut(text: string, i: number): boolean {
+  const prev = text.charCodeAt(i - 1);
+  const c = text.charCodeAt(i);
+  return (prev === 32 || prev === 10) && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
+}
+
+/** The last safe cut in (from, at], or `from` (itself a cut: the text's start or an earlier cut). */
+function safeCutBefore(text: string, from: number, at: number): number {
+  for (let i = at; i > from; i--) if (isSafeCut(text, i)) return i;
+  return from;
+}
+
+/** The first safe cut after `at`, or the text's end. */
+function safeCutAfter(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; i++) if (isSafeCut(text, i)) return i;
+  return text.length;
+}
+
+/**
+ * Intl.Segmenter over text[from, to). Its cost grows faster than linearly with
+ * the string's length in V8 (80k characters: about 1 s), so a long stretch is
+ * segmented in pieces of about CHUNK, cut at safe boundaries.
+ */
+function segmentWithIntl(text: string, from: number, to: number, out: Token[]): void {
+  segmenter ??= new Intl.Segmenter("en", { granularity: "word" });
+  while (from < to) {
+    let end = to;
+    if (to - from > CHUNK) {
+      end = -1;
+      for (let i = from + CHUNK; i < to && i < from + 16 * CHUNK; i++)
+        if (isSafeCut(text, i)) {
+          end = i;
+          break;
+        }
+      if (end < 0) end = to; // no safe cut nearby: segment the rest in one pass
+    }
+    for (const s of segmenter.segment(text.slice(from, end))) out.push({ text: s.segment, start: from + s.index, wordLike: s.isWordLike === true });
+    from = end;
+  }
+}
+
 /** The vocabulary key of a word: NFC, lower-case. */
 export function lookupKey(word: string): string {
-  return word.normalize("NFC").toLowerCase();
+  // ASCII (most words): NFC changes nothing, and a lower-case word is its own key (no copy).
+  let upper = false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c > 127) return word.normalize("NFC").toLowerCase();
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  return upper ? word.toLowerCase() : word;
 }
 
 export type CasePattern = "lower" | "title" | "upper" | "other";
