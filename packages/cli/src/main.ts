@@ -2,6 +2,7 @@
 // The `veil` command. Run from the repository root as `pnpm veil <command>`.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { availableParallelism } from "node:os";
 import {
   createVeil,
   MECHANISMS,
@@ -18,12 +19,17 @@ import { packSections, quantizationNote } from "./pack-info.js";
 import { COMMON_WORDS_SOURCE, missingCommonWords } from "./pack/common-words.js";
 import { defaultPackPath } from "./paths.js";
 import { buildPack } from "./pack/build-pack.js";
+import type { RecordFormat } from "./bulk/records.js";
 
 const USAGE = `veil: differential privacy for text, word by word.
 
 Usage:
   veil perturb --mechanism <${MECHANISMS.join("|")}> --epsilon <x> [--json] [--oov redact|keep]
                [--scale b] [--lambda l] [--beta b]          text on stdin, result on stdout
+  veil perturb ... --input FILE --output FILE [--format text|jsonl|tsv] [--field NAME] [--column N]
+               [--threads N] [--checkpoint-every N]       a corpus of any size, record by record (a line; a JSONL
+                                                           field, default "text"; a TSV column, default 0), in order,
+                                                           resumable: run the same command again after a kill
   veil stats   --mechanism <m> --epsilon <x> [--samples N] [--top N] WORD...
                                                            JSON: N_w, S_w, most likely outputs
   veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--vectors f32|f16|int8] [--out FILE] [--all-tokens]
@@ -62,6 +68,11 @@ const options = {
   k: { type: "string" },
   vectors: { type: "string" },
   out: { type: "string" },
+  output: { type: "string" },
+  format: { type: "string" },
+  field: { type: "string" },
+  column: { type: "string" },
+  "checkpoint-every": { type: "string" },
   threads: { type: "string" },
   "all-tokens": { type: "boolean" },
   prior: { type: "string" },
@@ -174,12 +185,36 @@ export async function main(argv: string[]): Promise<number> {
 async function perturbCommand(v: Values): Promise<number> {
   const o = mechanismOptions(v);
   if (v.oov !== undefined && v.oov !== "keep" && v.oov !== "redact") throw new UsageError("--oov must be redact or keep");
+  if (v.input || v.output) return bulkPerturb(v, o);
   const veil = await loadVeil(v);
   let text = await readStdin();
   const trailingNewline = text.endsWith("\n") && !v.json;
   if (trailingNewline) text = text.slice(0, -1);
   const res = veil.perturb(text, { ...o, ...(v.oov && { oov: v.oov as "keep" | "redact" }) });
   process.stdout.write(v.json ? JSON.stringify(res, null, 2) + "\n" : res.text + (trailingNewline ? "\n" : ""));
+  return 0;
+}
+
+/** `veil perturb --input FILE --output FILE`: a corpus, streamed through worker threads (bulk/bulk.ts). */
+async function bulkPerturb(v: Values, o: MechanismOptions): Promise<number> {
+  if (!v.input || !v.output) throw new UsageError("a corpus needs both --input FILE and --output FILE");
+  const kind = v.format ?? "text";
+  if (kind !== "text" && kind !== "jsonl" && kind !== "tsv") throw new UsageError("--format must be text, jsonl or tsv");
+  const format: RecordFormat =
+    kind === "jsonl" ? { kind, field: v.field ?? "text" } : kind === "tsv" ? { kind, column: int("column", v.column, 0, 100_000) ?? 0 } : { kind };
+  const { runBulk } = await import("./bulk/bulk.js");
+  const report = await runBulk({
+    input: v.input,
+    output: v.output,
+    format,
+    pack: v.pack ?? defaultPackPath(),
+    backend: (v.backend ?? "auto") as BackendPreference,
+    options: { ...o, ...(v.oov && { oov: v.oov as "keep" | "redact" }) },
+    threads: int("threads", v.threads, 1, 256) ?? Math.min(4, availableParallelism()),
+    ...(v["checkpoint-every"] && { checkpointEvery: int("checkpoint-every", v["checkpoint-every"], 1, 100_000_000)! }),
+    ...(v.seed !== undefined && { seed: int("seed", v.seed, 0, 2 ** 32 - 1)! }),
+  });
+  if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   return 0;
 }
 
