@@ -4,7 +4,7 @@
 // (Chromium: WASM and WebGPU in Veil's worker, cold and warm load) through
 // scripts/bench-web.mjs. One run of each on a noisy machine.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, mkdtempSync } from "node:fs";
+import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createVeil, readPack, tokenize, lookupKey, type Embedding, type MechanismOptions, type Veil } from "@veil/core";
@@ -70,7 +70,7 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   const textOf = textSampler(readDataset(SST_TRAIN, { format: "space" }).map((e) => e.text));
   const minSeconds = o.smoke ? 0.05 : 1;
   const backends = ["wasm", "js"] as const;
-  const bar = new ProgressBar("speed", 3 + backends.length * 7 + (o.browser ? 1 : 0));
+  const bar = new ProgressBar("speed", 4 + backends.length * 7 + (o.browser ? 1 : 0));
   const { packLoad, veil } = await measurePackLoad(o.pack);
   bar.tick("pack load");
   const e = veil.embedding;
@@ -81,6 +81,7 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   veil.dispose();
   for (const name of backends) rows.push(...(await backendRows(name, ctx)));
   const fullTableSeconds = o.fullTable ? await fullTableBuild(e) : undefined;
+  rows.push(...bulkRows(o, ctx));
   const memory = { peakRssMiB: process.resourceUsage().maxRSS / 1024, heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20 };
   const browser = o.browser ? runBrowserPart() : null;
   if (browser) bar.tick("browser");
@@ -260,6 +261,43 @@ function tableRow(veil: Veil, backend: string, ctx: RunContext): SpeedRow {
     bound: ctx.perPass.fma,
     boundWhat: "SIMD multiply-add: 2nd flops per row",
   };
+}
+
+/**
+ * `veil perturb --input --output` (M4) on a corpus of SST-2 sentences repeated
+ * to about 30 MB (1 MB in a smoke run), on one thread and on two: records and
+ * tokens per second, two threads against one.
+ */
+function bulkRows(o: SpeedOptions, ctx: RunContext): SpeedRow[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "veil-bench-bulk-"));
+  const input = path.join(dir, "corpus.txt");
+  const lines = ctx.textOf(50_000).split(" . ").join(" .\n");
+  const copies = o.smoke ? 1 : Math.ceil(30e6 / lines.length);
+  writeFileSync(input, Array.from({ length: copies }, () => lines).join("\n") + "\n");
+  const tokens = tokenize(readFileSync(input, "utf8")).filter((t) => t.wordLike).length;
+  const run = (threads: number): { seconds: number; records: number } => {
+    const output = path.join(dir, `out-${threads}.txt`);
+    const cli = path.join(REPO_ROOT, "packages/cli/dist/main.js");
+    const args = [cli, "perturb", "-m", "gumbel", "-e", "50", "--pack", o.pack, "--input", input, "--output", output, "--threads", String(threads), "--json"];
+    const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 600_000 });
+    if (r.status !== 0) throw new Error(`veil perturb --input failed: ${r.stderr.slice(-300)}`);
+    rmSync(output, { force: true });
+    return JSON.parse(r.stdout) as { seconds: number; records: number };
+  };
+  const one = run(1);
+  const two = run(2);
+  rmSync(dir, { recursive: true, force: true });
+  ctx.bar.tick("bulk");
+  const row = (threads: number, r: { seconds: number; records: number }, base?: number): SpeedRow => ({
+    what: `bulk: veil perturb --input (M4, ${(Buffer.byteLength(lines) * copies / 1e6).toFixed(0)} MB, ${r.records.toLocaleString("en")} records), ${threads} thread${threads > 1 ? "s" : ""}`,
+    backend: "wasm (worker threads)",
+    unit: "tokens",
+    count: tokens,
+    seconds: r.seconds,
+    perSecond: tokens / r.seconds,
+    ...(base !== undefined && { bound: base, boundWhat: "the same run on one thread", ratio: tokens / r.seconds / base }),
+  });
+  return [row(1, one), row(2, two, tokens / one.seconds)];
 }
 
 /** The whole 64-NN table on one thread (--full-table), in seconds. */
