@@ -137,6 +137,11 @@ try {
   const wasmRuns = await call("benchPerturb", "wasm", runs(1));
   step("perturb() on WebGPU (SwiftShader: about a minute)");
   results.perturb = [...wasmRuns, ...(await call("benchPerturb", "webgpu", runs(0.05)))];
+  step("M1 perturb() with one worker, then with workers: 2");
+  const m1Text = textOf(2000);
+  results.workers = [];
+  for (const n of [1, 2]) results.workers.push({ workers: n, ...(await call("perturbWithWorkers", n, m1Text, "laplace", 10)) });
+  results.workers = results.workers.map((w) => ({ workers: w.workers, tokens: w.words.length, ms: w.ms }));
   step("each pack: first visit over a 20 Mbit/s link (served gzip-precompressed), then warm");
   results.packs = [];
   for (const variant of PACK_VARIANTS) results.packs.push(await firstVisit(browser, variant));

@@ -149,6 +149,22 @@ const harness = {
     veil.dispose();
     return { before, after, resultBackend: r.backend, words: r.words.length };
   },
+  /** A long text perturbed with `workers` workers: its words (source, offset), what was spent, and the time. */
+  async perturbWithWorkers(workers: number, text: string, mechanism: "gumbel" | "laplace" = "gumbel", epsilon = 60) {
+    const veil = await loadVeil({ pack: PACK_URL, workers });
+    await veil.perturb("warm up the kernels", { mechanism, epsilon });
+    const t0 = performance.now();
+    const r = await veil.perturb(text, { mechanism, epsilon });
+    const ms = performance.now() - t0;
+    veil.dispose();
+    return {
+      words: r.words.map((w) => [w.source, w.start]),
+      wordsPerturbed: r.privacy.wordsPerturbed,
+      epsilonTotal: r.privacy.epsilonTotal,
+      length: r.text.length > 0,
+      ms,
+    };
+  },
   /** Starts a long call, terminates the worker under it, and calls again. */
   async killMidCall(instance: boolean) {
     let w: Worker | null = null;

@@ -72,3 +72,29 @@ test("in a worker, failing entropy (getRandomValues throwing or missing) makes p
   );
   expect(r.after.length).toBeGreaterThan(0);
 });
+
+test("workers: 2 splits a long text between two workers: the same words at the same offsets as one worker", async ({ page }) => {
+  await openHarness(page);
+  const text = Array.from(
+    { length: 1500 },
+    (_, i) => ["the", "people", "of", "Paris", "said", "Zorblax", "went", "home"][i % 8] + (i % 13 === 0 ? ".\n" : " "),
+  ).join("");
+  let started = 0;
+  page.on("worker", () => started++);
+  const one = await harness(page, "perturbWithWorkers", 1, text);
+  expect(started).toBe(1);
+  const two = await harness(page, "perturbWithWorkers", 2, text);
+  expect(started).toBe(3); // two more: one each
+  expect(two.words).toEqual(one.words);
+  expect(two.wordsPerturbed).toBe(one.wordsPerturbed);
+  expect(two.epsilonTotal).toBe(one.epsilonTotal);
+  const bad = await page.evaluate(async () => {
+    try {
+      await (window as unknown as { harness: { perturbWithWorkers(n: number, t: string): Promise<unknown> } }).harness.perturbWithWorkers(0, "x");
+      return "accepted";
+    } catch (e) {
+      return (e as Error).name;
+    }
+  });
+  expect(bad).toBe("InvalidOptionError");
+});

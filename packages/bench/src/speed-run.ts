@@ -52,6 +52,8 @@ interface WebResults {
   /** The median of `warmLoads`. */
   warmLoad: LoadTimes;
   warmLoads: LoadTimes[];
+  /** M1 perturb() of one text with loadVeil({ workers: 1 }) and { workers: 2 }. */
+  workers?: { workers: number; tokens: number; ms: number }[];
   /** Each pack type over a paced 20 Mbit/s link (gzip-precompressed): first visit, then warm. */
   packs?: { label: string; file: string; bytes: number; gzipBytes: number; linkMbps: number; cold: LoadTimes; warm: LoadTimes }[];
   /** The page's share of loadVeil (scripts/size.mjs): bytes raw and gzip, against its gzip budget. */
@@ -289,7 +291,7 @@ function bulkRows(o: SpeedOptions, ctx: RunContext): SpeedRow[] {
   rmSync(dir, { recursive: true, force: true });
   ctx.bar.tick("bulk");
   const row = (threads: number, r: { seconds: number; records: number }, base?: number): SpeedRow => ({
-    what: `bulk: veil perturb --input (M4, ${(Buffer.byteLength(lines) * copies / 1e6).toFixed(0)} MB, ${r.records.toLocaleString("en")} records), ${threads} thread${threads > 1 ? "s" : ""}`,
+    what: `bulk: veil perturb --input (M4, ${((Buffer.byteLength(lines) * copies) / 1e6).toFixed(0)} MB, ${r.records.toLocaleString("en")} records), ${threads} thread${threads > 1 ? "s" : ""}`,
     backend: "wasm (worker threads)",
     unit: "tokens",
     count: tokens,
@@ -345,7 +347,19 @@ function browserRows(browser: WebResults, ctx: RunContext): SpeedRow[] {
       ...(t.backend === "wasm" && { bound: (ctx.bounds.mulAddGflops * 1e9) / (2 * t.n * ctx.e.d), boundWhat: `SIMD multiply-add: 2·${t.n}·d flops per row` }),
     }),
   );
-  return [...perturb, ...tables];
+  const one = browser.workers?.find((w) => w.workers === 1);
+  const several = (browser.workers ?? []).map((w) =>
+    withRatio({
+      what: `M1 multivariate Laplace perturb(), loadVeil({ workers: ${w.workers} })`,
+      backend: "wasm (Chromium workers)",
+      unit: "tokens",
+      count: w.tokens,
+      seconds: w.ms / 1000,
+      perSecond: w.tokens / (w.ms / 1000),
+      ...(one && w.workers > 1 && { bound: one.tokens / (one.ms / 1000), boundWhat: "the same text on one worker" }),
+    }),
+  );
+  return [...perturb, ...tables, ...several];
 }
 
 const fmt = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString("en") : x.toPrecision(3));

@@ -20,6 +20,7 @@ import {
 import { WorkerBridge, type WorkerOption } from "./bridge.js";
 import type { VeilEngine, CacheStatus, LoadInfo, LoadRequest, PackInfo } from "./engine.js";
 import { WorkerCrashedError, unwire, type Wire } from "./errors.js";
+import { joinResults, splitText } from "./split-text.js";
 import type { LoadProgress, VeilEvent } from "./progress.js";
 
 /** What `loadVeil` takes: the pack, and how to load and run it (README "In the browser" has the table). */
@@ -30,6 +31,14 @@ export interface LoadVeilOptions {
   backend?: BackendPreference;
   /** true (default): Veil starts its own module worker. A Worker, or a function that makes one: the app's worker running `serveVeil()`. false: in this thread. */
   worker?: WorkerOption;
+  /**
+   * How many workers (default 1): a long text's `perturb` is split between them
+   * (the same law: each word is perturbed on its own); other calls go to the
+   * first. Each worker holds its own copy of the pack in memory (the default pack:
+   * about 60 MB each); the others read it from the cache the first one filled.
+   * With Veil's own worker or a function that makes one.
+   */
+  workers?: number;
   /** Load progress (download, verify, index, ready), throttled to about 10 per second. */
   onProgress?: (p: LoadProgress) => void;
   /** Cache fallbacks, dropped cache entries, WebGPU device loss, worker restarts. */
@@ -116,7 +125,30 @@ export async function loadVeil(options: LoadVeilOptions): Promise<LoadedVeil> {
   options.signal?.throwIfAborted();
   const hooks = loadHooks(options);
   const workerOpt = options.worker ?? true;
-  return workerOpt === false ? loadInThread(req, options, hooks) : loadInWorker(req, options, hooks, workerOpt);
+  const workers = options.workers ?? 1;
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 16))
+    throw new InvalidOptionError(`workers must be an integer from 1 to 16, got ${String(workers)}.`);
+  if (workers > 1 && workerOpt !== true && typeof workerOpt !== "function")
+    throw new InvalidOptionError("workers > 1 needs Veil's own worker (worker: true) or a function that makes one, so Veil can start several.");
+  if (workerOpt === false) return loadInThread(req, options, hooks);
+  if (workers === 1) return loadInWorker(req, options, hooks, workerOpt);
+  // The first loads (and caches) the pack; the others wait on the pack's Web Lock and read the cache.
+  const quiet = { ...hooks, onProgress: undefined };
+  const all = await Promise.all(Array.from({ length: workers }, (_, i) => loadInWorker(req, options, i === 0 ? hooks : quiet, workerOpt)));
+  return severalWorkers(all);
+}
+
+/** Several loaded workers as one: a long text's perturb split between them, everything else on the first. */
+function severalWorkers(all: LoadedVeil[]): LoadedVeil {
+  const first = all[0]!;
+  return Object.assign(Object.create(first) as LoadedVeil, {
+    async perturb(text: string, options: PerturbOptions & CallOptions): Promise<PerturbResult> {
+      const parts = typeof text === "string" ? splitText(text, all.length) : [];
+      if (parts.length < 2) return first.perturb(text, options);
+      return joinResults(parts, await Promise.all(parts.map((p, i) => all[i]!.perturb(p.text, options))));
+    },
+    dispose: () => all.forEach((v) => v.dispose()),
+  });
 }
 
 /** The request the engine gets: the pack as it can cross the worker boundary, and the options it needs. */

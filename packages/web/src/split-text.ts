@@ -1,0 +1,51 @@
+// Splitting a long text across several workers (loadVeil's `workers`), and
+// putting the results back together. Every mechanism treats each word on its
+// own, so perturbing the parts separately has the same law as the whole; the
+// parts are cut where every segmentation rule has a boundary (after a space or
+// newline, before an ASCII letter or digit: the cut the core's tokenizer makes
+// too), so each part's words are exactly the whole text's words.
+import type { PerturbResult } from "@veil/core";
+
+/** Below this many UTF-16 units a text stays in one piece: the workers' round trips would cost more than they save. */
+export const MIN_PART = 2048;
+
+/** Up to `n` parts of nearly equal length, cut at safe boundaries; fewer when the text is short or has no cut nearby. */
+export function splitText(text: string, n: number): { text: string; offset: number }[] {
+  const parts: { text: string; offset: number }[] = [];
+  const target = Math.max(MIN_PART, Math.ceil(text.length / n));
+  let from = 0;
+  while (parts.length < n - 1 && text.length - from > target + MIN_PART / 2) {
+    const cut = safeCutFrom(text, from + target);
+    if (cut < 0 || cut >= text.length) break;
+    parts.push({ text: text.slice(from, cut), offset: from });
+    from = cut;
+  }
+  parts.push({ text: text.slice(from), offset: from });
+  return parts;
+}
+
+function safeCutFrom(text: string, at: number): number {
+  for (let i = Math.max(1, at); i < text.length; i++) {
+    const prev = text.charCodeAt(i - 1);
+    const c = text.charCodeAt(i);
+    if ((prev === 32 || prev === 10) && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return i;
+  }
+  return -1;
+}
+
+/** One result from the parts' results: texts joined, word offsets moved to the whole text's, privacy summed. */
+export function joinResults(parts: { offset: number }[], results: PerturbResult[]): PerturbResult {
+  const first = results[0]!;
+  return {
+    ...first,
+    text: results.map((r) => r.text).join(""),
+    words: results.flatMap((r, i) => r.words.map((w) => ({ ...w, start: w.start + parts[i]!.offset }))),
+    seeded: results.some((r) => r.seeded),
+    calibrated: results.every((r) => r.calibrated),
+    privacy: {
+      ...first.privacy,
+      wordsPerturbed: results.reduce((s, r) => s + r.privacy.wordsPerturbed, 0),
+      epsilonTotal: results.reduce((s, r) => s + r.privacy.epsilonTotal, 0),
+    },
+  };
+}
