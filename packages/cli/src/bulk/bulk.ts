@@ -1,18 +1,20 @@
 // `veil perturb --input FILE --output FILE`: a corpus of any size, privatized
 // record by record with perturb() (the same law as one call per record), on
-// worker threads, streamed, in order, with a progress bar, and resumable: every
-// `checkpointEvery` records the output is fsynced and a checkpoint written, so a
-// run killed at any point and started again with the same command goes on from
-// the last checkpoint and never privatizes a record already written a second
-// time (a second draw for the same record would be a second release of it).
-import { createReadStream } from "node:fs";
+// worker threads, streamed, in order, with a progress bar, and resumable: after
+// each range of about `checkpointEvery` records the output is fsynced and a
+// checkpoint written, so a run killed at any point and started again with the
+// same command goes on from the last checkpoint and never privatizes a record
+// already written a second time (a second draw would be a second release).
+//
+// The input is cut into byte ranges that end just after a newline; each worker
+// reads its ranges from the file itself and sends back the privatized lines as
+// one string, so the main thread only plans ranges and writes results in order.
 import { open, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { Worker } from "node:worker_threads";
 import { VeilError, type BackendPreference, type PerturbOptions } from "@veil/core";
 import { progressBar } from "../progress.js";
-import type { RecordFormat } from "./records.js";
+import { BulkRecordError, type RecordFormat } from "./records.js";
 
 /** What a bulk run needs. */
 export interface BulkOptions {
@@ -23,10 +25,8 @@ export interface BulkOptions {
   backend: BackendPreference;
   options: PerturbOptions;
   threads: number;
-  /** Records between checkpoints (default 10,000). */
+  /** About how many records between checkpoints (default 10,000): each range holds about this many. */
   checkpointEvery?: number;
-  /** Records per batch sent to a worker (default 2,048). */
-  batchSize?: number;
   /** Testing only: seeded randomness (worker i gets seed + i). */
   seed?: number;
 }
@@ -43,42 +43,47 @@ export interface BulkReport {
 export const checkpointPath = (output: string): string => `${output}.veil-checkpoint`;
 
 interface Checkpoint {
-  version: 1;
+  version: 2;
   /** The input file and run settings it belongs to: another input or setting is refused. */
   input: { path: string; size: number; mtimeMs: number };
   settings: string;
   records: number;
   outputBytes: number;
+  /** Where the next range starts in the input, and the number of its first line. */
+  inputOffset: number;
+  line: number;
 }
+
+type Position = Pick<Checkpoint, "records" | "outputBytes" | "inputOffset" | "line">;
 
 /** Privatizes every record of `input` into `output` (see the file comment). */
 export async function runBulk(o: BulkOptions): Promise<BulkReport> {
   const t0 = performance.now();
-  const start = await startingPoint(o);
-  const out = await openOutput(o.output, start);
+  const { input, at } = await startingPoint(o);
+  const out = await openOutput(o.output, at);
   const pool = await WorkerPool.start(o);
   const bar = progressBar("perturb ");
-  let written = start.records;
-  const writer = new OrderedWriter(out, start.outputBytes, async (records, bytes) => {
-    written = start.records + records;
-    if (records % (o.checkpointEvery ?? 10_000) === 0) await saveCheckpoint(o, start.input, out, written, bytes);
+  const writer = new OrderedWriter(out, at, (p) => {
+    bar.update(p.inputOffset, input.size, " bytes");
+    return saveCheckpoint(o, input, out, p);
   });
   // Whatever fails, what was accepted is written and the output closed; the last checkpoint stands for a rerun.
   let failure: unknown = null;
-  await feed(o, start.records, pool, writer, (bytesRead) => bar.update(bytesRead, start.input.size, " bytes")).catch((e) => (failure = e));
+  await feed(o, input.size, at, pool, writer).catch((e) => (failure = e));
   await pool.stop().catch((e) => (failure ??= e));
   await writer.drained().catch((e) => (failure ??= e));
   if (!failure) await out.sync();
   await out.close();
   if (failure) throw failure;
   await unlink(checkpointPath(o.output)).catch(() => undefined); // finished: the output is whole
-  bar.done(`${written.toLocaleString("en")} records${start.records ? `, resumed after ${start.records.toLocaleString("en")}` : ""}`);
+  const records = writer.position.records;
+  bar.done(`${records.toLocaleString("en")} records${at.records ? `, resumed after ${at.records.toLocaleString("en")}` : ""}`);
   const seconds = (performance.now() - t0) / 1000;
-  return { records: written, resumedFrom: start.records, seconds, recordsPerSecond: (written - start.records) / seconds };
+  return { records, resumedFrom: at.records, seconds, recordsPerSecond: (records - at.records) / seconds };
 }
 
 /** Where to start: from scratch, or from a checkpoint that matches this input and these settings. */
-async function startingPoint(o: BulkOptions): Promise<{ records: number; outputBytes: number; input: Checkpoint["input"] }> {
+async function startingPoint(o: BulkOptions): Promise<{ input: Checkpoint["input"]; at: Position }> {
   const s = await stat(o.input).catch(() => {
     throw new VeilError("BULK_INPUT", `cannot read --input ${o.input}.`);
   });
@@ -97,102 +102,127 @@ async function startingPoint(o: BulkOptions): Promise<{ records: number; outputB
         "BULK_OUTPUT",
         `${o.output} exists and has no checkpoint (a finished run?). Privatizing the same records again would release them twice: remove it or choose another --output.`,
       );
-    return { records: 0, outputBytes: 0, input };
+    return { input, at: { records: 0, outputBytes: 0, inputOffset: 0, line: 1 } };
   }
-  if (saved.input.path !== input.path || saved.input.size !== input.size || saved.input.mtimeMs !== input.mtimeMs || saved.settings !== settingsKey(o))
+  const same = saved.version === 2 && saved.input.path === input.path && saved.input.size === input.size && saved.input.mtimeMs === input.mtimeMs;
+  if (!same || saved.settings !== settingsKey(o))
     throw new VeilError(
       "BULK_CHECKPOINT",
       `${checkpointPath(o.output)} belongs to another input or other settings; resume with the same command, or remove the output and its checkpoint.`,
     );
-  return { records: saved.records, outputBytes: saved.outputBytes, input };
+  return { input, at: { records: saved.records, outputBytes: saved.outputBytes, inputOffset: saved.inputOffset, line: saved.line } };
 }
 
 /** The settings that must not change between a run and its resumption. */
 function settingsKey(o: BulkOptions): string {
-  return JSON.stringify({ format: o.format, options: o.options, pack: path.resolve(o.pack), seed: o.seed ?? null });
+  return JSON.stringify({ format: o.format, options: o.options, pack: path.resolve(o.pack), seed: o.seed ?? null, every: o.checkpointEvery ?? null });
 }
 
-async function openOutput(output: string, start: { records: number; outputBytes: number }): Promise<FileHandle> {
-  if (start.records === 0) return open(output, "wx", 0o600);
-  await truncate(output, start.outputBytes); // drop what was written after the last checkpoint
+async function openOutput(output: string, at: Position): Promise<FileHandle> {
+  if (at.records === 0 && at.inputOffset === 0) return open(output, "wx", 0o600);
+  await truncate(output, at.outputBytes); // drop what was written after the last checkpoint
   return open(output, "a");
 }
 
 /** fsync the output, then write the checkpoint beside it (temporary file and rename: never half written). */
-async function saveCheckpoint(o: BulkOptions, input: Checkpoint["input"], out: FileHandle, records: number, outputBytes: number): Promise<void> {
+async function saveCheckpoint(o: BulkOptions, input: Checkpoint["input"], out: FileHandle, p: Position): Promise<void> {
   await out.sync();
-  const c: Checkpoint = { version: 1, input, settings: settingsKey(o), records, outputBytes };
+  const c: Checkpoint = { version: 2, input, settings: settingsKey(o), ...p };
   const tmp = `${checkpointPath(o.output)}.tmp`;
   await writeFile(tmp, JSON.stringify(c));
   await rename(tmp, checkpointPath(o.output));
 }
 
-/** Reads the input line by line, skips the records already done, and hands batches to the pool in order. */
-async function feed(o: BulkOptions, skip: number, pool: WorkerPool, writer: OrderedWriter, progress: (bytes: number) => void): Promise<void> {
-  const stream = createReadStream(o.input, { highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  const size = o.batchSize ?? 2048;
-  const checkpointEvery = o.checkpointEvery ?? 10_000;
-  let batch: string[] = [];
-  let lineNo = 0;
-  let firstLine = skip + 1;
-  for await (const line of lines) {
-    lineNo++;
-    if (lineNo <= skip) continue;
-    batch.push(line);
-    // Batches end on checkpoint boundaries, so a checkpoint always falls between two batches.
-    if (batch.length === size || (lineNo - skip) % checkpointEvery === 0) {
-      await pool.submit(batch, firstLine, writer);
-      progress(stream.bytesRead);
-      firstLine += batch.length;
-      batch = [];
+/** Plans the ranges from the starting offset to the end of the input and hands them to the pool, in order. */
+async function feed(o: BulkOptions, size: number, at: Position, pool: WorkerPool, writer: OrderedWriter): Promise<void> {
+  const fh = await open(o.input, "r");
+  try {
+    const rangeBytes = await rangeSize(fh, size, o.checkpointEvery ?? 10_000);
+    for (let start = at.inputOffset; start < size;) {
+      const end = await rangeEnd(fh, start + rangeBytes, size);
+      await pool.submit(start, end, writer);
+      start = end;
     }
+  } finally {
+    await fh.close();
   }
-  if (batch.length) await pool.submit(batch, firstLine, writer);
-  progress(stream.bytesRead);
+}
+
+/** Bytes per range: about `records` lines, from the mean line length of the first 64 KB; at least 4 KB, at most 4 MB. */
+async function rangeSize(fh: FileHandle, size: number, records: number): Promise<number> {
+  const head = Buffer.alloc(Math.min(size, 65_536));
+  const { bytesRead } = await fh.read(head, 0, head.length, 0);
+  let lines = 0;
+  for (let i = 0; i < bytesRead; i++) if (head[i] === 10) lines++;
+  const meanLine = bytesRead / Math.max(1, lines);
+  return Math.max(4096, Math.min(4 << 20, Math.round(meanLine * records)));
+}
+
+/** The end of a range aimed at `target`: just after the first newline from there (or the end of the input). */
+async function rangeEnd(fh: FileHandle, target: number, size: number): Promise<number> {
+  const buf = Buffer.alloc(65_536);
+  for (let at = target; at < size; at += buf.length) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+    const nl = buf.subarray(0, bytesRead).indexOf(10);
+    if (nl >= 0) return at + nl + 1;
+  }
+  return size;
+}
+
+/** A finished range: its privatized lines (joined, newline-terminated), how many, and where it ended in the input. */
+interface RangeResult {
+  text: string;
+  count: number;
+  end: number;
 }
 
 /**
- * Writes batches in the order they were read, whatever order the workers finish
- * in, and reports the records and bytes written after each batch.
+ * Writes ranges in input order, whatever order the workers finish in, and
+ * checkpoints after each; a range that failed is reported when its turn comes,
+ * with its line number counted from the ranges before it.
  */
 class OrderedWriter {
+  position: Position;
   #next = 0;
-  #waiting = new Map<number, { text: string; count: number }>();
-  #records = 0;
+  #waiting = new Map<number, RangeResult | { failed: { lineInRange: number; what: string } }>();
   #chain: Promise<void> = Promise.resolve();
   #failure: unknown = null;
   constructor(
     private readonly out: FileHandle,
-    private bytes: number,
-    private readonly afterBatch: (records: number, bytes: number) => Promise<void>,
-  ) {}
+    at: Position,
+    private readonly afterRange: (p: Position) => Promise<void>,
+  ) {
+    this.position = { ...at };
+  }
 
-  /** Accepts batch `id` (its `count` lines joined by newlines); writes every batch that is now next in order. */
-  put(id: number, text: string, count: number): void {
-    this.#waiting.set(id, { text, count });
+  put(id: number, r: RangeResult | { failed: { lineInRange: number; what: string } }): void {
+    this.#waiting.set(id, r);
     this.#chain = this.#chain.then(() => this.#flush()).catch((e) => void (this.#failure ??= e));
   }
 
   async #flush(): Promise<void> {
-    for (let b = this.#waiting.get(this.#next); b; b = this.#waiting.get(this.#next)) {
+    for (let r = this.#waiting.get(this.#next); r; r = this.#waiting.get(this.#next)) {
       this.#waiting.delete(this.#next++);
-      const chunk = b.text + "\n";
-      await this.out.write(chunk);
-      this.bytes += Buffer.byteLength(chunk);
-      this.#records += b.count;
-      await this.afterBatch(this.#records, this.bytes);
+      if ("failed" in r) throw new BulkRecordError(this.position.line + r.failed.lineInRange, r.failed.what);
+      await this.out.write(r.text);
+      const p = this.position;
+      this.position = { records: p.records + r.count, outputBytes: p.outputBytes + Buffer.byteLength(r.text), inputOffset: r.end, line: p.line + r.count };
+      await this.afterRange(this.position);
     }
   }
 
-  /** Resolves once everything accepted is written; rethrows a write failure. */
+  /** Resolves once everything accepted is written; rethrows a write failure or a bad record. */
   async drained(): Promise<void> {
     await this.#chain;
     if (this.#failure) throw this.#failure;
   }
+
+  get failed(): boolean {
+    return this.#failure !== null;
+  }
 }
 
-/** Worker threads, each with the pack loaded, taking batches; at most two batches in flight per worker. */
+/** Worker threads, each with the pack loaded, reading and privatizing ranges; at most two ranges in flight per worker. */
 class WorkerPool {
   #workers: Worker[] = [];
   #inFlight = 0;
@@ -205,7 +235,14 @@ class WorkerPool {
     await Promise.all(
       Array.from({ length: o.threads }, (_, i) => {
         const w = new Worker(new URL("./worker.js", import.meta.url), {
-          workerData: { pack: o.pack, backend: o.backend, options: o.options, format: o.format, ...(o.seed !== undefined && { seed: o.seed + i }) },
+          workerData: {
+            input: o.input,
+            pack: o.pack,
+            backend: o.backend,
+            options: o.options,
+            format: o.format,
+            ...(o.seed !== undefined && { seed: o.seed + i }),
+          },
         });
         pool.#workers.push(w);
         w.on("error", (e) => pool.#fail(e));
@@ -221,31 +258,41 @@ class WorkerPool {
 
   #fail(e: Error): void {
     this.#failure ??= e;
+    this.#wake();
+  }
+
+  #wake(): void {
     this.#room?.();
     this.#room = null;
   }
 
-  /** Sends a batch to the next worker, waiting while every worker already has two. */
-  async submit(lines: string[], firstLine: number, writer: OrderedWriter): Promise<void> {
+  /** Sends range [start, end) to the next worker, waiting while every worker already has two (or the writer has failed). */
+  async submit(start: number, end: number, writer: OrderedWriter): Promise<void> {
     while (this.#inFlight >= 2 * this.#workers.length && !this.#failure) await new Promise<void>((r) => (this.#room = r));
     if (this.#failure) throw this.#failure;
+    if (writer.failed) return writer.drained(); // a bad record ahead: stop reading
     const id = this.#ids++;
     const w = this.#workers[id % this.#workers.length]!;
     this.#inFlight++;
-    const onMessage = (m: { id: number; text?: string; count?: number; error?: { name: string; message: string; code?: string } }) => {
+    const onMessage = (m: {
+      id: number;
+      text?: string;
+      count?: number;
+      failed?: { lineInRange: number; what: string };
+      error?: { message: string; code?: string };
+    }) => {
       if (m.id !== id) return;
       w.off("message", onMessage);
       this.#inFlight--;
-      if (m.error) this.#failure ??= Object.assign(new VeilError(m.error.code ?? "BULK_RECORD", m.error.message), { name: m.error.name });
-      else writer.put(id, m.text!, m.count!);
-      this.#room?.();
-      this.#room = null;
+      if (m.error) this.#failure ??= new VeilError(m.error.code ?? "BULK_WORKER", m.error.message);
+      else writer.put(id, m.failed ? { failed: m.failed } : { text: m.text!, count: m.count!, end });
+      this.#wake();
     };
     w.on("message", onMessage);
-    w.postMessage({ id, firstLine, text: lines.join("\n") }); // one string clones faster than an array of them
+    w.postMessage({ id, start, end });
   }
 
-  /** Waits for the batches in flight, then stops the workers; rethrows a worker's failure. */
+  /** Waits for the ranges in flight, then stops the workers; rethrows a worker's failure. */
   async stop(): Promise<void> {
     while (this.#inFlight > 0 && !this.#failure) await new Promise<void>((r) => (this.#room = r));
     await Promise.all(this.#workers.map((w) => w.terminate()));

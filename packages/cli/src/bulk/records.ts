@@ -23,16 +23,21 @@ export class BulkRecordError extends VeilError {
   }
 }
 
-/** Splits line number `n` (1-based) of the input into its text and the rest. */
-export function splitRecord(line: string, n: number, format: RecordFormat): SplitRecord {
-  if (format.kind === "text") return { text: line, rebuild: (t) => t };
-  if (format.kind === "tsv") return splitTsv(line, n, format.column);
-  return splitJsonl(line, n, format.field);
+/** What is wrong with one record, before its line number is known (the worker sees only its range). */
+export class RecordProblem extends Error {
+  override name = "RecordProblem";
 }
 
-function splitTsv(line: string, n: number, column: number): SplitRecord {
+/** Splits a line of the input into its text and the rest; throws `RecordProblem` for a bad one. */
+export function splitRecord(line: string, format: RecordFormat): SplitRecord {
+  if (format.kind === "text") return { text: line, rebuild: (t) => t };
+  if (format.kind === "tsv") return splitTsv(line, format.column);
+  return splitJsonl(line, format.field);
+}
+
+function splitTsv(line: string, column: number): SplitRecord {
   const cells = line.split("\t");
-  if (column >= cells.length) throw new BulkRecordError(n, `it has ${cells.length} columns, and column ${column} (0-based) was asked for`);
+  if (column >= cells.length) throw new RecordProblem(`it has ${cells.length} columns, and column ${column} (0-based) was asked for`);
   return {
     text: cells[column]!,
     rebuild: (t) => {
@@ -43,16 +48,16 @@ function splitTsv(line: string, n: number, column: number): SplitRecord {
   };
 }
 
-function splitJsonl(line: string, n: number, field: string): SplitRecord {
+function splitJsonl(line: string, field: string): SplitRecord {
   let obj: unknown;
   try {
     obj = JSON.parse(line);
   } catch {
-    throw new BulkRecordError(n, "it is not valid JSON");
+    throw new RecordProblem("it is not valid JSON");
   }
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new BulkRecordError(n, "it is not a JSON object");
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new RecordProblem("it is not a JSON object");
   const value = (obj as Record<string, unknown>)[field];
   if (typeof value !== "string")
-    throw new BulkRecordError(n, `its field ${JSON.stringify(field.slice(0, 40))} is ${value === undefined ? "missing" : "not a string"}`);
+    throw new RecordProblem(`its field ${JSON.stringify(field.slice(0, 40))} is ${value === undefined ? "missing" : "not a string"}`);
   return { text: value, rebuild: (t) => JSON.stringify({ ...(obj as Record<string, unknown>), [field]: t }) };
 }
