@@ -2,7 +2,7 @@ import type { Backend } from "../backends/backend.js";
 import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors.js";
 import { privatizeIds, privatizeIdsAsync, prepare, type Prepared } from "../mechanisms/run.js";
 import { MECHANISM_INFO, type MechanismName, type MechanismOptions } from "../mechanisms/options.js";
-import { applyCase, casePattern, lookupKey, tokenize } from "./tokenize.js";
+import { applyCase, casePattern, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
 export const MAX_TEXT_LENGTH = 1_000_000;
@@ -62,14 +62,18 @@ export async function perturbTextAsync(backend: Backend, text: string, options: 
 }
 
 interface TextJob {
+  text: string;
   prepared: Prepared;
-  tokens: ReturnType<typeof tokenize>;
+  spans: WordSpans;
+  /** Each word-like segment's text. */
+  sources: string[];
+  /** The vocabulary words' ids, in order. */
   ids: Int32Array;
-  /** Token index of each vocabulary word. */
-  slots: number[];
+  /** 1 where the segment is a vocabulary word. */
+  known: Uint8Array;
 }
 
-/** Validates everything (before any randomness is drawn), tokenizes, and looks the words up. */
+/** Validates everything (before any randomness is drawn), finds the words, and looks them up. */
 function parseText(backend: Backend, text: string, options: PerturbOptions): TextJob {
   if (typeof text !== "string") throw new InvalidOptionError("text must be a string.");
   if (text.length === 0) throw new EmptyTextError();
@@ -77,47 +81,74 @@ function parseText(backend: Backend, text: string, options: PerturbOptions): Tex
   if (options?.oov !== undefined && options.oov !== "redact" && options.oov !== "keep")
     throw new InvalidOptionError(`oov must be "redact" or "keep", got ${String(options.oov)}.`);
   const prepared: Prepared = prepare(backend.embedding, options); // validates before any randomness is drawn
-  const e = backend.embedding;
-  const tokens = tokenize(text);
-  const ids: number[] = [];
-  const slots: number[] = []; // token index of each vocabulary word
-  tokens.forEach((t, i) => {
-    if (!t.wordLike) return;
-    const id = e.index.get(lookupKey(t.text));
-    if (id !== undefined) {
-      ids.push(id);
-      slots.push(i);
-    }
-  });
-  return { prepared, tokens, ids: Int32Array.from(ids), slots };
+  const index = backend.embedding.index;
+  const spans = wordSpans(text);
+  const sources: string[] = new Array(spans.count);
+  const ids = new Int32Array(spans.count);
+  const known = new Uint8Array(spans.count);
+  let n = 0;
+  for (let i = 0; i < spans.count; i++) {
+    const source = (sources[i] = text.slice(spans.starts[i]!, spans.ends[i]!));
+    const id = index.get(lookupKey(source));
+    if (id !== undefined) ((ids[n++] = id), (known[i] = 1));
+  }
+  return { text, prepared, spans, sources, ids: ids.subarray(0, n), known };
 }
 
+/**
+ * The output text (everything between the words as it was) and each word's
+ * result. The word results are made when first read: a caller that only sends
+ * `text` (the bulk command, most apps) does not pay for 100,000 objects a
+ * long text; JSON, structured clone (the worker boundary) and spread read them.
+ */
 function assemble(backend: Backend, job: TextJob, outIds: Int32Array, options: PerturbOptions, seeded: boolean): PerturbResult {
-  const { tokens, ids, slots, prepared } = job;
-  const e = backend.embedding;
-  const oov = options.oov ?? "redact";
+  const { text, spans, sources, known } = job;
+  const vocab = backend.embedding.words;
+  const keep = (options.oov ?? "redact") === "keep";
   const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
-  const outText: string[] = tokens.map((t) => t.text);
-  const words: WordResult[] = [];
-  let k = 0;
-  const { mechanism, epsilon } = options;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!t.wordLike) continue;
-    let output: string;
-    if (slots[k] === i) {
-      output = applyCase(e.words[outIds[k]!]!, casePattern(t.text));
-      words.push({ source: t.text, output, start: t.start, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k], mechanism, epsilon });
-      k++;
-    } else {
-      output = oov === "keep" ? t.text : placeholder;
-      words.push({ source: t.text, output, start: t.start, inVocabulary: false, protected: oov !== "keep", changed: output !== t.text, mechanism, epsilon });
-    }
-    outText[i] = output;
+  const outputs: string[] = new Array(spans.count);
+  let out = "";
+  let prev = 0;
+  for (let i = 0, k = 0; i < spans.count; i++) {
+    const output = known[i] ? applyCase(vocab[outIds[k++]!]!, casePattern(sources[i]!)) : keep ? sources[i]! : placeholder;
+    outputs[i] = output;
+    out += text.slice(prev, spans.starts[i]!) + output;
+    prev = spans.ends[i]!;
   }
+  out += text.slice(prev);
+  let words: WordResult[] | null = null;
+  const result = resultOf(backend, job, out, options, seeded);
+  return Object.defineProperty(result, "words", {
+    enumerable: true,
+    configurable: true,
+    get: () => (words ??= wordResults(job, outputs, outIds, options)),
+  });
+}
+
+/** Each word's result, from the parsed text and the outputs. */
+function wordResults(job: TextJob, outputs: string[], outIds: Int32Array, options: PerturbOptions): WordResult[] {
+  const { spans, sources, known, ids } = job;
+  const keep = (options.oov ?? "redact") === "keep";
+  const { mechanism, epsilon } = options;
+  const words: WordResult[] = new Array(spans.count);
+  for (let i = 0, k = 0; i < spans.count; i++) {
+    const source = sources[i]!;
+    const output = outputs[i]!;
+    const start = spans.starts[i]!;
+    if (known[i]) {
+      words[i] = { source, output, start, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k], mechanism, epsilon };
+      k++;
+    } else words[i] = { source, output, start, inVocabulary: false, protected: !keep, changed: output !== source, mechanism, epsilon };
+  }
+  return words;
+}
+
+/** Everything of the result but the words. */
+function resultOf(backend: Backend, job: TextJob, text: string, options: PerturbOptions, seeded: boolean): PerturbResult {
+  const { ids, prepared } = job;
   return {
-    text: outText.join(""),
-    words,
+    text,
+    words: [],
     mechanism: options.mechanism,
     epsilon: options.epsilon,
     backend: backend.async?.lost ? "wasm" : backend.name,

@@ -24,7 +24,40 @@ const CHUNK = 2048;
  */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  const emit = (start: number, end: number, wordLike: boolean) => out.push({ text: text.slice(start, end), start, wordLike });
+  forEachSegment(text, (start, end, wordLike) => out.push({ text: text.slice(start, end), start, wordLike }));
+  return out;
+}
+
+/** The word-like segments alone, as offsets (what perturb needs: no object or string per segment). */
+export interface WordSpans {
+  starts: Int32Array;
+  ends: Int32Array;
+  count: number;
+}
+
+/** The text's word-like segments, exactly those of `tokenize`, as start and end offsets. */
+export function wordSpans(text: string): WordSpans {
+  let starts = new Int32Array(64),
+    ends = new Int32Array(64),
+    count = 0;
+  forEachSegment(text, (start, end, wordLike) => {
+    if (!wordLike) return;
+    if (count === starts.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      ((starts = grow(starts)), (ends = grow(ends)));
+    }
+    starts[count] = start;
+    ends[count++] = end;
+  });
+  return { starts, ends, count };
+}
+
+/** Every segment in order, as (start, end, wordLike): the ASCII fast path, or the segmenter for other stretches. */
+function forEachSegment(text: string, emit: (start: number, end: number, wordLike: boolean) => void): void {
   let i = 0;
   while (i < text.length) {
     const firstOther = nextNonAscii(text, i);
@@ -35,10 +68,9 @@ export function tokenize(text: string): Token[] {
     const start = safeCutBefore(text, i, firstOther);
     asciiSegments(text, i, start, emit);
     const end = safeCutAfter(text, firstOther);
-    segmentWithIntl(text, start, end, out);
+    segmentWithIntl(text, start, end, emit);
     i = end;
   }
-  return out;
 }
 
 function nextNonAscii(text: string, from: number): number {
@@ -70,7 +102,7 @@ function safeCutAfter(text: string, at: number): number {
  * the string's length in V8 (80k characters: about 1 s), so a long stretch is
  * segmented in pieces of about CHUNK, cut at safe boundaries.
  */
-function segmentWithIntl(text: string, from: number, to: number, out: Token[]): void {
+function segmentWithIntl(text: string, from: number, to: number, emit: (start: number, end: number, wordLike: boolean) => void): void {
   segmenter ??= new Intl.Segmenter("en", { granularity: "word" });
   while (from < to) {
     let end = to;
@@ -83,7 +115,7 @@ function segmentWithIntl(text: string, from: number, to: number, out: Token[]): 
         }
       if (end < 0) end = to; // no safe cut nearby: segment the rest in one pass
     }
-    for (const s of segmenter.segment(text.slice(from, end))) out.push({ text: s.segment, start: from + s.index, wordLike: s.isWordLike === true });
+    for (const s of segmenter.segment(text.slice(from, end))) emit(from + s.index, from + s.index + s.segment.length, s.isWordLike === true);
     from = end;
   }
 }
