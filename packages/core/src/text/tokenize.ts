@@ -30,30 +30,20 @@ export function tokenize(text: string): Token[] {
 
 /** The word-like segments alone, as offsets (what perturb needs: no object or string per segment). */
 export interface WordSpans {
-  starts: Int32Array;
-  ends: Int32Array;
+  starts: number[];
+  ends: number[];
   count: number;
 }
 
 /** The text's word-like segments, exactly those of `tokenize`, as start and end offsets. */
 export function wordSpans(text: string): WordSpans {
-  let starts = new Int32Array(64),
-    ends = new Int32Array(64),
-    count = 0;
+  // Plain arrays: a short text (the common case) would pay more for allocating typed arrays than it saves.
+  const starts: number[] = [];
+  const ends: number[] = [];
   forEachSegment(text, (start, end, wordLike) => {
-    if (!wordLike) return;
-    if (count === starts.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      ((starts = grow(starts)), (ends = grow(ends)));
-    }
-    starts[count] = start;
-    ends[count++] = end;
+    if (wordLike) (starts.push(start), ends.push(end));
   });
-  return { starts, ends, count };
+  return { starts, ends, count: starts.length };
 }
 
 /** Every segment in order, as (start, end, wordLike): the ASCII fast path, or the segmenter for other stretches. */
