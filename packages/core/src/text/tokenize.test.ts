@@ -14,6 +14,14 @@ import { seededSource } from "../random/seeded.js";
 const segmenter = new Intl.Segmenter("en", { granularity: "word" });
 const reference = (text: string) => [...segmenter.segment(text)].map((s) => ({ text: s.segment, start: s.index, wordLike: s.isWordLike === true }));
 
+/** Up to `max` pieces drawn from `pieces`, each followed by a space with probability `space`. */
+function randomText(u: UniformStream, pieces: string[], max: number, space: number): string {
+  const n = 1 + Math.floor(u.next() * max);
+  let text = "";
+  for (let i = 0; i < n; i++) text += pieces[Math.floor(u.next() * pieces.length)]! + (space > 0 && u.next() < space ? " " : "");
+  return text;
+}
+
 function agrees(text: string, what: string): void {
   const got = tokenize(text);
   const want = reference(text);
@@ -58,12 +66,7 @@ test("ASCII: every joining rule, against Intl.Segmenter (random strings over the
     "\u0000",
     "\u007f",
   ];
-  for (let c = 0; c < 20_000; c++) {
-    const n = 1 + Math.floor(u.next() * 40);
-    let text = "";
-    for (let i = 0; i < n; i++) text += alphabet[Math.floor(u.next() * alphabet.length)]!;
-    agrees(text, `random ASCII case ${c}`);
-  }
+  for (let c = 0; c < 20_000; c++) agrees(randomText(u, alphabet, 40, 0), `random ASCII case ${c}`);
 });
 
 test("mixed Unicode: non-ASCII stretches go to the segmenter, cut where every rule has a boundary", () => {
@@ -103,12 +106,7 @@ test("mixed Unicode: non-ASCII stretches go to the segmenter, cut where every ru
     "\ud800",
     "1\u066b2",
   ];
-  for (let c = 0; c < 5_000; c++) {
-    const n = 1 + Math.floor(u.next() * 30);
-    let text = "";
-    for (let i = 0; i < n; i++) text += pieces[Math.floor(u.next() * pieces.length)]! + (u.next() < 0.5 ? " " : "");
-    agrees(text, `mixed case ${c}`);
-  }
+  for (let c = 0; c < 5_000; c++) agrees(randomText(u, pieces, 30, 0.5), `mixed case ${c}`);
 });
 
 test(
