@@ -56,26 +56,12 @@ fn distances(@builtin(global_invocation_id) g: vec3u) {
 }
 `;
 
-/** The top-K source for a shortlist length `kk` (a compile-time constant: private arrays need one). */
-// long-function: it is one WGSL compute shader in a template string; split, the shader would no longer read as one.
-export function topkWgsl(kk: number): string {
-  if (!(Number.isInteger(kk) && kk >= 1 && kk <= MAX_KK)) throw new RangeError(`shortlist length ${kk} is outside [1, ${MAX_KK}]`);
-  const half = TOPK_WG / 2;
-  return /* wgsl */ `${common}
-const KK: u32 = ${kk}u;
-const WG: u32 = ${TOPK_WG}u;
-const NONE: u32 = 0xffffffffu;
-@group(0) @binding(3) var<storage, read_write> outD: array<f32>;  // nq x KK, ascending
-@group(0) @binding(4) var<storage, read_write> outI: array<u32>;  // nq x KK, global ids (NONE = empty)
-@group(0) @binding(5) var<storage, read_write> outM: array<f32>;  // nq: largest squared distance
-@group(0) @binding(6) var<storage, read_write> outA: array<u32>;  // nq: its global id
-
-var<workgroup> xD: array<f32, ${half * kk}>;
-var<workgroup> xI: array<u32, ${half * kk}>;
-var<workgroup> xM: array<f32, ${half}>;
-var<workgroup> xA: array<u32, ${half}>;
-
-// (d, id) order: smaller distance first, ties to the lower id.
+/**
+ * The top-K entry point, the same for every shortlist length: each invocation
+ * keeps a sorted private list of KK over a stride of the slice, then the lists
+ * are merged pairwise in workgroup memory (the declarations come from topkWgsl).
+ */
+const TOPK_ENTRY = /* wgsl */ `// (d, id) order: smaller distance first, ties to the lower id.
 fn before(da: f32, ia: u32, db: f32, ib: u32) -> bool {
   return da < db || (da == db && ia < ib);
 }
@@ -146,4 +132,24 @@ fn topk(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   }
 }
 `;
+
+/** The top-K source for a shortlist length `kk` (a compile-time constant: private arrays need one). */
+export function topkWgsl(kk: number): string {
+  if (!(Number.isInteger(kk) && kk >= 1 && kk <= MAX_KK)) throw new RangeError(`shortlist length ${kk} is outside [1, ${MAX_KK}]`);
+  const half = TOPK_WG / 2;
+  return /* wgsl */ `${common}
+const KK: u32 = ${kk}u;
+const WG: u32 = ${TOPK_WG}u;
+const NONE: u32 = 0xffffffffu;
+@group(0) @binding(3) var<storage, read_write> outD: array<f32>;  // nq x KK, ascending
+@group(0) @binding(4) var<storage, read_write> outI: array<u32>;  // nq x KK, global ids (NONE = empty)
+@group(0) @binding(5) var<storage, read_write> outM: array<f32>;  // nq: largest squared distance
+@group(0) @binding(6) var<storage, read_write> outA: array<u32>;  // nq: its global id
+
+var<workgroup> xD: array<f32, ${half * kk}>;
+var<workgroup> xI: array<u32, ${half * kk}>;
+var<workgroup> xM: array<f32, ${half}>;
+var<workgroup> xA: array<u32, ${half}>;
+
+${TOPK_ENTRY}`;
 }
