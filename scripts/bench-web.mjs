@@ -70,7 +70,8 @@ async function firstVisit(browser, variant) {
   const dir = mkdtempSync(path.join(tmpdir(), "veil-bench-pack-"));
   const served = path.join(dir, "glove-6b-100d-50k.veilpack");
   copyFileSync(file, served);
-  const gz = gzipSync(readFileSync(served), { level: 9 });
+  const raw = readFileSync(served);
+  const gz = gzipSync(raw, { level: 9 });
   writeFileSync(`${served}.gz`, gz);
   const server = await serveStatic({
     roots: { "/packs/": dir, "/": path.join(root, "e2e/dist") },
@@ -88,7 +89,7 @@ async function firstVisit(browser, variant) {
     };
     const cold = await call("benchLoad", "wasm");
     const warm = await call("benchLoad", "wasm");
-    const r = { label: variant.label, file: variant.file, bytes: readFileSync(served).length, gzipBytes: gz.length, linkMbps: 20, cold, warm };
+    const r = { label: variant.label, file: variant.file, bytes: raw.length, gzipBytes: gz.length, linkMbps: 20, cold, warm };
     step(
       `${variant.label}: ${(r.bytes / 1e6).toFixed(1)} MB (${(r.gzipBytes / 1e6).toFixed(1)} MB gzip): first visit ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms`,
     );

@@ -50,28 +50,20 @@ run("node", ["scripts/build.mjs"]);
 // 5. the default pack: int8 vectors and a 24-wide table (README "Packs": 7.8 MB, against 33 MB for
 // float32 vectors and a 64-wide table, with the same accuracy). A pack of another kind at that path
 // (an older default) is rebuilt.
-const DEFAULT_PACK = { vectors: "int8", vectorType: 3, k: 24 };
-const BYTES_PER_VALUE = { 1: 4, 2: 2, 3: 1 };
+const DEFAULT_PACK = { vectors: "int8", k: 24 };
+// The core is built by now (step 4): its own header reader and layout say what size the pack must be.
+const { readPackHeader, packByteLength, VECTOR_TYPES } = await import(new URL("../packages/core/dist/index.js", import.meta.url).href);
 function packLooksValid(file) {
   try {
     const fd = openSync(file, "r");
-    const h = Buffer.alloc(128);
-    readSync(fd, h, 0, 128, 0);
+    const head = Buffer.alloc(128);
+    readSync(fd, head, 0, 128, 0);
     closeSync(fd);
-    if (h.toString("latin1", 0, 8) !== "VEILPACK" || h.readUInt16LE(8) !== 2) return false;
-    const type = h.readUInt16LE(10),
-      n = h.readUInt32LE(12),
-      d = h.readUInt32LE(16),
-      K = h.readUInt32LE(20),
-      meta = h.readUInt32LE(40),
-      words = h.readUInt32LE(44),
-      idBytes = h.readUInt8(80);
-    if (type !== DEFAULT_PACK.vectorType || K !== DEFAULT_PACK.k) return false;
-    const vectors = ((128 + meta + words + 3) & ~3) + (type === 3 ? d * 4 : 0);
-    const end = ((vectors + n * d * BYTES_PER_VALUE[type] + 3) & ~3) + n * K * idBytes;
-    return statSync(file).size === end;
+    const h = readPackHeader(head);
+    if (h.version !== 2 || h.vectorType !== VECTOR_TYPES[DEFAULT_PACK.vectors].code || h.K !== DEFAULT_PACK.k) return false;
+    return statSync(file).size === packByteLength(h);
   } catch {
-    return false;
+    return false; // not a pack, an older format, or damaged: rebuild it
   }
 }
 if (!packLooksValid(PACK)) {

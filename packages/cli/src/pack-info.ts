@@ -1,10 +1,10 @@
 // What `veil info` says about how a pack is stored.
-import { packByteLength, readPackHeader, VECTOR_TYPES, type VectorType } from "@veil/core";
+import { packByteLength, readPackHeader, VECTOR_TYPES, vectorTypeOf } from "@veil/core";
 
 /** The bytes each section of a pack takes, from its header. */
 export function packSections(file: Uint8Array): { total: number; vectors: number; table: number; wordsAndMetadata: number } {
   const h = readPackHeader(file);
-  const type = (Object.keys(VECTOR_TYPES) as VectorType[]).find((t) => VECTOR_TYPES[t].code === h.vectorType) ?? "f32";
+  const type = vectorTypeOf(h.vectorType) ?? "f32";
   const vectors = h.n * h.d * VECTOR_TYPES[type].bytes + (type === "int8" ? h.d * 4 : 0);
   const table = h.n * h.K * h.idBytes;
   const total = packByteLength(h);
@@ -12,7 +12,7 @@ export function packSections(file: Uint8Array): { total: number; vectors: number
 }
 
 /** What storing the vectors as `type` changes, in a sentence. */
-export function quantizationNote(type: VectorType): string {
+export function quantizationNote(type: keyof typeof VECTOR_TYPES): string {
   if (type === "f32") return "float32 vectors: the source's values as they are.";
   const how = type === "f16" ? "rounded to the nearest float16" : "rounded to int8 steps of max|v|/127 per dimension";
   return (

@@ -4,6 +4,7 @@ export type { BackendReport } from "./backends/preference.js";
 export type { PerturbOptions, PerturbResult, WordResult } from "./text/perturb.js";
 export { MAX_TEXT_LENGTH, DEFAULT_PLACEHOLDER } from "./text/perturb.js";
 export { tokenize, isSingleWord, lookupKey, type Token } from "./text/tokenize.js";
+export { isSafeCut } from "./text/safe-cut.js";
 export { MECHANISMS, MECHANISM_INFO, type MechanismName, type MechanismOptions } from "./mechanisms/options.js";
 export { OutputLaw } from "./mechanisms/law.js";
 export { calibrateGumbel, gumbelMinEpsilon, type GumbelCalibration } from "./mechanisms/truncated-gumbel.js";
@@ -13,7 +14,16 @@ export { reconstructionRate, corpusPrior, attackInputs, type AttackOptions, type
 export { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";
 export { readPack, readPackHeader, packByteLength, type ReadPackOptions } from "./embeddings/pack-reader.js";
 export { writePack, type PackContents } from "./embeddings/pack-writer.js";
-export { PACK_MAGIC, PACK_VERSION, PACK_VERSIONS, VECTOR_TYPES, type VectorType, type PackHeader, type PackMetadata } from "./embeddings/pack-format.js";
+export {
+  PACK_MAGIC,
+  PACK_VERSION,
+  PACK_VERSIONS,
+  VECTOR_TYPES,
+  vectorTypeOf,
+  type VectorType,
+  type PackHeader,
+  type PackMetadata,
+} from "./embeddings/pack-format.js";
 export type { Embedding } from "./embeddings/embedding.js";
 export { buildNeighbourTable, buildNeighbourTableAsync, withNeighbourTable, type NeighbourTable } from "./embeddings/neighbour-table.js";
 export { selectBackend, type BackendChoice, type BackendOptions } from "./backends/registry.js";

@@ -1,10 +1,10 @@
 // Splitting a long text across several workers (loadVeil's `workers`), and
 // putting the results back together. Every mechanism treats each word on its
 // own, so perturbing the parts separately has the same law as the whole; the
-// parts are cut where every segmentation rule has a boundary (after a space or
-// newline, before an ASCII letter or digit: the cut the core's tokenizer makes
-// too), so each part's words are exactly the whole text's words.
-import type { PerturbResult } from "@veil/core";
+// parts are cut where every segmentation rule has a boundary (the core's
+// isSafeCut, where its tokenizer cuts too), so each part's words are exactly
+// the whole text's words.
+import { isSafeCut, type PerturbResult } from "@veil/core";
 
 /** Below this many UTF-16 units a text stays in one piece: the workers' round trips would cost more than they save. */
 export const MIN_PART = 2048;
@@ -25,11 +25,7 @@ export function splitText(text: string, n: number): { text: string; offset: numb
 }
 
 function safeCutFrom(text: string, at: number): number {
-  for (let i = Math.max(1, at); i < text.length; i++) {
-    const prev = text.charCodeAt(i - 1);
-    const c = text.charCodeAt(i);
-    if ((prev === 32 || prev === 10) && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return i;
-  }
+  for (let i = Math.max(1, at); i < text.length; i++) if (isSafeCut(text, i)) return i;
   return -1;
 }
 

@@ -1,6 +1,7 @@
 // docs/mechanisms.md, "Text handling": Intl.Segmenter at word granularity; only word-like
 // segments are perturbed, everything else passes through untouched.
 import { asciiSegments } from "./ascii-words.js";
+import { isSafeCut } from "./safe-cut.js";
 
 /** One `Intl.Segmenter` segment of a text, where it starts, and whether it is a word. */
 export interface Token {
@@ -66,13 +67,6 @@ function forEachSegment(text: string, emit: (start: number, end: number, wordLik
 function nextNonAscii(text: string, from: number): number {
   for (let i = from; i < text.length; i++) if (text.charCodeAt(i) > 127) return i;
   return text.length;
-}
-
-/** A boundary in every rule: after a space or newline, before an ASCII letter or digit. */
-function isSafeCut(text: string, i: number): boolean {
-  const prev = text.charCodeAt(i - 1);
-  const c = text.charCodeAt(i);
-  return (prev === 32 || prev === 10) && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
 }
 
 /** The last safe cut in (from, at], or `from` (itself a cut: the text's start or an earlier cut). */
