@@ -22,13 +22,43 @@ const DESCRIPTIONS: Record<MechanismName, string> = {
   laplace: "Adds Laplace-style noise to the word's vector and outputs the nearest word.",
   exponential: "Samples any word of the vocabulary, with probability falling off with distance.",
   tem: "Like the exponential mechanism, but all words beyond a radius share one small probability.",
+  mahalanobis: "Like M1, but the noise is stretched along the directions in which the embedding's words spread.",
+  vickrey: "Adds M1's noise, then picks between the two words nearest to the noisy point, the nearer one more often.",
+  santext: "Only the rarer half of the vocabulary is resampled (and a common word 20% of the time); other common words pass as they are.",
+  custext: "Each word belongs to a fixed group of 20 similar words and is replaced by a member of its group.",
+  diffractor: "Words sit on one long chain of near neighbours; a word moves a random number of places along it.",
+  "laplace-rank": "Finds M1's nearest word to the noisy point, then outputs a word a random number of ranks away from it.",
 };
-const COLORS: Record<MechanismName, string> = { gumbel: "#7c3aed", laplace: "#0891b2", exponential: "#d97706", tem: "#16a34a" };
+const COLORS: Record<MechanismName, string> = {
+  gumbel: "#7c3aed",
+  laplace: "#0891b2",
+  exponential: "#d97706",
+  tem: "#16a34a",
+  mahalanobis: "#be185d",
+  vickrey: "#854d0e",
+  santext: "#4b5563",
+  custext: "#65a30d",
+  diffractor: "#0e7490",
+  "laplace-rank": "#1d4ed8",
+};
+/** The mechanisms whose ε is per unit of Euclidean distance (M5: of d_RM), which the N_w curve can share an axis for; M8 and M9 state theirs otherwise. */
+const CURVE_MECHANISMS: MechanismName[] = MECHANISMS.filter((m) => m !== "custext" && m !== "diffractor");
 
 let veil: LoadedVeil | null = null;
 let mechanism: MechanismName = "gumbel";
 let last: PerturbResult | null = null;
-const eps: Record<MechanismName, number> = { gumbel: 50, laplace: 15, exponential: 6, tem: 6 };
+const eps: Record<MechanismName, number> = {
+  gumbel: 50,
+  laplace: 15,
+  exponential: 6,
+  tem: 6,
+  mahalanobis: 15,
+  vickrey: 15,
+  santext: 6,
+  custext: 3,
+  diffractor: 0.5,
+  "laplace-rank": 15,
+};
 
 /** Epsilon range each mechanism is useful in (M4's starts at its calibrated minimum on this pack). */
 function range(m: MechanismName): { min: number; max: number; step: number; hint: string } {
@@ -36,7 +66,9 @@ function range(m: MechanismName): { min: number; max: number; step: number; hint
     const min = veil?.minEpsilon("gumbel") ?? 43.058; // the default pack's, until one is loaded
     return { min: Math.ceil(min * 10) / 10, max: Math.ceil(min * 4), step: 0.1, hint: `must be above ${min.toFixed(3)} on this embedding` };
   }
-  if (m === "laplace") return { min: 1, max: 60, step: 0.5, hint: "useful about 5 to 40" };
+  if (m === "laplace" || m === "mahalanobis" || m === "vickrey" || m === "laplace-rank") return { min: 1, max: 60, step: 0.5, hint: "useful about 5 to 40" };
+  if (m === "diffractor") return { min: 0.05, max: 5, step: 0.05, hint: "per position along the word chain: not comparable with the others" };
+  if (m === "custext") return { min: 0.5, max: 20, step: 0.5, hint: "among the 20 words of a group" };
   return { min: 0.5, max: 30, step: 0.5, hint: "useful about 1 to 20" };
 }
 
@@ -134,7 +166,7 @@ function showBackend(): void {
 function renderMechanisms(): void {
   $("mechanisms").innerHTML = MECHANISMS.map(
     (m) => `<label class="mech"><input type="radio" name="mechanism" value="${m}" ${m === mechanism ? "checked" : ""}/>
-      <span><strong>${MECHANISM_INFO[m].id} ${MECHANISM_INFO[m].title}</strong><br/><span class="small">${DESCRIPTIONS[m]} Guarantee: ${MECHANISM_INFO[m].guarantee}.</span></span></label>`,
+      <span><strong>${MECHANISM_INFO[m].id} ${MECHANISM_INFO[m].title}</strong> <span class="small">(${MECHANISM_INFO[m].source})</span><br/><span class="small">${DESCRIPTIONS[m]} Guarantee: ${MECHANISM_INFO[m].guarantee}.</span></span></label>`,
   ).join("");
   for (const input of document.querySelectorAll<HTMLInputElement>("input[name=mechanism]"))
     input.addEventListener("change", () => {
@@ -186,7 +218,7 @@ async function perturb(): Promise<void> {
   $("eps-error").hidden = true;
   try {
     const t0 = performance.now();
-    const r = await veil.perturb($<HTMLTextAreaElement>("text").value, { mechanism, epsilon });
+    const r = await veil.perturb($<HTMLTextAreaElement>("text").value, { mechanism, epsilon, ...keepOption() });
     if (my !== seq) return;
     $("timing").textContent = `${(performance.now() - t0).toFixed(1)} ms for ${r.words.length} words`;
     last = r;
@@ -198,6 +230,23 @@ async function perturb(): Promise<void> {
   }
 }
 
+/** `keep: "stopwords"` when the box is ticked. */
+function keepOption(): { keep?: "stopwords" } {
+  return $<HTMLInputElement>("keep-stopwords").checked ? { keep: "stopwords" } : {};
+}
+
+$("keep-stopwords").addEventListener("change", () => {
+  if (last) void perturb();
+});
+
+/** What a word's class and tooltip say about it. */
+function wordLook(w: PerturbResult["words"][number]): { cls: string; title: string } {
+  if (w.unprotectedBecause === "stopword") return { cls: "kept", title: `${w.source}: a stopword, sent as it is (unprotected, by your choice)` };
+  if (w.unprotectedBecause === "not-sensitive") return { cls: "kept", title: `${w.source}: a common word SanText+ kept as it is (unprotected)` };
+  if (!w.inVocabulary) return w.protected ? { cls: "redacted", title: `${w.source} is not in the vocabulary: redacted` } : { cls: "kept-oov", title: "not in the vocabulary: kept" };
+  return { cls: w.changed ? "changed" : "same", title: `${w.source} → ${w.output}: click for its probabilities` };
+}
+
 function renderOutput(r: PerturbResult): void {
   const out = $("output");
   out.classList.remove("empty");
@@ -207,14 +256,9 @@ function renderOutput(r: PerturbResult): void {
   r.words.forEach((w, i) => {
     parts.push(escapeHtml(text.slice(at, w.start)));
     at = w.start + w.source.length;
-    const cls = !w.inVocabulary ? (w.protected ? "redacted" : "kept-oov") : w.changed ? "changed" : "same";
-    const title = w.inVocabulary
-      ? `${w.source} → ${w.output}: click for its probabilities`
-      : w.protected
-        ? `${w.source} is not in the vocabulary: redacted`
-        : "not in the vocabulary: kept";
+    const { cls, title } = wordLook(w);
     parts.push(
-      w.inVocabulary
+      w.inVocabulary && w.protected
         ? `<button type="button" class="w ${cls}" data-i="${i}" title="${escapeHtml(title)}">${escapeHtml(w.output)}</button>`
         : `<span class="w ${cls}" title="${escapeHtml(title)}">${escapeHtml(w.output)}</span>`,
     );
@@ -222,8 +266,9 @@ function renderOutput(r: PerturbResult): void {
   parts.push(escapeHtml(text.slice(at)));
   out.innerHTML = parts.join("");
   const changed = r.words.filter((w) => w.changed).length;
+  const unprotected = r.words.filter((w) => w.unprotectedBecause === "stopword" || w.unprotectedBecause === "not-sensitive").length;
   $("privacy").innerHTML =
-    `${r.privacy.wordsPerturbed} words perturbed, ${changed} changed. Total privacy loss of this text: <strong>ε = ${fmt(r.privacy.epsilonTotal)}</strong> (${r.privacy.wordsPerturbed} × ${fmt(r.epsilon)}; epsilons add up over words and over re-rolls). Guarantee: ${r.privacy.guarantee}.`;
+    `${r.privacy.wordsPerturbed} words perturbed, ${changed} changed${unprotected ? `, <strong>${unprotected} sent unprotected</strong> (marked with a dotted underline)` : ""}. Total privacy loss of this text: <strong>ε = ${fmt(r.privacy.epsilonTotal)}</strong> (${r.privacy.wordsPerturbed} × ${fmt(r.epsilon)}; epsilons add up over words and over re-rolls). Guarantee: ${r.privacy.guarantee}.`;
   ($("reroll") as HTMLButtonElement).disabled = false;
   ($("copy") as HTMLButtonElement).disabled = false;
   for (const b of out.querySelectorAll<HTMLButtonElement>("button.w")) b.addEventListener("click", () => void showWord(r.words[Number(b.dataset.i)]!.source));
@@ -264,7 +309,7 @@ async function showWord(word: string): Promise<void> {
     rows.push({ label: "all other words", p: rest, highlight: false });
     $("word-sub").textContent = s.exact
       ? "Exact output probabilities (the mechanism's law), the 10 likeliest words and the rest."
-      : "M1's law has no closed form: frequencies in 1,000 draws.";
+      : `${MECHANISM_INFO[m].id}'s law has no closed form: frequencies in 1,000 draws.`;
     $("word-stats").innerHTML =
       `<div><span>N<sub>w</sub></span><strong data-nw="${src.Nw}">${(src.Nw * 100).toFixed(1)}%</strong><small>chance the word is kept</small></div>
       <div><span>S<sub>w</sub></span><strong>${fmt(src.Sw)}</strong><small>distinct outputs in ${s.samples} draws${s.exact ? " (expected)" : ""}</small></div>`;
@@ -314,9 +359,11 @@ async function drawRealized(word: string, m: MechanismName, epsilon: number): Pr
     return;
   }
   const bound =
-    mechanism === "gumbel"
+    m === "gumbel"
       ? "M4 has no stated bound: this is what it actually gives."
-      : `Metric DP promises at most ε = ${fmt(readEpsilon())} per unit of distance.`;
+      : m === "exponential" || m === "tem" || m === "santext"
+        ? `Metric DP promises at most ε = ${fmt(epsilon)} per unit of distance${m === "santext" ? " (between sensitive words)" : ""}.`
+        : `Its guarantee is stated otherwise: ${MECHANISM_INFO[m].guarantee}.`;
   box.innerHTML = `<h3>Realized privacy against the nearest words</h3>
     <p class="small">How much better an observer of the output can tell this word from a neighbour: the largest log-ratio of output probabilities per unit of distance, and the probability of outputs only one of the two can produce. ${bound}</p>
     <table class="realized"><thead><tr><th scope="col">neighbour</th><th scope="col">distance</th><th scope="col">realized ε</th><th scope="col">one-sided mass</th></tr></thead><tbody>
@@ -328,22 +375,19 @@ async function drawCurve(word: string, current: number): Promise<void> {
   if (!veil) return;
   $("word-curve").innerHTML = '<p class="small">Computing N<sub>w</sub> across epsilon…</p>';
   const series: Series[] = [];
-  for (const m of MECHANISMS) {
-    const grid =
-      m === "gumbel"
-        ? [1.01, 1.25, 1.5, 2, 3, 4].map((f) => veil!.minEpsilon("gumbel") * f)
-        : m === "laplace"
-          ? [2, 5, 10, 20, 40, 60]
-          : [0.5, 1, 2, 5, 10, 20, 30];
+  for (const m of CURVE_MECHANISMS) {
+    const noisePoint = m === "laplace" || m === "mahalanobis" || m === "vickrey" || m === "laplace-rank";
+    const grid = m === "gumbel" ? [1.01, 1.25, 1.5, 2, 3, 4].map((f) => veil!.minEpsilon("gumbel") * f) : noisePoint ? [2, 5, 10, 20, 40, 60] : [0.5, 1, 2, 5, 10, 20, 30];
     const points = [];
     for (const e of grid) {
-      const s = await veil.stats(word, { mechanism: m, epsilon: e }, { samples: m === "laplace" ? 300 : 1, top: 1 });
+      const s = await veil.stats(word, { mechanism: m, epsilon: e }, { samples: noisePoint ? 300 : 1, top: 1 });
       points.push({ x: e, y: (s.exact ?? s.sampled).Nw });
     }
     series.push({ name: `${MECHANISM_INFO[m].id} ${m}`, color: COLORS[m], points, dashed: m === "tem" }); // M3 often lies on M2
   }
   $("word-curve").innerHTML =
-    lineChart(series, { x: current, name: "" }) + '<p class="small">M1 by sampling (300 draws); M2, M3, M4 exact. The line marks the current epsilon.</p>';
+    lineChart(series, { x: current, name: "" }) +
+    '<p class="small">M1, M5, M6 and M10 by sampling (300 draws); M2, M3, M4 and M7 exact. M8 and M9 are left out: their ε is not per unit of embedding distance. The line marks the current epsilon.</p>';
 }
 
 $<HTMLTextAreaElement>("text").value = SAMPLES.support;

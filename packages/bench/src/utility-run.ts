@@ -79,12 +79,30 @@ export interface UtilityReport extends Environment {
   files: string[];
 }
 
-const NAMES: Record<MechanismName, string> = { laplace: "M1 Laplace", exponential: "M2 exponential", tem: "M3 TEM", gumbel: "M4 truncated Gumbel" };
+const NAMES: Record<MechanismName, string> = {
+  laplace: "M1 Laplace",
+  exponential: "M2 exponential",
+  tem: "M3 TEM",
+  gumbel: "M4 truncated Gumbel",
+  mahalanobis: "M5 Mahalanobis",
+  vickrey: "M6 Vickrey",
+  santext: "M7 SanText+",
+  custext: "M8 CusText",
+  diffractor: "M9 1-Diffractor",
+  "laplace-rank": "M10 rank-based Laplace",
+};
+/** One colour per mechanism: the seven of the palette, then the same hues for M8-M10 (drawn dashed in the charts). */
 const COLORS: Record<MechanismName | "none" | "vocabulary", string> = {
   laplace: PALETTE[0]!,
   exponential: PALETTE[1]!,
   tem: PALETTE[2]!,
   gumbel: PALETTE[4]!,
+  mahalanobis: PALETTE[3]!,
+  vickrey: "#8C564B",
+  santext: "#7F7F7F",
+  custext: "#BCBD22",
+  diffractor: "#17BECF",
+  "laplace-rank": "#9467BD",
   none: PALETTE[6]!,
   vocabulary: PALETTE[5]!,
 };

@@ -2,10 +2,35 @@
 // machines (JSON). Exit status 1 when a claim fails.
 import { auditPairs, runAudit, veilSubject, type AuditReport, type MechanismName, type MechanismOptions, type Veil, MECHANISM_INFO } from "@veil/core";
 
-/** Epsilons where each law is far from degenerate on a GloVe-like pack (TEM at 5: radius 7.1, beyond the neighbour table, so its full-row path is audited). */
-const DEFAULT_EPSILON: Record<Exclude<MechanismName, "gumbel">, number> = { laplace: 10, exponential: 5, tem: 5 };
-/** M1 has no exact law and samples at ~2,000 words/s, so it gets fewer samples. */
-const DEFAULT_SAMPLES: Record<MechanismName, number> = { laplace: 20_000, exponential: 200_000, tem: 200_000, gumbel: 200_000 };
+/**
+ * Epsilons where each law is far from degenerate on a GloVe-like pack (TEM at 5:
+ * radius 7.1, beyond the neighbour table, so its full-row path is audited;
+ * 1-Diffractor's epsilon is per list position, so it is small).
+ */
+const DEFAULT_EPSILON: Record<Exclude<MechanismName, "gumbel">, number> = {
+  laplace: 10,
+  exponential: 5,
+  tem: 5,
+  mahalanobis: 10,
+  vickrey: 10,
+  santext: 5,
+  custext: 3,
+  diffractor: 0.5,
+  "laplace-rank": 10,
+};
+/** M1 and the mechanisms built on its noise have no exact law and sample at ~2,000-3,000 words/s, so they get fewer samples. */
+const DEFAULT_SAMPLES: Record<MechanismName, number> = {
+  laplace: 20_000,
+  exponential: 200_000,
+  tem: 200_000,
+  gumbel: 200_000,
+  mahalanobis: 20_000,
+  vickrey: 20_000,
+  santext: 200_000,
+  custext: 200_000,
+  diffractor: 200_000,
+  "laplace-rank": 20_000,
+};
 
 export interface RealizedSummary {
   pairs: number;
@@ -62,8 +87,12 @@ export function audit(
     const id = MECHANISM_INFO[r.mechanism as MechanismName].id;
     lines.push(
       "",
-      `${id} ${r.mechanism}  epsilon ${r.epsilon}  claim ${r.claim === null ? "none (realized privacy reported)" : `epsilon-metric-DP`}  ${r.passed ? "PASS" : "FAIL"}  (${r.seconds.toFixed(0)} s)`,
+      `${id} ${r.mechanism}  epsilon ${r.epsilon}  claim ${r.claim === null ? "none (realized privacy reported)" : `epsilon per unit of ${r.metric}`}  ${r.passed ? "PASS" : "FAIL"}  (${r.seconds.toFixed(0)} s)`,
     );
+    for (const f of r.noise)
+      lines.push(
+        `  noise ${f.name}: exact law p = ${f.p.toExponential(2)} ${f.pass ? "ok" : "REJECTED"}; 10%-off law p = ${f.powerP.toExponential(2)} ${f.powerOk ? "rejected (power ok)" : "NOT REJECTED (no power)"}`,
+      );
     for (const f of r.fit)
       lines.push(
         `  fit  ${e.words[f.word]}: exact law p = ${f.p.toExponential(2)} ${f.pass ? "ok" : "REJECTED"}; 10%-off law p = ${f.powerP.toExponential(2)} ${f.powerOk ? "rejected (power ok)" : "NOT REJECTED (no power)"}`,

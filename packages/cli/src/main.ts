@@ -26,6 +26,9 @@ const USAGE = `veil: differential privacy for text, word by word.
 Usage:
   veil perturb --mechanism <${MECHANISMS.join("|")}> --epsilon <x> [--json] [--oov redact|keep]
                [--scale b] [--lambda l] [--beta b]          text on stdin, result on stdout
+               [--t t] [--base laplace|mahalanobis] [--s s] [--p p] [--group-size K]
+               [--variant geometric|list-tem] [--radius r] [--c c] [--keep stopwords]
+                                                           each mechanism's parameters (docs/mechanisms.md)
   veil perturb ... --input FILE --output FILE [--format text|jsonl|tsv] [--field NAME] [--column N]
                [--threads N] [--checkpoint-every N]       a corpus of any size, record by record (a line; a JSONL
                                                            field, default "text"; a TSV column, default 0), in order,
@@ -33,6 +36,7 @@ Usage:
   veil stats   --mechanism <m> --epsilon <x> [--samples N] [--top N] WORD...
                                                            JSON: N_w, S_w, most likely outputs
   veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--vectors f32|f16|int8] [--out FILE] [--all-tokens]
+               [--rank-c c]                                 (c: M10's rank constant, stored in the pack)
                                                            build an embedding pack (--k 0: no table, built at load)
   veil attack  --mechanism <m> --epsilon <x> [--prior FILE|uniform] [--words N] [--samples N] [--top K] [--json]
                                                            how often the best attacker recovers a word from its
@@ -57,6 +61,16 @@ const options = {
   scale: { type: "string" },
   lambda: { type: "string" },
   beta: { type: "string" },
+  t: { type: "string" },
+  base: { type: "string" },
+  s: { type: "string" },
+  p: { type: "string" },
+  "group-size": { type: "string" },
+  variant: { type: "string" },
+  radius: { type: "string" },
+  c: { type: "string" },
+  keep: { type: "string" },
+  "rank-c": { type: "string" },
   samples: { type: "string" },
   top: { type: "string" },
   pack: { type: "string" },
@@ -105,12 +119,15 @@ function mechanismOptions(v: Values): MechanismOptions {
   if (!v.mechanism) throw new UsageError("--mechanism is required");
   if (v.epsilon === undefined) throw new UsageError("--epsilon is required");
   const o: MechanismOptions = { mechanism: v.mechanism as MechanismOptions["mechanism"], epsilon: num("epsilon", v.epsilon)! };
-  const scale = num("scale", v.scale),
-    lambda = num("lambda", v.lambda),
-    beta = num("beta", v.beta);
-  if (scale !== undefined) o.scale = scale;
-  if (lambda !== undefined) o.lambda = lambda;
-  if (beta !== undefined) o.beta = beta;
+  // Numbers are parsed here; their ranges are checked by the core (the same messages as the library's).
+  const numeric = { scale: "scale", lambda: "lambda", beta: "beta", t: "t", s: "s", p: "p", "group-size": "groupSize", radius: "radius", c: "c" } as const;
+  for (const [flag, key] of Object.entries(numeric)) {
+    const x = num(flag, v[flag as keyof typeof numeric]);
+    if (x !== undefined) o[key] = x;
+  }
+  if (v.base !== undefined) o.base = v.base as NonNullable<MechanismOptions["base"]>;
+  if (v.variant !== undefined) o.variant = v.variant as NonNullable<MechanismOptions["variant"]>;
+  if (v.keep !== undefined) o.keep = v.keep as NonNullable<MechanismOptions["keep"]>;
   return o;
 }
 
@@ -244,9 +261,16 @@ async function packCommand(v: Values): Promise<number> {
     out: v.out ?? defaultPackPath(),
     ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }),
     allTokens: v["all-tokens"] === true,
+    ...(v["rank-c"] !== undefined && { rankC: positive("rank-c", v["rank-c"]) }),
   });
   if (v.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   return 0;
+}
+
+function positive(name: string, v: string): number {
+  const x = num(name, v)!;
+  if (!(x > 0 && Number.isFinite(x))) throw new UsageError(`--${name} must be a positive number`);
+  return x;
 }
 
 function vectorType(v: string | undefined): VectorType {

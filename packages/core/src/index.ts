@@ -5,10 +5,29 @@ export type { PerturbOptions, PerturbResult, WordResult } from "./text/perturb.j
 export { MAX_TEXT_LENGTH, DEFAULT_PLACEHOLDER } from "./text/perturb.js";
 export { tokenize, isSingleWord, lookupKey, type Token } from "./text/tokenize.js";
 export { isSafeCut } from "./text/safe-cut.js";
-export { MECHANISMS, MECHANISM_INFO, type MechanismName, type MechanismOptions } from "./mechanisms/options.js";
+export { MECHANISMS, MECHANISM_INFO, type MechanismName, type MechanismOptions, type MechanismInfo } from "./mechanisms/options.js";
 export { OutputLaw } from "./mechanisms/law.js";
 export { calibrateGumbel, gumbelMinEpsilon, type GumbelCalibration } from "./mechanisms/truncated-gumbel.js";
 export { temRadius, DEFAULT_BETA } from "./mechanisms/tem.js";
+// What M5, M8, M9 and M10 derive from a pack (`veil pack` stores the slow ones; docs/mechanisms.md).
+export {
+  computeWordOrder,
+  computeCustextGroups,
+  encodeIds,
+  wordOrder,
+  custextGroups,
+  WORD_ORDER_KEY,
+  CUSTEXT_GROUPS_KEY,
+  DEFAULT_GROUP_SIZE,
+  type WordOrder,
+  type CustextGroups,
+} from "./embeddings/derived.js";
+export { mahalanobisFactors, mahalanobisDistance, DEFAULT_MAHALANOBIS_LAMBDA, type MahalanobisFactors } from "./mechanisms/mahalanobis.js";
+export { RANK_C_KEY, FALLBACK_RANK_C, rankConstant } from "./mechanisms/laplace-rank.js";
+export { firstSensitive, DEFAULT_SANTEXT_P, DEFAULT_SANTEXT_S } from "./mechanisms/santext.js";
+export { DEFAULT_VICKREY_T } from "./mechanisms/vickrey.js";
+export { DEFAULT_LIST_RADIUS } from "./mechanisms/diffractor.js";
+export { STOPWORDS, STOPWORDS_SOURCE, isStopword } from "./text/stopwords.js";
 export type { WordStats, OutputProbability } from "./stats/privacy-stats.js";
 export { reconstructionRate, corpusPrior, attackInputs, type AttackOptions, type AttackResult } from "./stats/attack.js";
 export { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";

@@ -1,7 +1,24 @@
 import { writeFile, mkdir, rename } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { encodeVectors, isSingleWord, lookupKey, writePack, VeilError, type EncodedVectors, type NeighbourTable, type VectorType } from "@veil/core";
+import {
+  computeCustextGroups,
+  computeWordOrder,
+  encodeIds,
+  encodeVectors,
+  isSingleWord,
+  lookupKey,
+  writePack,
+  VeilError,
+  CUSTEXT_GROUPS_KEY,
+  DEFAULT_GROUP_SIZE,
+  RANK_C_KEY,
+  WORD_ORDER_KEY,
+  type Embedding,
+  type EncodedVectors,
+  type NeighbourTable,
+  type VectorType,
+} from "@veil/core";
 import { progressBar } from "../progress.js";
 import { buildNeighbourTableParallel } from "./knn-parallel.js";
 import { readTextVectors, readWinkJson, type VectorEntry } from "./sources.js";
@@ -20,6 +37,8 @@ export interface BuildPackOptions {
   threads?: number;
   /** Keep every source entry, punctuation included (reproduces the unfiltered figures the README quotes). */
   allTokens?: boolean;
+  /** M10's rank constant c for this pack, stored in its metadata (docs/mechanisms.md, M10). */
+  rankC?: number;
   log?: (line: string) => void;
 }
 
@@ -36,7 +55,7 @@ export interface BuildPackReport {
   skipped: number;
   rescanned: number;
   bytes: number;
-  seconds: { read: number; table: number; total: number };
+  seconds: { read: number; table: number; derived: number; total: number };
 }
 
 export function winkJsonPath(): string {
@@ -60,6 +79,8 @@ export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
   const K = Math.min(o.K, words.length - 1);
   const table = K > 0 ? await neighbourTable(stored.values, words, d, K, o.threads) : null;
   const t2 = performance.now();
+  const derived = derivedStructures(words, d, stored.values, table);
+  const t2b = performance.now();
   const bytes = await writePack({
     words,
     d,
@@ -68,7 +89,7 @@ export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
     K,
     dMin: table?.dMin ?? 0,
     dMax: table?.dMax ?? 0,
-    metadata: packMetadata(o, d, words, table, stored),
+    metadata: { ...packMetadata(o, d, words, table, stored), ...derived, ...(o.rankC !== undefined && { [RANK_C_KEY]: o.rankC }) },
   });
   await writeAtomically(o.out, bytes);
   const t3 = performance.now();
@@ -86,7 +107,7 @@ export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
     skipped,
     rescanned: table?.rescanned ?? 0,
     bytes: bytes.length,
-    seconds: { read: (t1 - t0) / 1000, table: (t2 - t1) / 1000, total: (t3 - t0) / 1000 },
+    seconds: { read: (t1 - t0) / 1000, table: (t2 - t1) / 1000, derived: (t2b - t2) / 1000, total: (t3 - t0) / 1000 },
   };
   log(
     `wrote ${o.out}: ${report.n} words x ${d} (${stored.type}), K ${K}` +
@@ -130,6 +151,22 @@ async function readSource(o: BuildPackOptions): Promise<{ words: string[]; vecto
   bar.done(`${words.length} words, ${d} dimensions (${skipped} entries skipped: punctuation, repeats, not one word)`);
   if (words.length < 2) throw new VeilError("PACK_BUILD", "the source gave fewer than 2 usable words");
   return { words, vectors: vectors.subarray(0, words.length * d), d, skipped };
+}
+
+/**
+ * What M8 and M9 need and would take too long to derive at load (core
+ * embeddings/derived.ts): the 1-Diffractor word order and the CusText groups of the
+ * default size, both on the stored values, with the table when there is one.
+ */
+function derivedStructures(words: string[], d: number, values: Float32Array, table: NeighbourTable | null): Record<string, unknown> {
+  const e = { n: words.length, d, words, vectors: values, neighbours: table?.ids ?? null, K: table?.K ?? 0 } as unknown as Embedding;
+  const obar = progressBar("word order (M9) ");
+  const order = computeWordOrder(e, (done, total) => obar.update(done, total, " words"));
+  obar.done("greedy nearest-unvisited chain");
+  const gbar = progressBar("CusText groups (M8) ");
+  const groups = computeCustextGroups(e, DEFAULT_GROUP_SIZE, (done, total) => gbar.update(done, total, " words"));
+  gbar.done(`groups of ${DEFAULT_GROUP_SIZE}`);
+  return { [WORD_ORDER_KEY]: encodeIds(order), [CUSTEXT_GROUPS_KEY]: { groupSize: DEFAULT_GROUP_SIZE, groupOf: encodeIds(groups) } };
 }
 
 /** The exact K-NN table with d_min and d_max on all threads; identical vectors (d_min = 0) are refused. */

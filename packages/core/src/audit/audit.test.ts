@@ -150,3 +150,91 @@ test("mutant: M1 with epsilon doubled is caught by the empirical epsilon bound (
   const r = audit(subject, o, v);
   assert.ok(!r.passed, JSON.stringify(r.pairs.map((p) => [p.kind, p.bound, p.lowerBound])));
 });
+
+// The peers' bugs that docs/mechanisms.md names, as mutants the audit must fail.
+
+test("mutant: Mahalanobis with A·u re-normalised to unit length fails the audit's noise check", async () => {
+  const { backendOf } = await import("../testing.js");
+  const { mahalanobisFactors } = await import("../mechanisms/mahalanobis.js");
+  const { multiplyVector } = await import("../math/symmetric-eigen.js");
+  const { radialNoiseCheck } = await import("./noise-checks.js");
+  const { mahalanobisRadii } = await import("./subjects.js");
+  // On an isotropic vocabulary A is close to I and re-normalising changes nothing:
+  // stretch the dimensions (x4 ... x0.25) so the covariance has a shape.
+  const stretch = [4, 2, 1, 0.5, 0.25];
+  const { buildNeighbourTable } = await import("../embeddings/neighbour-table.js");
+  const { JsBackend } = await import("../backends/js.js");
+  const flat = { ...toy, vectors: toy.vectors.map((x, i) => x * stretch[i % 5]!), neighbours: null, K: 0 };
+  const t = buildNeighbourTable(new JsBackend(flat), 16);
+  const shaped = { ...flat, neighbours: t.ids, K: t.K, dMin: t.dMin, dMax: t.dMax };
+  const v = await createVeil({ pack: shaped, backend: "wasm" });
+  useSeededRandom(v, testSeed(816));
+  const o: MechanismOptions = { mechanism: "mahalanobis", epsilon: 4 };
+  const b = backendOf(v);
+  const f = mahalanobisFactors(shaped, 0.2);
+  const d = shaped.d;
+  const renormalised = (ids: Int32Array) => {
+    const pts = new Float64Array(ids.length * d);
+    ids.forEach((w, i) => {
+      const z = b.laplaceNoise(o.epsilon); // r·u
+      const r = Math.hypot(...z);
+      const au = multiplyVector(f.sqrt, z.map((x) => x / r), d);
+      const norm = Math.hypot(...au);
+      for (let k = 0; k < d; k++) pts[i * d + k] = shaped.vectors[w * d + k]! + (r * au[k]!) / norm;
+    });
+    return pts;
+  };
+  const noise = [radialNoiseCheck("re-normalised", (count) => mahalanobisRadii(b, PROBES[0]!, count, o.epsilon, f, renormalised), d, o.epsilon)];
+  const right = audit(veilSubject(v, o), o, v);
+  assert.ok(right.passed && right.noise.length > 0, JSON.stringify(right.noise));
+  const r = audit({ ...veilSubject(v, o), noise }, o, v);
+  assert.ok(!r.passed && r.noise.some((x) => !x.pass), JSON.stringify(r.noise));
+});
+
+test("mutant: Vickrey that drops the nearest word when it is the input fails the audit", async () => {
+  const { backendOf } = await import("../testing.js");
+  const { laplacePoints } = await import("../mechanisms/laplace.js");
+  const { vickreyChoose } = await import("../mechanisms/vickrey.js");
+  const { vickreyChoiceCheck } = await import("./subjects.js");
+  const v = await veil();
+  const o: MechanismOptions = { mechanism: "vickrey", epsilon: 4 };
+  const b = backendOf(v);
+  // The peer's rule: if the nearest word to the noisy point is the input, output the second.
+  const peerChoose = (points: Float64Array, count: number, input: number) => {
+    const two = b.nearestTwo(points, count);
+    const fair = vickreyChoose(b, points, count, 0.75);
+    return fair.map((y, i) => (two.ids[2 * i] === input ? two.ids[2 * i + 1]! : y));
+  };
+  const sample = (w: number, count: number) => peerChoose(laplacePoints(b, new Int32Array(count).fill(w), o.epsilon), count, w);
+  const noise = [vickreyChoiceCheck(b, PROBES[0]!, 0.75, peerChoose)];
+  const r = audit({ ...veilSubject(v, o), sample, noise }, o, v);
+  assert.ok(!r.passed, JSON.stringify({ noise: r.noise, pairs: r.pairs.map((p) => [p.kind, p.bound, p.lowerBound]) }));
+  assert.ok(
+    r.noise.some((x) => !x.pass),
+    "the choice check rejects it",
+  );
+});
+
+test("mutant: CusText with unnormalised scores (exp(-epsilon d / 2) over the group) fails the audit", async () => {
+  const { custextGroups } = await import("../embeddings/derived.js");
+  const v = await veil();
+  const o: MechanismOptions = { mechanism: "custext", epsilon: 2, groupSize: 10 };
+  const g = custextGroups(toy, 10);
+  const sample = weightSampler((w) => {
+    const gi = g.groupOf[w]!;
+    return Float64Array.from({ length: toy.n }, (_, y) => (g.groupOf[y] === gi ? Math.exp((-o.epsilon * wordDistance(toy, w, y)) / 2) : 0));
+  }, 815);
+  const { auditPairs: pairsOf } = await import("./subjects.js");
+  const r = runAudit({ ...veilSubject(v, o), sample }, { samples: SAMPLES, fitWords: PROBES, pairs: pairsOf(v, o, PROBES) });
+  assert.ok(!r.passed && r.fit.some((f) => !f.pass), JSON.stringify(r.fit));
+});
+
+test("mutant: 1-Diffractor with its noise 10% off (sampled at 1.1 epsilon) fails the audit; as built it passes", async () => {
+  const v = await veil();
+  const o: MechanismOptions = { mechanism: "diffractor", epsilon: 0.4 };
+  const { auditPairs: pairsOf } = await import("./subjects.js");
+  const run = (subject: AuditSubject) => runAudit(subject, { samples: SAMPLES, fitWords: PROBES, pairs: pairsOf(v, o, PROBES) });
+  assert.ok(run(veilSubject(v, o)).passed);
+  const r = run({ ...veilSubject(v, o), sample: veilSubject(v, { ...o, epsilon: 1.1 * o.epsilon }).sample });
+  assert.ok(!r.passed && r.fit.some((f) => !f.pass), JSON.stringify(r.fit));
+});

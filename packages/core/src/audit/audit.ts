@@ -8,12 +8,17 @@
 import type { OutputLaw } from "../mechanisms/law.js";
 import { chiSquareTest, clopperPearson, countValues } from "../stats/hypothesis.js";
 import { realizedPrivacy } from "../stats/realized-privacy.js";
+import type { NoiseCheck, NoiseResult } from "./noise-checks.js";
 
 /** What the audit needs from a mechanism: samples, and what it claims. */
 export interface AuditSubject {
   name: string;
   /** Claimed metric-DP epsilon per unit distance; null when the mechanism claims no bound (M4). */
   claim: number | null;
+  /** The distance the claim is stated in ("Euclidean", "d_RM", "list positions", "same group"). */
+  metric?: string;
+  /** Checks of the mechanism's random step against its exact law, for mechanisms with no closed-form output law (M5, M6, M10). */
+  noise?: NoiseCheck[];
   sample(word: number, count: number): Int32Array;
   /** The claimed exact output law, or null when none is known (M1). */
   law(word: number): OutputLaw | null;
@@ -71,9 +76,11 @@ export interface PairResult extends AuditPair {
 export interface AuditReport {
   mechanism: string;
   claim: number | null;
+  metric: string;
   samples: number;
   alpha: number;
   fit: FitResult[];
+  noise: NoiseResult[];
   pairs: PairResult[];
   passed: boolean;
 }
@@ -176,7 +183,8 @@ export function runAudit(subject: AuditSubject, o: AuditOptions): AuditReport {
   const alpha = o.alpha ?? 1e-6;
   const pilot = o.pilot ?? Math.max(1000, Math.floor(o.samples / 4));
   const fit = o.fitWords.map((w) => fitTest(subject, w, o.samples, alpha)).filter((x): x is FitResult => x !== null);
+  const noise = (subject.noise ?? []).map((check) => check(o.samples, alpha));
   const pairs = o.pairs.map((p) => pairTest(subject, p, o.samples, pilot, alpha));
-  const passed = fit.every((f) => f.pass && f.powerOk) && pairs.every((p) => p.pass);
-  return { mechanism: subject.name, claim: subject.claim, samples: o.samples, alpha, fit, pairs, passed };
+  const passed = fit.every((f) => f.pass && f.powerOk) && noise.every((f) => f.pass && f.powerOk) && pairs.every((p) => p.pass);
+  return { mechanism: subject.name, claim: subject.claim, metric: subject.metric ?? "Euclidean", samples: o.samples, alpha, fit, noise, pairs, passed };
 }

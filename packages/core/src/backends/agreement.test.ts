@@ -8,7 +8,7 @@ import { buildNeighbourTable } from "../embeddings/neighbour-table.js";
 import { toyEmbedding } from "../test-support/toy.js";
 import { createVeil } from "../veil.js";
 import { useSeededRandom } from "../testing.js";
-import { MECHANISMS, type MechanismOptions } from "../mechanisms/options.js";
+import { MECHANISMS, type MechanismName, type MechanismOptions } from "../mechanisms/options.js";
 
 test("k-NN tables are identical and d_min/d_max agree (random vocabularies, odd sizes)", async () => {
   for (const [n, d, K, seed] of [
@@ -60,7 +60,18 @@ test("same seeded stream, same outputs, for every mechanism", async () => {
   const js = await createVeil({ pack: e, backend: "js" }),
     wasm = await createVeil({ pack: e, backend: "wasm" });
   const ids = Int32Array.from({ length: 3000 }, (_, i) => (i * 7919) % e.n);
-  const eps = { laplace: 6, exponential: 5, tem: 8, gumbel: wasm.minEpsilon("gumbel") * 2 };
+  const eps: Record<MechanismName, number> = {
+    laplace: 6,
+    exponential: 5,
+    tem: 8,
+    gumbel: wasm.minEpsilon("gumbel") * 2,
+    mahalanobis: 6,
+    vickrey: 6,
+    santext: 5,
+    custext: 3,
+    diffractor: 0.5,
+    "laplace-rank": 6,
+  };
   for (const m of MECHANISMS) {
     const o: MechanismOptions = { mechanism: m, epsilon: eps[m] };
     useSeededRandom(js, 99);
@@ -106,7 +117,10 @@ test("perturbAsync gives what perturb gives under the same seed (a synchronous b
   }
 });
 
-test("int8 and float16 packs: the table is built on the stored values, backends agree, and M2-M4's exact laws hold", async () => {
+/** The mechanisms without a closed-form output law (docs/mechanisms.md). */
+const NO_LAW = new Set<MechanismName>(["laplace", "mahalanobis", "vickrey", "laplace-rank"]);
+
+test("int8 and float16 packs: the table is built on the stored values, backends agree, and every exact law sums to 1", async () => {
   const { writePack } = await import("../embeddings/pack-writer.js");
   const { encodeVectors } = await import("../embeddings/vector-codec.js");
   const src = toyEmbedding(300, 12, 0, 8);
@@ -122,12 +136,16 @@ test("int8 and float16 packs: the table is built on the stored values, backends 
     assert.equal(wasm.embedding.dMin, onValues.dMin, type);
     const ids = Int32Array.from({ length: 2000 }, (_, i) => (i * 7919) % src.n);
     for (const m of MECHANISMS) {
-      const o: MechanismOptions = { mechanism: m, epsilon: m === "gumbel" ? wasm.minEpsilon("gumbel") * 2 : 6 };
+      const o: MechanismOptions = { mechanism: m, epsilon: m === "gumbel" ? wasm.minEpsilon("gumbel") * 2 : m === "diffractor" ? 0.5 : 6 };
       useSeededRandom(js, 5);
       useSeededRandom(wasm, 5);
       assert.deepEqual(wasm.privatizeIds(ids, o), js.privatizeIds(ids, o), `${type} ${m}`);
-      if (m === "laplace") continue;
-      const law = wasm.law(src.words[3]!, o)!;
+      const law = wasm.law(src.words[3]!, o);
+      if (NO_LAW.has(m)) {
+        assert.equal(law, null, `${m} has no closed-form law`);
+        continue;
+      }
+      assert.ok(law, `${type} ${m}: an exact law`);
       let total = 0;
       for (let y = 0; y < src.n; y++) total += law.prob(y);
       assert.ok(Math.abs(total - 1) < 1e-9, `${type} ${m}: the exact law sums to 1 (${total})`);

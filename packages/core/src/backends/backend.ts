@@ -15,6 +15,12 @@ export interface GumbelSamplerParams {
   fRange: number;
 }
 
+/** The two nearest words to each of `count` points: ids[2i] at dists[2i] ≤ ids[2i+1] at dists[2i+1]. */
+export interface NearestTwoBatch {
+  ids: Int32Array;
+  dists: Float64Array;
+}
+
 /** Exact K-nearest-neighbour rows for a range of vocabulary words. */
 export interface KnnResult {
   rowStart: number;
@@ -63,6 +69,8 @@ export interface Backend {
   laplaceNoise(epsilon: number): Float64Array;
   /** The exact nearest vocabulary word (float64, ties to the lower id) to each of `count` points (count*d). */
   nearestWords(points: Float64Array, count: number): Int32Array;
+  /** The two nearest vocabulary words (exact float64, ties to the lower id) to each of `count` points, with their distances (M6). */
+  nearestTwo(points: Float64Array, count: number): NearestTwoBatch;
   /** M4 for every id. */
   gumbelBatch(ids: Int32Array, p: GumbelSamplerParams): Int32Array;
   /** Exact distances from w to its first k table neighbours. */

@@ -6,8 +6,8 @@ import { wordDistance } from "../embeddings/embedding.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
 import { UniformStream } from "../random/uniform-stream.js";
 import { laplaceNoise, poissonFromCdf, truncatedGumbel } from "../random/samplers.js";
-import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "./backend.js";
-import { knnRowExact, nearestExact } from "./exact.js";
+import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "./backend.js";
+import { knnRowExact, nearestExact, nearestTwoBatch, nearestTwoExact } from "./exact.js";
 
 /** The plain TypeScript backend: the reference the others are tested against, and the last fallback. */
 export class JsBackend implements Backend {
@@ -42,6 +42,10 @@ export class JsBackend implements Backend {
     const out = new Int32Array(count);
     for (let i = 0; i < count; i++) out[i] = nearestExact(this.embedding, points, i * this.embedding.d);
     return out;
+  }
+
+  nearestTwo(points: Float64Array, count: number): NearestTwoBatch {
+    return nearestTwoBatch(count, (i) => nearestTwoExact(this.embedding, points, i * this.embedding.d));
   }
 
   neighbourDistances(w: number, k: number): Float64Array {

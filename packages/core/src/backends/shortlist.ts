@@ -7,7 +7,7 @@
 // kernel's summation order, FMA use or precision within the bound.
 import { wordDistance, type Embedding } from "../embeddings/embedding.js";
 import type { KnnResult } from "./backend.js";
-import { byDistanceThenId, knnRowExact, nearestExact, pointDistance } from "./exact.js";
+import { byDistanceThenId, knnRowExact, nearestExact, nearestTwoExact, offerNearestTwo, pointDistance, type NearestTwo } from "./exact.js";
 
 const U = 2 ** -24;
 
@@ -50,6 +50,17 @@ export function nearestFromShortlist(e: Embedding, points: Float64Array, q: numb
   }
   const complete = ids.length >= e.n;
   return best >= 0 && (complete || bestD * bestD < cut - err) ? best : nearestExact(e, points, q * e.d);
+}
+
+/** The two exact nearest words to point q from its shortlist; a float64 rescan when the second is not certified. */
+export function nearestTwoFromShortlist(e: Embedding, points: Float64Array, q: number, ids: ArrayLike<number>, cut: number, err: number): NearestTwo {
+  const best: NearestTwo = { id1: -1, d1: Infinity, id2: -1, d2: Infinity };
+  for (let j = 0; j < ids.length; j++) {
+    const y = ids[j]!;
+    if (y >= 0 && y < e.n) offerNearestTwo(best, y, pointDistance(e, points, q * e.d, y));
+  }
+  const complete = ids.length >= e.n;
+  return best.id2 >= 0 && (complete || best.d2 * best.d2 < cut - err) ? best : nearestTwoExact(e, points, q * e.d);
 }
 
 /** Fills row r of `res` (word w's K nearest other words) from w's shortlist, or by a float64 rescan. */

@@ -9,8 +9,17 @@
 // is rescanned in float64 (counted in `rescanned`).
 import type { Embedding } from "../embeddings/embedding.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
-import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "./backend.js";
-import { exactWhereTheMassIs, float32DistanceErrorBound, knnRowFromShortlist, nearestFromShortlist, NEAREST_SHORTLIST, SHORTLIST_EXTRA } from "./shortlist.js";
+import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "./backend.js";
+import {
+  exactWhereTheMassIs,
+  float32DistanceErrorBound,
+  knnRowFromShortlist,
+  nearestFromShortlist,
+  nearestTwoFromShortlist,
+  NEAREST_SHORTLIST,
+  SHORTLIST_EXTRA,
+} from "./shortlist.js";
+import { nearestTwoBatch, type NearestTwo } from "./exact.js";
 import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
 
 const QUERY_BLOCK = 64;
@@ -250,6 +259,16 @@ export class WasmBackend implements Backend {
       out[q] = nearestFromShortlist(e, points, q, ids, cut, this.errorBound(qNorm));
     });
     return out;
+  }
+
+  nearestTwo(points: Float64Array, count: number): NearestTwoBatch {
+    const e = this.embedding;
+    const found: NearestTwo[] = new Array<NearestTwo>(count);
+    const kk = Math.min(NEAREST_SHORTLIST, e.n);
+    this.shortlists(Float32Array.from(points.subarray(0, count * e.d)), count, kk, -1, (q, ids, _d2, cut, qNorm) => {
+      found[q] = nearestTwoFromShortlist(e, points, q, ids, cut, this.errorBound(qNorm));
+    });
+    return nearestTwoBatch(count, (i) => found[i]!);
   }
 
   forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {

@@ -16,6 +16,13 @@ const OPTIONS: MechanismOptions[] = [
   { mechanism: "exponential", epsilon: 3 },
   { mechanism: "tem", epsilon: 6, beta: 0.3 },
   { mechanism: "gumbel", epsilon: 1, scale: 0.4 },
+  { mechanism: "mahalanobis", epsilon: 3 },
+  { mechanism: "vickrey", epsilon: 3 },
+  { mechanism: "santext", epsilon: 3 },
+  { mechanism: "custext", epsilon: 2, groupSize: 10 },
+  { mechanism: "diffractor", epsilon: 0.5 },
+  { mechanism: "diffractor", epsilon: 0.5, variant: "list-tem" },
+  { mechanism: "laplace-rank", epsilon: 3, c: 0.3 },
 ];
 
 for (const backend of ["wasm", "js"] as const) {

@@ -117,7 +117,7 @@ export class TopPerOutput {
   }
 }
 
-/** The attacker's success at a prepared mechanism: exact for M2, M3, M4; sampled for M1. */
+/** The attacker's success at a prepared mechanism: exact where the law is known (M2-M4, M7-M9); sampled for M1, M5, M6, M10. */
 export function reconstructionRate(backend: Backend, prepared: Prepared, options: AttackOptions = {}): AttackResult {
   const n = backend.embedding.n;
   const k = options.k ?? 5;
@@ -133,12 +133,16 @@ export function reconstructionRate(backend: Backend, prepared: Prepared, options
       denseRates(backend, prepared, ids, p, top);
       return { ...top.rates(), ...common, exact: true };
     case "gumbel":
+    case "santext":
+    case "custext":
+    case "diffractor":
       ids.forEach((x, i) => {
         const law = exactLaw(backend, x, prepared)!;
         law.support.forEach((y, j) => top.offer(y, p[i]! * law.probs[j]!, x));
       });
       return { ...top.rates(), ...common, exact: true };
-    case "laplace":
+    default:
+      // M1, M5, M6, M10: no closed-form law.
       return { ...sampledRate(backend, prepared, ids, p, k, options.samples ?? 200), ...common, exact: false };
   }
 }

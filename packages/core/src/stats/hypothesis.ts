@@ -142,3 +142,18 @@ export function clopperPearson(k: number, n: number, alpha: number): { lo: numbe
     hi: k === n ? 1 : betaQuantile(1 - alpha / 2, k + 1, n - k),
   };
 }
+
+/** Kolmogorov-Smirnov: p-value of the sample against a continuous CDF (asymptotic Kolmogorov law). */
+export function ksTest(samples: ArrayLike<number>, cdf: (x: number) => number): { D: number; p: number } {
+  const xs = Float64Array.from(samples).sort();
+  const n = xs.length;
+  let D = 0;
+  for (let i = 0; i < n; i++) {
+    const F = cdf(xs[i]!);
+    D = Math.max(D, (i + 1) / n - F, F - i / n);
+  }
+  const t = (Math.sqrt(n) + 0.12 + 0.11 / Math.sqrt(n)) * D;
+  let p = 0;
+  for (let k = 1; k < 200; k++) p += 2 * (k % 2 ? 1 : -1) * Math.exp(-2 * k * k * t * t);
+  return { D, p: Math.min(1, Math.max(0, p)) };
+}

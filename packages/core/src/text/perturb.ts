@@ -1,8 +1,9 @@
 import type { Backend } from "../backends/backend.js";
 import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors.js";
-import { privatizeIds, privatizeIdsAsync, prepare, type Prepared } from "../mechanisms/run.js";
+import { privatizeDetailed, privatizeDetailedAsync, prepare, type Prepared, type Privatized } from "../mechanisms/run.js";
 import { MECHANISM_INFO, type MechanismName, type MechanismOptions } from "../mechanisms/options.js";
 import { applyCase, casePattern, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
+import { isStopword } from "./stopwords.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
 export const MAX_TEXT_LENGTH = 1_000_000;
@@ -23,8 +24,14 @@ export interface WordResult {
   /** Offset of the source word in the input (UTF-16). */
   start: number;
   inVocabulary: boolean;
-  /** False only for out-of-vocabulary words kept with `oov: "keep"`. */
+  /** False for words sent as they were: see `unprotectedBecause`. */
   protected: boolean;
+  /**
+   * Why an unprotected word was sent as it was: "out-of-vocabulary" (`oov: "keep"`),
+   * "stopword" (`keep: "stopwords"`), or "not-sensitive" (SanText+ kept a
+   * non-sensitive word, docs/mechanisms.md, M7). Absent for protected words.
+   */
+  unprotectedBecause?: "out-of-vocabulary" | "stopword" | "not-sensitive";
   changed: boolean;
   mechanism: MechanismName;
   epsilon: number;
@@ -52,13 +59,13 @@ export interface PerturbResult {
 
 export function perturbText(backend: Backend, text: string, options: PerturbOptions, seeded: boolean): PerturbResult {
   const job = parseText(backend, text, options);
-  return assemble(backend, job, privatizeIds(backend, job.ids, job.prepared), options, seeded);
+  return assemble(backend, job, privatizeDetailed(backend, job.ids, job.prepared), options, seeded);
 }
 
 /** As `perturbText`, with the backend's asynchronous whole-text kernels (WebGPU) when it has them. */
 export async function perturbTextAsync(backend: Backend, text: string, options: PerturbOptions, seeded: boolean): Promise<PerturbResult> {
   const job = parseText(backend, text, options);
-  return assemble(backend, job, await privatizeIdsAsync(backend, job.ids, job.prepared), options, seeded);
+  return assemble(backend, job, await privatizeDetailedAsync(backend, job.ids, job.prepared), options, seeded);
 }
 
 interface TextJob {
@@ -71,6 +78,10 @@ interface TextJob {
   ids: Int32Array;
   /** Whether each segment is a vocabulary word. */
   known: boolean[];
+  /** Whether each segment is a stopword passed as it was (`keep: "stopwords"`). */
+  stop: boolean[];
+  /** The pack's word index (lower-case). */
+  index: ReadonlyMap<string, number>;
 }
 
 /** Validates everything (before any randomness is drawn), finds the words, and looks them up. */
@@ -86,14 +97,20 @@ function parseText(backend: Backend, text: string, options: PerturbOptions): Tex
   const sources: string[] = [];
   const ids: number[] = [];
   const known: boolean[] = [];
+  const stop: boolean[] = [];
+  const keepStop = prepared.keepStopwords === true;
   for (let i = 0; i < spans.count; i++) {
     const source = text.slice(spans.starts[i]!, spans.ends[i]!);
-    const id = index.get(lookupKey(source));
+    const key = lookupKey(source);
+    // A kept stopword passes whether or not the pack has it ("a" and "i" are not in the default pack).
+    const isStop = keepStop && isStopword(key);
+    const id = isStop ? undefined : index.get(key);
     sources.push(source);
+    stop.push(isStop);
     known.push(id !== undefined);
     if (id !== undefined) ids.push(id);
   }
-  return { text, prepared, spans, sources, ids: Int32Array.from(ids), known };
+  return { text, prepared, spans, sources, ids: Int32Array.from(ids), known, stop, index };
 }
 
 /**
@@ -106,8 +123,9 @@ function parseText(backend: Backend, text: string, options: PerturbOptions): Tex
 const LAZY_WORDS = 2000;
 
 /** The output text (everything between the words as it was) and each word's result. */
-function assemble(backend: Backend, job: TextJob, outIds: Int32Array, options: PerturbOptions, seeded: boolean): PerturbResult {
-  const { text, spans, sources, known } = job;
+function assemble(backend: Backend, job: TextJob, privatized: Privatized, options: PerturbOptions, seeded: boolean): PerturbResult {
+  const { text, spans, sources, known, stop } = job;
+  const outIds = privatized.out;
   const vocab = backend.embedding.words;
   const keep = (options.oov ?? "redact") === "keep";
   const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
@@ -115,7 +133,7 @@ function assemble(backend: Backend, job: TextJob, outIds: Int32Array, options: P
   const pieces: string[] = []; // joined once: flat, where += would leave a rope to flatten later
   let prev = 0;
   for (let i = 0, k = 0; i < spans.count; i++) {
-    const output = known[i] ? applyCase(vocab[outIds[k++]!]!, casePattern(sources[i]!)) : keep ? sources[i]! : placeholder;
+    const output = known[i] ? applyCase(vocab[outIds[k++]!]!, casePattern(sources[i]!)) : keep || stop[i] ? sources[i]! : placeholder;
     outputs.push(output);
     pieces.push(text.slice(prev, spans.starts[i]!), output);
     prev = spans.ends[i]!;
@@ -124,31 +142,34 @@ function assemble(backend: Backend, job: TextJob, outIds: Int32Array, options: P
   const out = pieces.join("");
   const result = resultOf(backend, job, out, options, seeded);
   if (spans.count < LAZY_WORDS) {
-    result.words = wordResults(job, outputs, outIds, options);
+    result.words = wordResults(job, outputs, privatized, options);
     return result;
   }
   let words: WordResult[] | null = null;
   return Object.defineProperty(result, "words", {
     enumerable: true,
     configurable: true,
-    get: () => (words ??= wordResults(job, outputs, outIds, options)),
+    get: () => (words ??= wordResults(job, outputs, privatized, options)),
   });
 }
 
 /** Each word's result, from the parsed text and the outputs. */
-function wordResults(job: TextJob, outputs: string[], outIds: Int32Array, options: PerturbOptions): WordResult[] {
-  const { spans, sources, known, ids } = job;
+function wordResults(job: TextJob, outputs: string[], privatized: Privatized, options: PerturbOptions): WordResult[] {
+  const { spans, sources, known, stop, ids } = job;
+  const { out: outIds, unprotected } = privatized;
   const keep = (options.oov ?? "redact") === "keep";
   const { mechanism, epsilon } = options;
+  const vocab = job.index;
   const words: WordResult[] = [];
   for (let i = 0, k = 0; i < spans.count; i++) {
-    const source = sources[i]!;
-    const output = outputs[i]!;
-    const start = spans.starts[i]!;
+    const base = { source: sources[i]!, output: outputs[i]!, start: spans.starts[i]!, mechanism, epsilon };
     if (known[i]) {
-      words.push({ source, output, start, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k], mechanism, epsilon });
+      const kept = unprotected?.[k] === 1;
+      words.push({ ...base, inVocabulary: true, protected: !kept, changed: outIds[k] !== ids[k], ...(kept && { unprotectedBecause: "not-sensitive" as const }) });
       k++;
-    } else words.push({ source, output, start, inVocabulary: false, protected: !keep, changed: output !== source, mechanism, epsilon });
+    } else if (stop[i]) words.push({ ...base, inVocabulary: vocab.has(lookupKey(base.source)), protected: false, changed: false, unprotectedBecause: "stopword" });
+    else
+      words.push({ ...base, inVocabulary: false, protected: !keep, changed: base.output !== base.source, ...(keep && { unprotectedBecause: "out-of-vocabulary" as const }) });
   }
   return words;
 }

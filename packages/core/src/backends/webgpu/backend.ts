@@ -11,7 +11,7 @@
 import type { Embedding } from "../../embeddings/embedding.js";
 import type { AdapterDescription, WebGpuBackendOptions } from "./options.js";
 import type { RandomSource } from "../../random/source.js";
-import { emptyKnnResult, type AsyncKernels, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult } from "../backend.js";
+import { emptyKnnResult, type AsyncKernels, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "../backend.js";
 import {
   exactWhereTheMassIs,
   float32DistanceErrorBound,
@@ -147,6 +147,9 @@ export class WebGpuBackend implements Backend {
   }
   nearestWords(points: Float64Array, count: number): Int32Array {
     return this.inner.nearestWords(points, count);
+  }
+  nearestTwo(points: Float64Array, count: number): NearestTwoBatch {
+    return this.inner.nearestTwo(points, count);
   }
   gumbelBatch(ids: Int32Array, p: GumbelSamplerParams): Int32Array {
     return this.inner.gumbelBatch(ids, p);
