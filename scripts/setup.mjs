@@ -47,12 +47,14 @@ if (process.argv.includes("--browser") && !existsSync("/usr/bin/chromium")) {
 // 4. build
 run("node", ["scripts/build.mjs"]);
 
-// 5. the default pack: int8 vectors and a 24-wide table (README "Packs": 7.8 MB, against 33 MB for
+// 5. the default pack: int8 vectors, a 24-wide table, and what M8-M10 need in its metadata (README "Packs": 7.8 MB, against 33 MB for
 // float32 vectors and a 64-wide table, with the same accuracy). A pack of another kind at that path
 // (an older default) is rebuilt.
-const DEFAULT_PACK = { vectors: "int8", k: 24 };
+const DEFAULT_PACK = { vectors: "int8", k: 24, rankC: 0.04 };
 // The core is built by now (step 4): its own header reader and layout say what size the pack must be.
-const { readPackHeader, packByteLength, VECTOR_TYPES } = await import(new URL("../packages/core/dist/index.js", import.meta.url).href);
+const { readPackHeader, packByteLength, VECTOR_TYPES, WORD_ORDER_KEY, CUSTEXT_GROUPS_KEY, RANK_C_KEY } = await import(
+  new URL("../packages/core/dist/index.js", import.meta.url).href
+);
 function packLooksValid(file) {
   try {
     const fd = openSync(file, "r");
@@ -61,7 +63,14 @@ function packLooksValid(file) {
     closeSync(fd);
     const h = readPackHeader(head);
     if (h.version !== 2 || h.vectorType !== VECTOR_TYPES[DEFAULT_PACK.vectors].code || h.K !== DEFAULT_PACK.k) return false;
-    return statSync(file).size === packByteLength(h);
+    if (statSync(file).size !== packByteLength(h)) return false;
+    // A pack from before the peers' mechanisms lacks what M8, M9 and M10 read from its metadata.
+    const fd2 = openSync(file, "r");
+    const meta = Buffer.alloc(h.metaBytes);
+    readSync(fd2, meta, 0, meta.length, 128);
+    closeSync(fd2);
+    const m = JSON.parse(meta.toString("utf8"));
+    return Boolean(m[WORD_ORDER_KEY] && m[CUSTEXT_GROUPS_KEY] && m[RANK_C_KEY] === DEFAULT_PACK.rankC);
   } catch {
     return false; // not a pack, an older format, or damaged: rebuild it
   }
@@ -79,6 +88,8 @@ if (!packLooksValid(PACK)) {
     DEFAULT_PACK.vectors,
     "--k",
     String(DEFAULT_PACK.k),
+    "--rank-c", // M10's constant, chosen on public data: docs/mechanisms.md, M10
+    String(DEFAULT_PACK.rankC),
     "--out",
     PACK,
   ]);

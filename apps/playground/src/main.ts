@@ -243,7 +243,10 @@ $("keep-stopwords").addEventListener("change", () => {
 function wordLook(w: PerturbResult["words"][number]): { cls: string; title: string } {
   if (w.unprotectedBecause === "stopword") return { cls: "kept", title: `${w.source}: a stopword, sent as it is (unprotected, by your choice)` };
   if (w.unprotectedBecause === "not-sensitive") return { cls: "kept", title: `${w.source}: a common word SanText+ kept as it is (unprotected)` };
-  if (!w.inVocabulary) return w.protected ? { cls: "redacted", title: `${w.source} is not in the vocabulary: redacted` } : { cls: "kept-oov", title: "not in the vocabulary: kept" };
+  if (!w.inVocabulary)
+    return w.protected
+      ? { cls: "redacted", title: `${w.source} is not in the vocabulary: redacted` }
+      : { cls: "kept-oov", title: "not in the vocabulary: kept" };
   return { cls: w.changed ? "changed" : "same", title: `${w.source} → ${w.output}: click for its probabilities` };
 }
 
@@ -377,7 +380,8 @@ async function drawCurve(word: string, current: number): Promise<void> {
   const series: Series[] = [];
   for (const m of CURVE_MECHANISMS) {
     const noisePoint = m === "laplace" || m === "mahalanobis" || m === "vickrey" || m === "laplace-rank";
-    const grid = m === "gumbel" ? [1.01, 1.25, 1.5, 2, 3, 4].map((f) => veil!.minEpsilon("gumbel") * f) : noisePoint ? [2, 5, 10, 20, 40, 60] : [0.5, 1, 2, 5, 10, 20, 30];
+    const grid =
+      m === "gumbel" ? [1.01, 1.25, 1.5, 2, 3, 4].map((f) => veil!.minEpsilon("gumbel") * f) : noisePoint ? [2, 5, 10, 20, 40, 60] : [0.5, 1, 2, 5, 10, 20, 30];
     const points = [];
     for (const e of grid) {
       const s = await veil.stats(word, { mechanism: m, epsilon: e }, { samples: noisePoint ? 300 : 1, top: 1 });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { DatasetError, type DataFormat } from "./datasets.js";
 import { DEFAULT_PACK, RESULTS_DIR, SHARED_DATA, writeResult } from "./results.js";
-import { DEFAULT_GRID, type DatasetSpec, type Setting } from "./utility.js";
+import { DEFAULT_GRID, seriesOf, type DatasetSpec, type Setting } from "./utility.js";
 import { readFileSync } from "node:fs";
 import { comparisons, runUtility, summarize, writeCharts, type UtilityReport } from "./utility-run.js";
 import { runSpeed } from "./speed-run.js";
@@ -17,6 +17,8 @@ const HELP = `Usage:
   node packages/bench/dist/main.js charts [--out DIR]   re-derives the comparisons and charts from DIR/utility.json
   node packages/bench/dist/main.js packs BASE.json OTHER.json...   utility on other packs against a base pack
                                                             (N_w change, accuracy at matched N_w; markdown)
+  node packages/bench/dist/main.js rank-c [--pack P]   chooses M10's constant c on SST-2's training words
+                                                            (docs/mechanisms.md, M10; writes rank-c.json and .md)
 
 Utility options:
   --data PATH           your own labelled data instead of SST-2 and TREC-6
@@ -26,7 +28,10 @@ Utility options:
   --label-col N         0-based label column for tsv/csv                     (default 0)
   --name NAME           the dataset's name in the results (default: the file name)
   --datasets LIST       built-in datasets to run: sst2,trec                   (default both)
-  --mechanisms LIST     laplace,exponential,tem,gumbel                        (default all)
+  --mechanisms LIST     laplace,...,laplace-rank, and laplace+stopwords, gumbel+stopwords for the
+                        stopword option                                       (default all)
+  --public N            also train with N clean public training texts added (the analyst's own
+                        data, disjoint from the privatized ones) and report what it recovers
   --train-limit N       training texts used per dataset, a seeded subset      (default 2500)
   --seeds N             seeds per point                                       (default 3)
 Speed options:
@@ -54,6 +59,7 @@ const { values: a } = parseArgs({
     mechanisms: { type: "string" },
     "train-limit": { type: "string" },
     seeds: { type: "string" },
+    public: { type: "string" },
     threads: { type: "string" },
     pack: { type: "string" },
     out: { type: "string" },
@@ -62,7 +68,7 @@ const { values: a } = parseArgs({
   },
 });
 const command = process.argv[2];
-if (a.help || !["utility", "speed", "charts", "packs"].includes(command ?? "")) {
+if (a.help || !["utility", "speed", "charts", "packs", "rank-c"].includes(command ?? "")) {
   process.stdout.write(HELP);
   process.exit(a.help ? 0 : 2);
 }
@@ -90,6 +96,9 @@ try {
       .map((f) => JSON.parse(readFileSync(f, "utf8")) as UtilityReport);
     if (!base || others.length === 0) throw new DatasetError("packs needs a base utility.json and at least one other");
     process.stdout.write(packComparisonTable(base, comparePacks(base, others)) + "\n");
+  } else if (command === "rank-c") {
+    const { chooseRankConstant } = await import("./rank-constant-run.js");
+    process.stdout.write((await chooseRankConstant(pack, outDir)) + "\n");
   } else if (command === "charts") {
     // Re-derives what is computed from the per-seed figures (comparisons, charts); the figures stay as measured.
     const report = JSON.parse(readFileSync(path.join(outDir, "utility.json"), "utf8")) as UtilityReport;
@@ -99,6 +108,7 @@ try {
   } else if (command === "speed") await runSpeed({ pack, outDir, smoke, browser: !smoke && a["no-browser"] !== true, fullTable: a["full-table"] === true });
   else {
     const trainLimit = int("train-limit", a["train-limit"], smoke ? 300 : 2500);
+    const publicCount = a.public === undefined ? 0 : int("public", a.public, 0, 0);
     const privateTestLimit = smoke ? 100 : 500;
     let datasets: DatasetSpec[];
     if (a.data) {
@@ -114,6 +124,7 @@ try {
           labelCol: int("label-col", a["label-col"], 0, 0),
           trainLimit,
           privateTestLimit,
+          publicCount,
         },
       ];
     } else {
@@ -125,17 +136,28 @@ try {
           format: "space",
           trainLimit,
           privateTestLimit,
+          publicCount,
         },
-        { name: "trec", train: `${SHARED_DATA}/trec/TREC.train.all`, test: `${SHARED_DATA}/trec/TREC.test.all`, format: "space", trainLimit, privateTestLimit },
+        {
+          name: "trec",
+          train: `${SHARED_DATA}/trec/TREC.train.all`,
+          test: `${SHARED_DATA}/trec/TREC.test.all`,
+          format: "space",
+          trainLimit,
+          privateTestLimit,
+          publicCount,
+        },
       ];
       const wanted = (a.datasets ?? (smoke ? "sst2" : "sst2,trec")).split(",");
       datasets = builtIn.filter((d) => wanted.includes(d.name));
       if (datasets.length !== wanted.length) throw new DatasetError(`--datasets takes sst2 and/or trec, got ${a.datasets}`);
     }
-    const mechanisms = (a.mechanisms ?? "laplace,exponential,tem,gumbel").split(",");
-    let grid: Setting[] = DEFAULT_GRID.filter((s) => mechanisms.includes(s.mechanism));
-    if (smoke) grid = mechanisms.map((m) => DEFAULT_GRID.find((s) => s.mechanism === m)!).filter(Boolean);
-    if (grid.length === 0) throw new DatasetError(`--mechanisms takes laplace, exponential, tem and gumbel, got ${a.mechanisms}`);
+    const allSeries = [...new Set(DEFAULT_GRID.map(seriesOf))];
+    const mechanisms = a.mechanisms ? a.mechanisms.split(",") : smoke ? ["laplace", "exponential", "tem", "gumbel"] : allSeries;
+    const unknown = mechanisms.filter((m) => !allSeries.includes(m));
+    if (unknown.length) throw new DatasetError(`--mechanisms takes ${allSeries.join(", ")}; got ${unknown.join(", ")}`);
+    let grid: Setting[] = DEFAULT_GRID.filter((s) => mechanisms.includes(seriesOf(s)));
+    if (smoke) grid = mechanisms.map((m) => DEFAULT_GRID.find((s) => seriesOf(s) === m)!).filter(Boolean);
     await runUtility({
       pack,
       backend: "wasm",

@@ -1,10 +1,11 @@
+import { MECHANISMS } from "@veil/core";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lineChart, linearTicks, logTicks } from "./charts.js";
 import { ProgressBar, clock } from "./progress.js";
 import { timeBoxed } from "./speed.js";
 import { interpolate, meanSd, settingKey, isCalibrated, DEFAULT_GRID } from "./utility.js";
-import { compareAtEqualR, compareM4M1, type UtilityPoint } from "./utility-run.js";
+import { compareAtEqualNw, compareAtEqualR, compareM4M1, type UtilityPoint } from "./utility-run.js";
 
 test("meanSd and interpolate", () => {
   assert.deepEqual(meanSd([2, 4, 6]), { mean: 4, sd: 2 });
@@ -19,10 +20,13 @@ test("meanSd and interpolate", () => {
   assert.equal(interpolate(curve, 0.95), null, "no extrapolation");
 });
 
-test("the default grid: every mechanism, six or more points, M4's uncalibrated points labelled", () => {
-  for (const m of ["laplace", "exponential", "tem", "gumbel"]) assert.ok(DEFAULT_GRID.filter((s) => s.mechanism === m).length >= 6, m);
+test("the default grid: every mechanism, five or more points, M4's uncalibrated points labelled", () => {
+  for (const m of MECHANISMS) assert.ok(DEFAULT_GRID.filter((s) => s.mechanism === m && s.keep === undefined).length >= 5, m);
+  for (const m of ["laplace", "gumbel"])
+    assert.ok(DEFAULT_GRID.filter((s) => s.mechanism === m && s.keep === "stopwords").length >= 3, `${m} with stopwords kept`);
   assert.equal(new Set(DEFAULT_GRID.map(settingKey)).size, DEFAULT_GRID.length, "keys are unique");
   assert.equal(settingKey({ mechanism: "gumbel", epsilon: 45, scale: 0.5 }), "gumbel eps=45 b=0.5");
+  assert.equal(settingKey({ mechanism: "laplace", epsilon: 6, keep: "stopwords" }), "laplace eps=6 keep=stopwords");
   assert.equal(isCalibrated({ mechanism: "gumbel", epsilon: 45, lambda: 60 }), false);
   assert.ok(
     DEFAULT_GRID.filter((s) => s.mechanism === "gumbel").every((s) => s.epsilon >= 44),
@@ -35,6 +39,7 @@ function point(mechanism: "laplace" | "gumbel", Nw: number, runs: number[], cali
   return {
     key: `${mechanism}${Nw}`,
     setting: { mechanism, epsilon: 50 },
+    series: mechanism,
     calibrated,
     Nw,
     Sw: 1,
@@ -148,4 +153,20 @@ test("equal attacker success: each mechanism's accuracy at R, the best marked, t
   assert.ok(Math.abs(mid.vsM1.exponential!.difference - 0.15) < 1e-12);
   assert.ok(Math.abs(mid.vsM1.exponential!.sd - Math.SQRT1_2 / 10) < 1e-12);
   assert.deepEqual(compareAtEqualR(points.slice(0, 2), 2), [], "one mechanism alone is no comparison");
+});
+
+test("every curve at equal N_w: interpolated per seed, only where a curve reaches, the best marked, public data beside it", () => {
+  const withPublic = (p: UtilityPoint, runs: number[]): UtilityPoint => ({ ...p, accuracyWithPublic: { ...meanSd(runs), runs } });
+  const m1 = [withPublic(point("laplace", 0.1, [0.5, 0.52]), [0.6, 0.6]), withPublic(point("laplace", 0.6, [0.6, 0.64]), [0.7, 0.7])];
+  const m4 = [withPublic(point("gumbel", 0.25, [0.7, 0.7]), [0.72, 0.72]), withPublic(point("gumbel", 0.8, [0.75, 0.77]), [0.8, 0.8])];
+  const rows = compareAtEqualNw([...m1, ...m4], 2, [0.2, 0.5, 0.7]);
+  assert.deepEqual(
+    rows.map((r) => r.Nw),
+    [0.2, 0.5, 0.7],
+  );
+  assert.ok(Math.abs(rows[0]!.accuracy.laplace! - (0.52 + 0.544) / 2) < 1e-12, String(rows[0]!.accuracy.laplace));
+  assert.equal(rows[0]!.accuracy.gumbel, undefined, "M4's curve starts at 0.25");
+  assert.equal(rows[1]!.best, "gumbel");
+  assert.equal(rows[2]!.accuracy.laplace, undefined, "M1's curve ends at 0.6");
+  assert.ok(rows[1]!.withPublic!.laplace! > rows[1]!.accuracy.laplace!);
 });

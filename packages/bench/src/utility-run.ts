@@ -7,7 +7,7 @@ import { lineChart, PALETTE, type Series } from "./charts.js";
 import { runPool } from "./pool.js";
 import { ProgressBar, clock } from "./progress.js";
 import { environment, writeResult, type Environment } from "./results.js";
-import { isCalibrated, meanSd, interpolate, settingKey, type DatasetSpec, type PointResult, type Setting, type StatsResult } from "./utility.js";
+import { isCalibrated, meanSd, interpolate, seriesOf, settingKey, type DatasetSpec, type PointResult, type Setting, type StatsResult } from "./utility.js";
 import type { DatasetSummary, Job, JobResult, RunnerConfig } from "./utility-jobs.js";
 
 export interface UtilityOptions extends RunnerConfig {
@@ -29,6 +29,8 @@ interface Spread {
 export interface UtilityPoint {
   key: string;
   setting: Setting;
+  /** The curve it belongs to: the mechanism, or "mechanism+stopwords". */
+  series: string;
   calibrated: boolean;
   Nw: number;
   Sw: number;
@@ -39,6 +41,16 @@ export interface UtilityPoint {
   keptTokens: number;
   accuracy: Spread;
   accuracyPrivateTest: Spread;
+  /** With `--public N`: the model trained on the privatized texts plus N clean public ones. */
+  accuracyWithPublic?: Spread;
+}
+
+/** Every curve's accuracy at one N_w (each interpolated per seed), the best marked; with public data when measured. */
+export interface EqualNw {
+  Nw: number;
+  accuracy: Record<string, number>;
+  best: string;
+  withPublic?: Record<string, number>;
 }
 
 export interface Comparison {
@@ -68,6 +80,8 @@ export interface UtilityDataset extends DatasetSummary {
   m4VsM1PrivateTest: Comparison[];
   /** Every mechanism at equal attacker success (absent when R was not measured). */
   atEqualR?: EqualR[];
+  /** Every curve at the same N_w levels (the README's table). */
+  atEqualNw?: EqualNw[];
 }
 
 export interface UtilityReport extends Environment {
@@ -111,8 +125,9 @@ const COLORS: Record<MechanismName | "none" | "vocabulary", string> = {
 function jobCost(job: Job): number {
   if (job.kind === "baseline") return 1;
   const m = job.setting.mechanism;
-  const perJob = m === "laplace" ? 40 : m === "exponential" || m === "tem" ? 12 : 2;
-  return job.kind === "stats" ? (m === "gumbel" ? 35 : m === "laplace" ? 20 : 3) : perJob;
+  const noisy = m === "laplace" || m === "mahalanobis" || m === "vickrey" || m === "laplace-rank";
+  const perJob = noisy ? 40 : m === "exponential" || m === "tem" || m === "santext" ? 12 : 2;
+  return job.kind === "stats" ? (m === "gumbel" ? 35 : noisy ? 20 : m === "diffractor" ? 10 : 3) : perJob;
 }
 
 function spread(runs: number[]): Spread {
@@ -153,8 +168,10 @@ function summarizeDataset(summary: DatasetSummary, results: Map<string, JobResul
       ...(stats.attack && { R: stats.attack.R, R5: stats.attack.Rk }),
       stats,
       keptTokens: meanSd(runs.map((r) => r.keptTokens)).mean,
+      series: seriesOf(setting),
       accuracy: spread(runs.map((r) => r.accuracy)),
       accuracyPrivateTest: spread(runs.map((r) => r.accuracyPrivateTest)),
+      ...(runs.every((r) => r.accuracyWithPublic !== undefined) && { accuracyWithPublic: spread(runs.map((r) => r.accuracyWithPublic!)) }),
     };
   });
   return { ...summary, baselines: { none: base("none"), vocabulary: base("vocabulary") }, points, ...comparisons(points, o.seeds) };
@@ -206,7 +223,11 @@ export async function runUtility(o: UtilityOptions): Promise<UtilityReport> {
     datasets,
     files: [],
   };
-  report.files = [...writeCharts(report, o.outDir), path.join(o.outDir, "utility.json")];
+  report.files = [
+    ...writeCharts(report, o.outDir),
+    path.join(o.outDir, "utility.json"),
+    writeResult(o.outDir, "utility-table.md", equalNwMarkdown(report) + "\n"),
+  ];
   writeResult(o.outDir, "utility.json", report);
   if (!o.quiet) process.stderr.write(summarize(report));
   return report;
@@ -222,12 +243,72 @@ export function writeCharts(report: UtilityReport, dir: string): string[] {
 }
 
 /** Paired per seed: M1 and M4 at the same N_w; and, where R was measured, every mechanism at the same R. */
-export function comparisons(points: UtilityPoint[], seeds: number): Pick<UtilityDataset, "m4VsM1" | "m4VsM1PrivateTest" | "atEqualR"> {
+export function comparisons(points: UtilityPoint[], seeds: number): Pick<UtilityDataset, "m4VsM1" | "m4VsM1PrivateTest" | "atEqualR" | "atEqualNw"> {
+  const mainPoints = points.filter((p) => p.setting.keep === undefined);
   return {
-    m4VsM1: compareM4M1(points, seeds),
-    m4VsM1PrivateTest: compareM4M1(points, seeds, "accuracyPrivateTest"),
-    ...(points.every((p) => p.R !== undefined) && { atEqualR: compareAtEqualR(points, seeds) }),
+    m4VsM1: compareM4M1(mainPoints, seeds),
+    m4VsM1PrivateTest: compareM4M1(mainPoints, seeds, "accuracyPrivateTest"),
+    ...(points.every((p) => p.R !== undefined) && { atEqualR: compareAtEqualR(mainPoints, seeds) }),
+    atEqualNw: compareAtEqualNw(points, seeds),
   };
+}
+
+/** The N_w levels of the README's table. */
+export const NW_LEVELS = [0.2, 0.3, 0.5, 0.7, 0.9];
+
+/** Each curve's accuracy (and with public data) at each N_w level its points span, interpolated per seed; the best marked. */
+export function compareAtEqualNw(points: UtilityPoint[], seeds: number, levels = NW_LEVELS): EqualNw[] {
+  const bySeries = new Map<string, UtilityPoint[]>();
+  for (const p of points) bySeries.set(p.series ?? seriesOf(p.setting), [...(bySeries.get(p.series ?? seriesOf(p.setting)) ?? []), p]);
+  const at = (ps: UtilityPoint[], x: number, score: "accuracy" | "accuracyWithPublic"): number | null => {
+    const ys = Array.from({ length: seeds }, (_, s) =>
+      interpolate(
+        ps.map((p) => ({ x: p.Nw, y: p[score]?.runs[s] ?? NaN })),
+        x,
+      ),
+    );
+    return ys.every((y): y is number => y !== null && Number.isFinite(y)) ? meanSd(ys).mean : null;
+  };
+  const out: EqualNw[] = [];
+  for (const Nw of levels) {
+    const accuracy: Record<string, number> = {};
+    const withPublic: Record<string, number> = {};
+    for (const [series, ps] of bySeries) {
+      const a = at(ps, Nw, "accuracy");
+      if (a !== null) accuracy[series] = a;
+      const b = ps.every((p) => p.accuracyWithPublic) ? at(ps, Nw, "accuracyWithPublic") : null;
+      if (b !== null) withPublic[series] = b;
+    }
+    const names = Object.keys(accuracy);
+    if (names.length === 0) continue;
+    const best = names.reduce((x, y) => (accuracy[y]! > accuracy[x]! ? y : x));
+    out.push({ Nw, accuracy, best, ...(Object.keys(withPublic).length && { withPublic }) });
+  }
+  return out;
+}
+
+/** A series' name for people: the mechanism's id and name, and "keep stopwords" for the option. */
+export function seriesName(series: string): string {
+  const [m, variant] = series.split("+") as [MechanismName, string | undefined];
+  return `${NAMES[m]}${variant ? ", stopwords kept" : ""}`;
+}
+
+/** The README's table: for each N_w level, every curve's accuracy on each dataset, the best in bold, and the guarantee. */
+export function equalNwMarkdown(report: UtilityReport): string {
+  const series = [...new Set(report.datasets.flatMap((d) => d.points.map((p) => p.series ?? seriesOf(p.setting))))];
+  const head = `| mechanism | guarantee | ${report.datasets.flatMap((d) => NW_LEVELS.map((x) => `${d.name} N_w ${x}`)).join(" | ")} |`;
+  const sep = `|---|---|${report.datasets.flatMap(() => NW_LEVELS.map(() => "---:")).join("|")}|`;
+  const cell = (d: UtilityDataset, x: number, s: string): string => {
+    const row = d.atEqualNw?.find((e) => e.Nw === x);
+    const a = row?.accuracy[s];
+    if (a === undefined) return "—";
+    return row!.best === s ? `**${a.toFixed(3)}**` : a.toFixed(3);
+  };
+  const rows = series.map((s) => {
+    const m = s.split("+")[0] as MechanismName;
+    return `| ${seriesName(s)} | ${MECHANISM_INFO[m].guarantee} | ${report.datasets.flatMap((d) => NW_LEVELS.map((x) => cell(d, x, s))).join(" | ")} |`;
+  });
+  return [head, sep, ...rows].join("\n");
 }
 
 export function compareM4M1(points: UtilityPoint[], seeds: number, score: "accuracy" | "accuracyPrivateTest" = "accuracy"): Comparison[] {
@@ -304,13 +385,18 @@ function references(d: UtilityDataset): { name: string; y: number; color: string
   ];
 }
 
-const mechanismsIn = (d: UtilityDataset): MechanismName[] => [...new Set(d.points.map((p) => p.setting.mechanism))];
+const mechanismsIn = (d: UtilityDataset): string[] => [...new Set(d.points.map((p) => p.series ?? seriesOf(p.setting)))];
+const colorOf = (series: string): string => COLORS[series.split("+")[0] as MechanismName];
+const isVariant = (series: string): boolean => series.includes("+");
 
 export function chartEpsilon(d: UtilityDataset, r: UtilityReport): string {
   const series: Series[] = mechanismsIn(d).map((m) => ({
-    name: NAMES[m],
-    color: COLORS[m],
-    points: d.points.filter((p) => p.setting.mechanism === m && p.calibrated).map((p) => ({ x: p.setting.epsilon, y: p.accuracy.mean, err: p.accuracy.sd })),
+    name: seriesName(m),
+    color: colorOf(m),
+    dashed: isVariant(m),
+    points: d.points
+      .filter((p) => (p.series ?? seriesOf(p.setting)) === m && p.calibrated)
+      .map((p) => ({ x: p.setting.epsilon, y: p.accuracy.mean, err: p.accuracy.sd })),
   }));
   return lineChart({
     title: `${d.name}: accuracy against epsilon (training text privatized)`,
@@ -325,15 +411,17 @@ export function chartEpsilon(d: UtilityDataset, r: UtilityReport): string {
 
 export function chartNw(d: UtilityDataset, r: UtilityReport): string {
   const series: Series[] = [];
+  const many = mechanismsIn(d).length > 4; // with every mechanism, the privatized-test curves would hide the rest
   for (const m of mechanismsIn(d)) {
-    const ps = d.points.filter((p) => p.setting.mechanism === m);
-    series.push({ name: NAMES[m], color: COLORS[m], points: ps.map((p) => ({ x: p.Nw, y: p.accuracy.mean, err: p.accuracy.sd })) });
-    series.push({
-      name: `${MECHANISM_INFO[m].id}, test privatized too`,
-      color: COLORS[m],
-      dashed: true,
-      points: ps.map((p) => ({ x: p.Nw, y: p.accuracyPrivateTest.mean, err: p.accuracyPrivateTest.sd })),
-    });
+    const ps = d.points.filter((p) => (p.series ?? seriesOf(p.setting)) === m);
+    series.push({ name: seriesName(m), color: colorOf(m), dashed: isVariant(m), points: ps.map((p) => ({ x: p.Nw, y: p.accuracy.mean, err: p.accuracy.sd })) });
+    if (!many)
+      series.push({
+        name: `${MECHANISM_INFO[m.split("+")[0] as MechanismName].id}, test privatized too`,
+        color: colorOf(m),
+        dashed: true,
+        points: ps.map((p) => ({ x: p.Nw, y: p.accuracyPrivateTest.mean, err: p.accuracyPrivateTest.sd })),
+      });
   }
   return lineChart({
     title: `${d.name}: accuracy against plausible deniability N_w`,
@@ -348,9 +436,10 @@ export function chartNw(d: UtilityDataset, r: UtilityReport): string {
 
 export function chartR(d: UtilityDataset, r: UtilityReport): string {
   const series: Series[] = mechanismsIn(d).map((m) => ({
-    name: NAMES[m],
-    color: COLORS[m],
-    points: d.points.filter((p) => p.setting.mechanism === m).map((p) => ({ x: p.R!, y: p.accuracy.mean, err: p.accuracy.sd })),
+    name: seriesName(m),
+    color: colorOf(m),
+    dashed: isVariant(m),
+    points: d.points.filter((p) => (p.series ?? seriesOf(p.setting)) === m).map((p) => ({ x: p.R!, y: p.accuracy.mean, err: p.accuracy.sd })),
   }));
   const words = r.config.attack?.words ?? 0;
   return lineChart({
@@ -384,6 +473,14 @@ export function summarize(r: UtilityReport): string {
         lines.push(
           `  ${what} test, at N_w ${c.Nw.toFixed(3)}: M4 ${c.m4.toFixed(3)} vs M1 ${c.m1.toFixed(3)}: ${(100 * c.difference).toFixed(1)} ± ${(100 * c.sd).toFixed(1)} points`,
         );
+    for (const e of d.atEqualNw ?? [])
+      lines.push(
+        `  at N_w ${e.Nw}: ${Object.entries(e.accuracy)
+          .map(
+            ([m, a]) => `${m} ${a.toFixed(3)}${m === e.best ? "*" : ""}${e.withPublic?.[m] !== undefined ? ` (+public ${e.withPublic[m]!.toFixed(3)})` : ""}`,
+          )
+          .join("  ")}`,
+      );
     for (const e of d.atEqualR ?? [])
       lines.push(
         `  at R ${e.R.toFixed(2)}: ${Object.entries(e.accuracy)

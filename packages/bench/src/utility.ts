@@ -8,24 +8,41 @@
 // over a seeded sample of the training vocabulary, and the attacker's success R
 // with the training texts' word frequencies as its prior. Jobs are independent, so a
 // pool of worker threads runs them (utility-worker.ts).
-import type { AttackResult, MechanismName, MechanismOptions, Veil } from "@veil/core";
+import type { AttackResult, MechanismOptions, Veil } from "@veil/core";
 import { encodeSplit, privatizeSplit, documentsOf, type EncodedSplit } from "./corpus.js";
 import { TextClassifier, type LogisticOptions } from "./classifier.js";
 import { readDataset, splitSeeded, subsample, shuffleSeeded, type DataFormat, type Example } from "./datasets.js";
 import { useSeededRandom } from "@veil/core/testing";
 
-/** One point of a mechanism's grid. M4 points with `scale` or `lambda` are uncalibrated (docs/mechanisms.md, M4). */
-export interface Setting {
-  mechanism: MechanismName;
-  epsilon: number;
-  scale?: number;
-  lambda?: number;
-}
+/** One point of a mechanism's grid: its options. M4 points with `scale` or `lambda` are uncalibrated (docs/mechanisms.md, M4). */
+export type Setting = MechanismOptions;
+
+/** Short names of the options in a setting's key (the key of the results and the JSON). */
+const KEY_NAMES: Partial<Record<keyof Setting, string>> = {
+  scale: "b",
+  lambda: "lambda",
+  t: "t",
+  base: "base",
+  s: "s",
+  p: "p",
+  groupSize: "K",
+  variant: "variant",
+  radius: "radius",
+  c: "c",
+  keep: "keep",
+};
 
 export const settingKey = (s: Setting): string =>
-  `${s.mechanism} eps=${s.epsilon}${s.scale !== undefined ? ` b=${s.scale}` : ""}${s.lambda !== undefined ? ` lambda=${s.lambda}` : ""}`;
+  `${s.mechanism} eps=${s.epsilon}` +
+  Object.entries(KEY_NAMES)
+    .filter(([k]) => s[k as keyof Setting] !== undefined)
+    .map(([k, short]) => ` ${short}=${String(s[k as keyof Setting])}`)
+    .join("");
 
-export const isCalibrated = (s: Setting): boolean => s.scale === undefined && s.lambda === undefined;
+export const isCalibrated = (s: Setting): boolean => s.mechanism !== "gumbel" || (s.scale === undefined && s.lambda === undefined);
+
+/** The curve a setting belongs to: its mechanism, or the mechanism with stopwords kept. */
+export const seriesOf = (s: Setting): string => `${s.mechanism}${s.keep === "stopwords" ? "+stopwords" : ""}`;
 
 /**
  * Default grids, chosen on the default pack (GloVe 6B 100d, 50k words) so that
@@ -41,6 +58,19 @@ export const DEFAULT_GRID: Setting[] = [
   ...[45, 100, 1000].map((epsilon) => ({ mechanism: "gumbel" as const, epsilon })),
   ...[0.5, 0.8, 1.2, 1.8, 3].map((scale) => ({ mechanism: "gumbel" as const, epsilon: 45, scale })),
   { mechanism: "gumbel", epsilon: 45, lambda: 60 },
+  // The peers' mechanisms (measured N_w on the default pack, 60 SST-2 words): M5 ε 6-17 gives 0.08-0.97;
+  // M6 saturates near 0.3 until its noise is small next to the gaps between words, hence ε up to 400;
+  // M7 keeps a common word with probability 0.8, so it cannot go below about 0.6.
+  ...[6, 7, 8, 10, 13, 17].map((epsilon) => ({ mechanism: "mahalanobis" as const, epsilon })),
+  ...[6, 10, 30, 100, 200, 400].map((epsilon) => ({ mechanism: "vickrey" as const, epsilon })),
+  ...[1, 2, 3, 4, 6].map((epsilon) => ({ mechanism: "santext" as const, epsilon })),
+  ...[2, 4, 6, 8, 11, 16].map((epsilon) => ({ mechanism: "custext" as const, epsilon })),
+  ...[0.2, 0.5, 1, 1.5, 2, 3].map((epsilon) => ({ mechanism: "diffractor" as const, epsilon })),
+  ...[8, 10, 12, 15, 18, 25].map((epsilon) => ({ mechanism: "laplace-rank" as const, epsilon })),
+  // The stopword option on M1 and M4 (docs/mechanisms.md, "Keeping stopwords").
+  ...[6, 8, 11.5, 15].map((epsilon) => ({ mechanism: "laplace" as const, epsilon, keep: "stopwords" as const })),
+  ...[0.5, 1.2, 3].map((scale) => ({ mechanism: "gumbel" as const, epsilon: 45, scale, keep: "stopwords" as const })),
+  { mechanism: "gumbel", epsilon: 45, keep: "stopwords" },
 ];
 
 export interface DatasetSpec {
@@ -56,6 +86,11 @@ export interface DatasetSpec {
   trainLimit: number;
   /** Test examples privatized for the privatized-test variant (a seeded subset of the test split). */
   privateTestLimit: number;
+  /**
+   * The analyst's public data (`--public N`): N clean training texts, disjoint from the
+   * privatized ones, added to each privatized training set for a second model.
+   */
+  publicCount?: number;
 }
 
 export interface LoadedDataset {
@@ -66,6 +101,8 @@ export interface LoadedDataset {
   privateTest: EncodedSplit;
   /** Distinct in-vocabulary ids of the training split. */
   vocabulary: Int32Array;
+  /** The public clean texts (`publicCount`), as documents, with their labels. */
+  publicTexts: { docs: string[][]; labels: string[] } | null;
   sizes: { train: number; trainAvailable: number; test: number; privateTest: number };
 }
 
@@ -82,12 +119,20 @@ export function loadDataset(veil: Veil, spec: DatasetSpec): LoadedDataset {
   const used = subsample(train, spec.trainLimit, 11);
   const privateTest = subsample(test, spec.privateTestLimit, 13);
   const encTrain = encodeSplit(veil, used);
+  const taken = new Set(used);
+  const publicExamples = spec.publicCount
+    ? shuffleSeeded(
+        train.filter((x) => !taken.has(x)),
+        19,
+      ).slice(0, spec.publicCount)
+    : [];
   return {
     spec,
     train: encTrain,
     test: encodeSplit(veil, test),
     privateTest: encodeSplit(veil, privateTest),
     vocabulary: Int32Array.from(new Set(encTrain.ids)).sort(),
+    publicTexts: publicExamples.length ? { docs: encodeSplit(veil, publicExamples).clean, labels: publicExamples.map((x) => x.label) } : null,
     sizes: { train: used.length, trainAvailable: train.length, test: test.length, privateTest: privateTest.length },
   };
 }
@@ -99,6 +144,8 @@ export interface PointResult {
   accuracyPrivateTest: number;
   /** Fraction of in-vocabulary training tokens left unchanged. */
   keptTokens: number;
+  /** Accuracy on the original test texts of a model trained on the privatized texts plus the public ones (`publicCount`). */
+  accuracyWithPublic?: number;
 }
 
 const optionsOf = (s: Setting): MechanismOptions => ({ ...s });
@@ -108,10 +155,13 @@ export function runPoint(veil: Veil, data: LoadedDataset, setting: Setting, seed
   const train = privatizeSplit(veil, data.train, optionsOf(setting), 1_000_003 * seed + 1);
   const privTest = privatizeSplit(veil, data.privateTest, optionsOf(setting), 1_000_003 * seed + 2);
   const model = TextClassifier.train(train.docs, data.train.labels, { ...fit, seed });
+  const pub = data.publicTexts;
+  const mixed = pub && TextClassifier.train([...train.docs, ...pub.docs], [...data.train.labels, ...pub.labels], { ...fit, seed });
   return {
     accuracy: model.accuracy(data.test.clean, data.test.labels),
     accuracyPrivateTest: model.accuracy(privTest.docs, data.privateTest.labels),
     keptTokens: train.keptTokens,
+    ...(mixed && { accuracyWithPublic: mixed.accuracy(data.test.clean, data.test.labels) }),
   };
 }
 

@@ -14,6 +14,7 @@ export {
   computeWordOrder,
   computeCustextGroups,
   encodeIds,
+  encodeWordOrder,
   wordOrder,
   custextGroups,
   WORD_ORDER_KEY,
@@ -43,7 +44,7 @@ export {
   type PackHeader,
   type PackMetadata,
 } from "./embeddings/pack-format.js";
-export type { Embedding } from "./embeddings/embedding.js";
+export { wordDistance, type Embedding } from "./embeddings/embedding.js";
 export { buildNeighbourTable, buildNeighbourTableAsync, withNeighbourTable, type NeighbourTable } from "./embeddings/neighbour-table.js";
 export { selectBackend, type BackendChoice, type BackendOptions } from "./backends/registry.js";
 export { checkBackendPreference, type BackendPreference } from "./backends/preference.js";

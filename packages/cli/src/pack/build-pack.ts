@@ -6,6 +6,7 @@ import {
   computeWordOrder,
   encodeIds,
   encodeVectors,
+  encodeWordOrder,
   isSingleWord,
   lookupKey,
   writePack,
@@ -166,7 +167,7 @@ function derivedStructures(words: string[], d: number, values: Float32Array, tab
   const gbar = progressBar("CusText groups (M8) ");
   const groups = computeCustextGroups(e, DEFAULT_GROUP_SIZE, (done, total) => gbar.update(done, total, " words"));
   gbar.done(`groups of ${DEFAULT_GROUP_SIZE}`);
-  return { [WORD_ORDER_KEY]: encodeIds(order), [CUSTEXT_GROUPS_KEY]: { groupSize: DEFAULT_GROUP_SIZE, groupOf: encodeIds(groups) } };
+  return { [WORD_ORDER_KEY]: encodeWordOrder(e, order), [CUSTEXT_GROUPS_KEY]: { groupSize: DEFAULT_GROUP_SIZE, groupOf: encodeIds(groups, e.n) } };
 }
 
 /** The exact K-NN table with d_min and d_max on all threads; identical vectors (d_min = 0) are refused. */

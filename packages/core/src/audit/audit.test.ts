@@ -178,7 +178,11 @@ test("mutant: Mahalanobis with A·u re-normalised to unit length fails the audit
     ids.forEach((w, i) => {
       const z = b.laplaceNoise(o.epsilon); // r·u
       const r = Math.hypot(...z);
-      const au = multiplyVector(f.sqrt, z.map((x) => x / r), d);
+      const au = multiplyVector(
+        f.sqrt,
+        z.map((x) => x / r),
+        d,
+      );
       const norm = Math.hypot(...au);
       for (let k = 0; k < d; k++) pts[i * d + k] = shaped.vectors[w * d + k]! + (r * au[k]!) / norm;
     });

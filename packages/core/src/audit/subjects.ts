@@ -118,7 +118,12 @@ export function mahalanobisRadii(
  * (1 − t)d₂/(td₁ + (1 − t)d₂); the power check moves t by 10%. `choose` is the
  * choice under test, given the input word's points (a mutant may read the input).
  */
-export function vickreyChoiceCheck(backend: Backend, w: number, t: number, choose: (points: Float64Array, count: number, input: number) => Int32Array): NoiseCheck {
+export function vickreyChoiceCheck(
+  backend: Backend,
+  w: number,
+  t: number,
+  choose: (points: Float64Array, count: number, input: number) => Int32Array,
+): NoiseCheck {
   const e = backend.embedding;
   const nb = hasTable(e) ? e.neighbours[w * e.K]! : w === 0 ? 1 : 0;
   const point = Float64Array.from({ length: e.d }, (_, k) => e.vectors[w * e.d + k]! + 0.3 * (e.vectors[nb * e.d + k]! - e.vectors[w * e.d + k]!));

@@ -92,4 +92,3 @@ export function nearestTwoBatch(count: number, one: (i: number) => NearestTwo): 
   }
   return { ids, dists };
 }
-

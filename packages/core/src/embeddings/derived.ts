@@ -2,16 +2,22 @@
 // each mechanism needs from the pack"): CusText's output groups and 1-Diffractor's
 // word order. Both are greedy walks over the whole vocabulary with exact float64
 // distances, too slow to run at load on a large pack (measured on the default
-// pack: the word order took 21 s in Node, the groups several seconds), so
-// `veil pack` computes them and stores them in the pack's metadata (which the
-// SHA-256 covers). A pack without them (an older pack, a pack built in memory)
-// gets them computed here at first use, once per embedding.
+// pack in Node: the word order 18 s, the groups 11 s), so `veil pack` computes
+// them and stores them in the pack's metadata (which the SHA-256 covers). A pack
+// without them (an older pack, a pack built in memory) gets them computed here
+// at first use, once per embedding.
+//
+// Stored compactly: the word order as only the steps the neighbour table cannot
+// replay (where every table neighbour was visited: 8,632 of 50,000 on the default
+// pack), since the reader can replay the rest from the table in a few
+// milliseconds; the groups as one group number per word. Ids are uint16 when
+// n <= 65,536, else uint32, little-endian, base64.
 import { hasTable, wordDistance, type Embedding } from "./embedding.js";
 import { EmbeddingFormatError } from "../errors.js";
 
-/** Metadata key of the stored word order (M9): base64 of n little-endian uint32 ids, position → id. */
+/** Metadata key of the stored word order (M9): `{ scans }`, the ids the chain moved to where no table neighbour was left (see above). */
 export const WORD_ORDER_KEY = "veil:word-order";
-/** Metadata key of the stored CusText groups (M8): `{ groupSize, groupOf }`, groupOf base64 of n little-endian uint32 group numbers. */
+/** Metadata key of the stored CusText groups (M8): `{ groupSize, groupOf }`, one group number per word. */
 export const CUSTEXT_GROUPS_KEY = "veil:custext-groups";
 /** CusText's default group size K (docs/mechanisms.md, M8; the paper's default). */
 export const DEFAULT_GROUP_SIZE = 20;
@@ -37,8 +43,8 @@ const groups = new WeakMap<Embedding, Map<number, CustextGroups>>();
 export function wordOrder(e: Embedding): WordOrder {
   let o = orders.get(e);
   if (!o) {
-    const stored = e.metadata[WORD_ORDER_KEY];
-    const order = typeof stored === "string" ? checkedPermutation(decodeIds(stored, e.n, WORD_ORDER_KEY), e.n) : computeWordOrder(e);
+    const stored = e.metadata[WORD_ORDER_KEY] as { scans?: unknown } | undefined;
+    const order = stored && typeof stored.scans === "string" ? replayWordOrder(e, decodeIds(stored.scans, e.n, WORD_ORDER_KEY)) : computeWordOrder(e);
     const position = new Int32Array(e.n);
     order.forEach((w, i) => (position[w] = i));
     orders.set(e, (o = { order, position }));
@@ -55,7 +61,7 @@ export function custextGroups(e: Embedding, groupSize = DEFAULT_GROUP_SIZE): Cus
     const stored = e.metadata[CUSTEXT_GROUPS_KEY] as { groupSize?: unknown; groupOf?: unknown } | undefined;
     const groupOf =
       stored && stored.groupSize === groupSize && typeof stored.groupOf === "string"
-        ? decodeIds(stored.groupOf, e.n, CUSTEXT_GROUPS_KEY)
+        ? checkedLabels(decodeIds(stored.groupOf, e.n, CUSTEXT_GROUPS_KEY), e.n)
         : computeCustextGroups(e, groupSize);
     byK.set(groupSize, (g = groupsFromLabels(groupOf, groupSize)));
   }
@@ -80,6 +86,36 @@ export function computeWordOrder(e: Embedding, onProgress?: (done: number, total
     if (onProgress && (i & 1023) === 1023) onProgress(i + 1, n);
   }
   onProgress?.(n, n);
+  return order;
+}
+
+/** The metadata value of a word order: the ids the chain reached by a scan, in order. */
+export function encodeWordOrder(e: Embedding, order: Int32Array): { scans: string } {
+  const unvisited = new UnvisitedSet(e.n);
+  const scans: number[] = [];
+  for (let i = 0; i + 1 < e.n; i++) {
+    unvisited.remove(order[i]!);
+    if (firstUnvisitedNeighbour(e, order[i]!, unvisited) === undefined) scans.push(order[i + 1]!);
+  }
+  return { scans: encodeIds(Int32Array.from(scans), e.n) };
+}
+
+/** The word order from its stored scan steps and the table; refuses steps that do not make a permutation. */
+function replayWordOrder(e: Embedding, scans: Int32Array): Int32Array {
+  const unvisited = new UnvisitedSet(e.n);
+  const order = new Int32Array(e.n);
+  let cur = 0,
+    s = 0;
+  for (let i = 0; i < e.n; i++) {
+    order[i] = cur;
+    unvisited.remove(cur);
+    if (i === e.n - 1) break;
+    const next = firstUnvisitedNeighbour(e, cur, unvisited) ?? scans[s++];
+    if (next === undefined || !unvisited.has(next))
+      throw new EmbeddingFormatError("bad-metadata", `${WORD_ORDER_KEY} does not replay to a permutation of the vocabulary`);
+    cur = next;
+  }
+  if (s !== scans.length) throw new EmbeddingFormatError("bad-metadata", `${WORD_ORDER_KEY} has ${scans.length - s} steps too many`);
   return order;
 }
 
@@ -203,16 +239,18 @@ function groupsFromLabels(groupOf: Int32Array, groupSize: number): CustextGroups
   return { groupSize, groupOf, start, members };
 }
 
-/** Base64 of little-endian uint32 ids, as the metadata stores them. */
-export function encodeIds(ids: Int32Array): string {
-  const bytes = new Uint8Array(ids.length * 4);
+/** Base64 of little-endian ids below n, as the metadata stores them: uint16 when n <= 65,536, else uint32. */
+export function encodeIds(ids: Int32Array, n: number): string {
+  const width = n <= 65_536 ? 2 : 4;
+  const bytes = new Uint8Array(ids.length * width);
   const view = new DataView(bytes.buffer);
-  ids.forEach((x, i) => view.setUint32(i * 4, x, true));
+  ids.forEach((x, i) => (width === 2 ? view.setUint16(i * 2, x, true) : view.setUint32(i * 4, x, true)));
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);
 }
 
+/** The ids `encodeIds` wrote for a vocabulary of n words; each must be below n. */
 function decodeIds(b64: string, n: number, key: string): Int32Array {
   let bin: string;
   try {
@@ -220,22 +258,25 @@ function decodeIds(b64: string, n: number, key: string): Int32Array {
   } catch {
     throw new EmbeddingFormatError("bad-metadata", `${key} is not base64`);
   }
-  if (bin.length !== n * 4) throw new EmbeddingFormatError("bad-metadata", `${key} holds ${bin.length / 4} ids for ${n} words`);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = i * 4;
-    const x = bin.charCodeAt(o) | (bin.charCodeAt(o + 1) << 8) | (bin.charCodeAt(o + 2) << 16) | (bin.charCodeAt(o + 3) << 24);
+  const width = n <= 65_536 ? 2 : 4;
+  if (bin.length % width !== 0) throw new EmbeddingFormatError("bad-metadata", `${key} is not a whole number of ids`);
+  const out = new Int32Array(bin.length / width);
+  for (let i = 0; i < out.length; i++) {
+    const o = i * width;
+    let x = bin.charCodeAt(o) | (bin.charCodeAt(o + 1) << 8);
+    if (width === 4) x |= (bin.charCodeAt(o + 2) << 16) | (bin.charCodeAt(o + 3) << 24);
     if (!(x >= 0 && x < n)) throw new EmbeddingFormatError("bad-metadata", `${key} holds an id outside [0, ${n})`);
     out[i] = x;
   }
   return out;
 }
 
-function checkedPermutation(order: Int32Array, n: number): Int32Array {
+/** Group numbers for every word, numbered 0, 1, ... without gaps. */
+function checkedLabels(groupOf: Int32Array, n: number): Int32Array {
+  if (groupOf.length !== n) throw new EmbeddingFormatError("bad-metadata", `${CUSTEXT_GROUPS_KEY} holds ${groupOf.length} labels for ${n} words`);
   const seen = new Uint8Array(n);
-  for (const w of order) {
-    if (seen[w]) throw new EmbeddingFormatError("bad-metadata", `${WORD_ORDER_KEY} is not a permutation of the vocabulary`);
-    seen[w] = 1;
-  }
-  return order;
+  let top = -1;
+  for (const g of groupOf) ((seen[g] = 1), (top = Math.max(top, g)));
+  for (let g = 0; g <= top; g++) if (!seen[g]) throw new EmbeddingFormatError("bad-metadata", `${CUSTEXT_GROUPS_KEY} skips group ${g}`);
+  return groupOf;
 }

@@ -78,8 +78,7 @@ export function normalisedCovariance(e: Pick<Embedding, "n" | "d" | "vectors">):
   let sumSq = 0;
   for (let i = 0; i < n * d; i++) sumSq += (v[i]! - grand) ** 2;
   const scalarVariance = sumSq / (n * d);
-  for (let i = 0; i < d; i++)
-    for (let j = i; j < d; j++) cov[i * d + j] = cov[j * d + i] = cov[i * d + j]! / (n - 1) / scalarVariance;
+  for (let i = 0; i < d; i++) for (let j = i; j < d; j++) cov[i * d + j] = cov[j * d + i] = cov[i * d + j]! / (n - 1) / scalarVariance;
   return cov;
 }
 

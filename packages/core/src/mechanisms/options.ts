@@ -58,7 +58,12 @@ export interface MechanismInfo {
 /** Each mechanism's id, title, source and guarantee (docs/mechanisms.md; M4 has none of Veil's own: see there). */
 export const MECHANISM_INFO: Record<MechanismName, MechanismInfo> = {
   laplace: { id: "M1", title: "Multivariate Laplace", source: "Feyisetan et al., WSDM 2020", guarantee: "epsilon-metric-DP" },
-  exponential: { id: "M2", title: "Exponential mechanism over the vocabulary", source: "Amazon Science, Computing on private data", guarantee: "epsilon-metric-DP" },
+  exponential: {
+    id: "M2",
+    title: "Exponential mechanism over the vocabulary",
+    source: "Amazon Science, Computing on private data",
+    guarantee: "epsilon-metric-DP",
+  },
   tem: { id: "M3", title: "Truncated exponential mechanism, TEM", source: "Carvalho et al., SDM 2023", guarantee: "epsilon-metric-DP" },
   gumbel: { id: "M4", title: "Truncated Gumbel", source: "Xu et al., FLAIRS 2021", guarantee: "none stated by Veil; realized privacy reported" },
   mahalanobis: {
@@ -67,7 +72,12 @@ export const MECHANISM_INFO: Record<MechanismName, MechanismInfo> = {
     source: "Xu et al., PrivateNLP 2020",
     guarantee: "epsilon-metric-DP in the regularized Mahalanobis distance d_RM; at most epsilon/sqrt(1 - lambda) per unit of Euclidean distance",
   },
-  vickrey: { id: "M6", title: "Vickrey (the nearer of the two nearest words)", source: "Xu et al., PrivateNLP @ NAACL 2021", guarantee: "its base mechanism's (M1, or M5)" },
+  vickrey: {
+    id: "M6",
+    title: "Vickrey (the nearer of the two nearest words)",
+    source: "Xu et al., PrivateNLP @ NAACL 2021",
+    guarantee: "its base mechanism's (M1, or M5)",
+  },
   santext: {
     id: "M7",
     title: "SanText+ (only rare words resampled)",
@@ -127,7 +137,10 @@ const OPTION_CHECKS: Check[] = [
     o.groupSize !== undefined && !(Number.isInteger(o.groupSize) && o.groupSize >= 2 && o.groupSize <= 1024)
       ? `groupSize must be an integer in [2, 1024], got ${String(o.groupSize)}.`
       : null,
-  (o) => (o.variant !== undefined && o.variant !== "geometric" && o.variant !== "list-tem" ? `variant must be "geometric" or "list-tem", got ${String(o.variant)}.` : null),
+  (o) =>
+    o.variant !== undefined && o.variant !== "geometric" && o.variant !== "list-tem"
+      ? `variant must be "geometric" or "list-tem", got ${String(o.variant)}.`
+      : null,
   (o) =>
     o.radius !== undefined && !(Number.isInteger(o.radius) && o.radius >= 1 && o.radius <= 1_000_000)
       ? `radius must be an integer in [1, 10^6], got ${String(o.radius)}.`

@@ -104,13 +104,15 @@ test("SanText+ marks the non-sensitive words it kept as unprotected, and only th
 test("the word order is the greedy nearest-unvisited chain, from word 0", () => {
   const order = computeWordOrder(toy);
   assert.equal(order[0], 0);
-  assert.deepEqual([...order].sort((a, b) => a - b), [...Array(toy.n).keys()]);
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    [...Array(toy.n).keys()],
+  );
   const visited = new Set<number>();
   for (let i = 0; i + 1 < toy.n; i++) {
     visited.add(order[i]!);
     let best = -1;
-    for (let y = 0; y < toy.n; y++)
-      if (!visited.has(y) && (best < 0 || wordDistance(toy, order[i]!, y) < wordDistance(toy, order[i]!, best))) best = y;
+    for (let y = 0; y < toy.n; y++) if (!visited.has(y) && (best < 0 || wordDistance(toy, order[i]!, y) < wordDistance(toy, order[i]!, best))) best = y;
     assert.equal(order[i + 1], best, `step ${i}`);
   }
   // Without a table the scan gives the same chain.
@@ -122,7 +124,10 @@ test("CusText groups: frequency order, K - 1 nearest ungrouped words, the remain
   const labels = computeCustextGroups(toy, K);
   const sizes = new Map<number, number>();
   for (const g of labels) sizes.set(g, (sizes.get(g) ?? 0) + 1);
-  assert.deepEqual([...sizes.values()].sort((a, b) => a - b), [7, 7, 7, 7, 7, 7, 7, 11]);
+  assert.deepEqual(
+    [...sizes.values()].sort((a, b) => a - b),
+    [7, 7, 7, 7, 7, 7, 7, 11],
+  );
   // Replay: word 0 opens group 0 with its 6 nearest words.
   const byDist = [...Array(toy.n).keys()].filter((y) => y !== 0).sort((a, b) => wordDistance(toy, 0, a) - wordDistance(toy, 0, b) || a - b);
   assert.deepEqual(
@@ -135,19 +140,27 @@ test("CusText groups: frequency order, K - 1 nearest ungrouped words, the remain
 test("a pack's stored word order and groups are read, checked, and a damaged one refused", async () => {
   const { writePack } = await import("../embeddings/pack-writer.js");
   const { readPack } = await import("../embeddings/pack-reader.js");
-  const { encodeIds, WORD_ORDER_KEY, CUSTEXT_GROUPS_KEY } = await import("../embeddings/derived.js");
+  const { encodeIds, encodeWordOrder, WORD_ORDER_KEY, CUSTEXT_GROUPS_KEY } = await import("../embeddings/derived.js");
   const order = computeWordOrder(toy);
   const labels = computeCustextGroups(toy, 20);
   const base = { words: toy.words, d: toy.d, vectors: toy.vectors, neighbours: toy.neighbours, K: toy.K, dMin: toy.dMin, dMax: toy.dMax };
   const good = await readPack(
-    await writePack({ ...base, metadata: { [WORD_ORDER_KEY]: encodeIds(order), [CUSTEXT_GROUPS_KEY]: { groupSize: 20, groupOf: encodeIds(labels) } } }),
+    await writePack({
+      ...base,
+      metadata: { [WORD_ORDER_KEY]: encodeWordOrder(toy, order), [CUSTEXT_GROUPS_KEY]: { groupSize: 20, groupOf: encodeIds(labels, toy.n) } },
+    }),
   );
-  assert.deepEqual(wordOrder(good).order, order);
+  assert.deepEqual(wordOrder(good).order, order, "replayed from the table and the stored scan steps");
   assert.deepEqual(custextGroups(good, 20).groupOf, labels);
-  const swapped = Int32Array.from(order);
-  swapped[1] = swapped[0]!; // not a permutation any more
-  const bad = await readPack(await writePack({ ...base, metadata: { [WORD_ORDER_KEY]: encodeIds(swapped) } }));
-  assert.throws(() => wordOrder(bad), /not a permutation/);
+  const scans = encodeWordOrder(toy, order);
+  assert.ok(atob(scans.scans).length / 2 < toy.n - 1, "only the scan steps are stored");
+  // A scan step that lands on a visited word, or a label with a gap, is refused.
+  const wrong = Int32Array.of(0, ...new Array(toy.n).fill(0));
+  const bad = await readPack(await writePack({ ...base, metadata: { [WORD_ORDER_KEY]: { scans: encodeIds(wrong, toy.n) } } }));
+  assert.throws(() => wordOrder(bad), /replay to a permutation|too many/);
+  const gap = Int32Array.from(labels, (g) => (g === 0 ? 1 : g));
+  const bad2 = await readPack(await writePack({ ...base, metadata: { [CUSTEXT_GROUPS_KEY]: { groupSize: 20, groupOf: encodeIds(gap, toy.n) } } }));
+  assert.throws(() => custextGroups(bad2, 20), /skips group 0/);
 });
 
 test("M5's factors: A² = Σ_λ, A·Σ_λ^(-1/2) = I, smallest eigenvalue at least 1 - λ", () => {

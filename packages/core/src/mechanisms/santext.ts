@@ -11,8 +11,9 @@ import type { Backend } from "../backends/backend.js";
 import { groupOccurrences } from "./exponential.js";
 import { OutputLaw } from "./law.js";
 
-/** SanText+'s defaults: the sensitive fraction s and the resampling probability p. */
+/** SanText+'s default sensitive fraction s: the rarer half of the vocabulary. */
 export const DEFAULT_SANTEXT_S = 0.5;
+/** SanText+'s default probability p that a non-sensitive word is resampled anyway. */
 export const DEFAULT_SANTEXT_P = 0.2;
 
 /** The first sensitive id: V_S = [firstSensitive(n, s), n). */

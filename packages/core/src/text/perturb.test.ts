@@ -143,3 +143,50 @@ test("long texts are tokenized in chunks with exactly the tokens of one pass", (
     ref,
   );
 });
+
+test('keep: "stopwords" passes the list\'s words unchanged and unprotected (even one the pack lacks), privatizes the rest', async () => {
+  const { STOPWORDS } = await import("./stopwords.js");
+  assert.equal(STOPWORDS.size, 108, "npm stopword 3.1.5's English list");
+  assert.ok(STOPWORDS.has("a") && STOPWORDS.has("i") && STOPWORDS.has("the") && !STOPWORDS.has("not"));
+  // "I" is not in this toy pack: without the option it is redacted like any unknown word.
+  const veil = await createVeil({ pack: e, backend: "js" });
+  useSeededRandom(veil, 5);
+  const text = "The cat sat on a mat and I ran to the big red dog.";
+  const o: MechanismOptions = { mechanism: "exponential", epsilon: 0.01, keep: "stopwords" };
+  const r = veil.perturb(text, o);
+  const by = (s: string) => r.words.filter((x) => x.source === s);
+  for (const s of ["The", "on", "a", "and", "I", "to", "the"]) {
+    for (const w of by(s)) {
+      assert.equal(w.output, s, `${s} passes as it was`);
+      assert.equal(w.protected, false);
+      assert.equal(w.unprotectedBecause, "stopword");
+    }
+  }
+  assert.equal(by("I")[0]!.inVocabulary, false);
+  assert.equal(by("on")[0]!.inVocabulary, true);
+  for (const s of ["cat", "sat", "mat", "ran", "big", "red", "dog"]) assert.equal(by(s)[0]!.protected, true, s);
+  assert.ok(
+    ["cat", "sat", "mat", "ran", "big", "red", "dog"].some((s) => by(s)[0]!.changed),
+    "at epsilon 0.01 something changes",
+  );
+  assert.equal(r.privacy.wordsPerturbed, 7, "kept stopwords spend no epsilon");
+  // Without the option, the same text's stopwords are privatized like any word.
+  const plain = veil.perturb(text, { mechanism: "exponential", epsilon: 0.01 });
+  assert.ok(plain.words.every((w) => w.protected));
+  assert.equal(plain.words.find((w) => w.source === "I")!.output, "***");
+});
+
+test("the stopword option composes with every mechanism: privatizeIds keeps the listed ids and the rest draw as without them", async () => {
+  const veil = await createVeil({ pack: e, backend: "wasm" });
+  const ids = Int32Array.from([0, 1, 4, 2, 9, 3], (x) => x); // the cat on dog to sat
+  const rest = Int32Array.of(1, 2, 3);
+  for (const mechanism of ["laplace", "exponential", "santext", "custext", "diffractor", "laplace-rank", "vickrey", "mahalanobis", "tem"] as const) {
+    const o: MechanismOptions = { mechanism, epsilon: mechanism === "diffractor" ? 0.3 : 2, ...(mechanism === "custext" && { groupSize: 4 }) };
+    useSeededRandom(veil, 17);
+    const kept = veil.privatizeIds(ids, { ...o, keep: "stopwords" });
+    useSeededRandom(veil, 17);
+    const alone = veil.privatizeIds(rest, o);
+    assert.deepEqual([kept[0], kept[2], kept[4]], [0, 4, 9], `${mechanism}: stopwords unchanged`);
+    assert.deepEqual([kept[1], kept[3], kept[5]], [...alone], `${mechanism}: the rest as if alone`);
+  }
+});

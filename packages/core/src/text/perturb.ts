@@ -165,11 +165,24 @@ function wordResults(job: TextJob, outputs: string[], privatized: Privatized, op
     const base = { source: sources[i]!, output: outputs[i]!, start: spans.starts[i]!, mechanism, epsilon };
     if (known[i]) {
       const kept = unprotected?.[k] === 1;
-      words.push({ ...base, inVocabulary: true, protected: !kept, changed: outIds[k] !== ids[k], ...(kept && { unprotectedBecause: "not-sensitive" as const }) });
+      words.push({
+        ...base,
+        inVocabulary: true,
+        protected: !kept,
+        changed: outIds[k] !== ids[k],
+        ...(kept && { unprotectedBecause: "not-sensitive" as const }),
+      });
       k++;
-    } else if (stop[i]) words.push({ ...base, inVocabulary: vocab.has(lookupKey(base.source)), protected: false, changed: false, unprotectedBecause: "stopword" });
+    } else if (stop[i])
+      words.push({ ...base, inVocabulary: vocab.has(lookupKey(base.source)), protected: false, changed: false, unprotectedBecause: "stopword" });
     else
-      words.push({ ...base, inVocabulary: false, protected: !keep, changed: base.output !== base.source, ...(keep && { unprotectedBecause: "out-of-vocabulary" as const }) });
+      words.push({
+        ...base,
+        inVocabulary: false,
+        protected: !keep,
+        changed: base.output !== base.source,
+        ...(keep && { unprotectedBecause: "out-of-vocabulary" as const }),
+      });
   }
   return words;
 }

@@ -11,7 +11,15 @@
 import type { Embedding } from "../../embeddings/embedding.js";
 import type { AdapterDescription, WebGpuBackendOptions } from "./options.js";
 import type { RandomSource } from "../../random/source.js";
-import { emptyKnnResult, type AsyncKernels, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "../backend.js";
+import {
+  emptyKnnResult,
+  type AsyncKernels,
+  type Backend,
+  type GumbelSamplerParams,
+  type KnnProgress,
+  type KnnResult,
+  type NearestTwoBatch,
+} from "../backend.js";
 import {
   exactWhereTheMassIs,
   float32DistanceErrorBound,
