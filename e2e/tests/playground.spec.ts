@@ -2,6 +2,21 @@
 // (saved under e2e/test-results/screens/).
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { STOPWORDS } from "@veil/core";
+import AxeBuilder from "@axe-core/playwright";
+
+/** axe-core's WCAG 2 A/AA rules on the page as it is now: no violations. */
+async function expectAccessible(page: Page, state: string): Promise<void> {
+  const r = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+  const found = r.violations.map(
+    (v) =>
+      `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes
+        .map((n) => n.target.join(" "))
+        .slice(0, 3)
+        .join(", ")})`,
+  );
+  expect(found, `axe violations ${state}`).toEqual([]);
+}
 
 // Beside the Playwright results, whatever the working directory.
 const shotDir = () => path.resolve(test.info().project.testDir, "../test-results/screens");
@@ -20,9 +35,13 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   await expect(page.locator("#source")).toContainText("Downloaded");
   await expect(page.locator("#backend")).toContainText("WebAssembly");
   await page.screenshot({ path: `${shotDir()}/1-ready.png`, fullPage: true });
+  await expectAccessible(page, "when ready");
 
+  const ALL = ["gumbel", "laplace", "exponential", "tem", "mahalanobis", "vickrey", "santext", "custext", "diffractor", "laplace-rank"];
+  await expect(page.locator("input[name=mechanism]")).toHaveCount(ALL.length);
   for (const sample of ["review", "support", "medical"]) {
-    for (const m of ["gumbel", "laplace", "exponential", "tem"]) {
+    // Every mechanism on the review; the first four on the others (time).
+    for (const m of sample === "review" ? ALL : ALL.slice(0, 4)) {
       await page.click(`[data-sample=${sample}]`);
       await page.check(`input[name=mechanism][value=${m}]`);
       await page.click("#perturb");
@@ -39,6 +58,19 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   await page.click("#perturb");
   await expect(page.locator("#output .redacted").first()).toBeVisible();
   await page.screenshot({ path: `${shotDir()}/2-perturbed-m4.png`, fullPage: true });
+
+  // Keeping stopwords: they pass as they are, marked unprotected, and the summary says how many.
+  await page.check("#keep-stopwords");
+  await page.check("input[name=mechanism][value=custext]");
+  await page.click("#perturb");
+  await expect(page.locator("#output .kept").first()).toBeVisible();
+  const keptWords = await page.$$eval("#output .kept", (els) => els.map((e) => e.textContent!.toLowerCase()));
+  expect(keptWords.length).toBeGreaterThan(2);
+  for (const w of keptWords) expect(STOPWORDS.has(w)).toBe(true);
+  await expect(page.locator("#privacy")).toContainText("sent unprotected");
+  await expect(page.locator("#mechanisms")).toContainText("the output reveals the group");
+  await page.screenshot({ path: `${shotDir()}/2b-custext-stopwords-kept.png`, fullPage: true });
+  await page.uncheck("#keep-stopwords");
 
   // A word's panel: the bars sum to 1 and match the SDK's exact law.
   await page.check("input[name=mechanism][value=exponential]");
@@ -72,6 +104,7 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
   expect(r6).toBeCloseTo(sdkR, 12);
   await expect(page.locator("#word-attack")).toContainText("recovers the original");
   await page.screenshot({ path: `${shotDir()}/3-word-panel.png`, fullPage: true });
+  await expectAccessible(page, "with a word panel open");
 
   // Raising epsilon raises N_w.
   const nw = async () => Number(await page.getAttribute("#word-stats [data-nw]", "data-nw"));
@@ -113,4 +146,32 @@ test("a failed download says so and offers a retry", async ({ page }) => {
   await expect(page.locator("#load-error-text")).toContainText("could not be downloaded");
   await expect(page.locator("#retry")).toBeVisible();
   await page.screenshot({ path: `${shotDir()}/6-download-error.png`, fullPage: true });
+});
+
+test("the playground works by keyboard: choose a mechanism, set epsilon, keep stopwords, perturb, open a word", async ({ page }) => {
+  await page.goto("/playground/");
+  await ready(page);
+  await page.click("[data-sample=review]");
+  // A mechanism by arrow keys inside the radio group, epsilon by typing, the checkbox by Space, Perturb by Enter.
+  await page.focus("input[name=mechanism][value=gumbel]");
+  await page.keyboard.press("ArrowDown"); // the next in the list: M5
+  await expect(page.locator("input[name=mechanism][value=mahalanobis]")).toBeChecked();
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("ArrowUp");
+  await expect(page.locator("input[name=mechanism][value=tem]")).toBeChecked();
+  await page.focus("#eps");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("12");
+  await page.keyboard.press("Tab"); // onto the next control: the change is committed
+  await page.focus("#keep-stopwords");
+  await page.keyboard.press("Space");
+  await expect(page.locator("#keep-stopwords")).toBeChecked();
+  await page.focus("#perturb");
+  await page.keyboard.press("Enter");
+  await expect(page.locator("#output button.w").first()).toBeVisible();
+  await expect(page.locator("#output .kept").first()).toBeVisible();
+  await page.locator("#output button.w").first().focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("#word-panel")).toBeVisible();
+  await expect(page.locator("#word-sub")).toContainText(/closed form|probabilities/, { timeout: 30_000 });
 });

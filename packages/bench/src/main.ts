@@ -153,7 +153,7 @@ try {
       if (datasets.length !== wanted.length) throw new DatasetError(`--datasets takes sst2 and/or trec, got ${a.datasets}`);
     }
     const allSeries = [...new Set(DEFAULT_GRID.map(seriesOf))];
-    const mechanisms = a.mechanisms ? a.mechanisms.split(",") : smoke ? ["laplace", "exponential", "tem", "gumbel"] : allSeries;
+    const mechanisms = a.mechanisms ? a.mechanisms.split(",") : allSeries;
     const unknown = mechanisms.filter((m) => !allSeries.includes(m));
     if (unknown.length) throw new DatasetError(`--mechanisms takes ${allSeries.join(", ")}; got ${unknown.join(", ")}`);
     let grid: Setting[] = DEFAULT_GRID.filter((s) => mechanisms.includes(seriesOf(s)));

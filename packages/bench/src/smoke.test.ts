@@ -2,6 +2,7 @@
 // dataset, not measurements): the harness works end to end and writes complete
 // results. The full runs are not part of `npm test`.
 import { test } from "node:test";
+import { MECHANISMS } from "@veil/core";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -29,8 +30,8 @@ test("bench:utility --smoke: every mechanism and both references, accuracies and
   assert.equal(d.name, "sst2");
   assert.equal(d.sizes.train, 300);
   assert.deepEqual(
-    d.points.map((p: { setting: { mechanism: string } }) => p.setting.mechanism),
-    ["laplace", "exponential", "tem", "gumbel"],
+    d.points.map((p: { series: string }) => p.series),
+    [...MECHANISMS, "laplace+stopwords", "gumbel+stopwords"],
   );
   for (const p of d.points) {
     assert.equal(p.accuracy.runs.length, 2);
@@ -38,10 +39,11 @@ test("bench:utility --smoke: every mechanism and both references, accuracies and
     assert.ok(p.Nw >= 0 && p.Nw <= 1 && p.Sw >= 1, p.key);
   }
   assert.ok(d.baselines.none.accuracy.mean > 0.5);
+  assert.ok(readFileSync(path.join(r.out, "utility-table.md"), "utf8").includes("M9 1-Diffractor"), "the table of every curve at equal N_w");
   assert.ok(d.trainOov > 0 && d.trainOov < d.trainTokens);
   for (const chart of ["utility-sst2-epsilon.svg", "utility-sst2-nw.svg"]) {
     const svg = readFileSync(path.join(r.out, chart), "utf8");
-    for (const name of ["M1 Laplace", "M2 exponential", "M3 TEM", "M4 truncated Gumbel", "none (clean text)"])
+    for (const name of ["M1 Laplace", "M2 exponential", "M3 TEM", "M4 truncated Gumbel", "M5 Mahalanobis", "M10 rank-based Laplace", "none (clean text)"])
       assert.ok(svg.includes(name), `${chart}: ${name}`);
   }
 });

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createVeil, readPack, tokenize, lookupKey, type Embedding, type MechanismOptions, type Veil } from "@veil/core";
+import { createVeil, readPack, tokenize, lookupKey, firstSensitive, DEFAULT_SANTEXT_S, type Embedding, type MechanismOptions, type Veil } from "@veil/core";
 import { backendOf } from "@veil/core/testing";
 import { readDataset } from "./datasets.js";
 import { ProgressBar } from "./progress.js";
@@ -72,7 +72,7 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   const textOf = textSampler(readDataset(SST_TRAIN, { format: "space" }).map((e) => e.text));
   const minSeconds = o.smoke ? 0.05 : 1;
   const backends = ["wasm", "js"] as const;
-  const bar = new ProgressBar("speed", 4 + backends.length * 7 + (o.browser ? 1 : 0));
+  const bar = new ProgressBar("speed", 4 + backends.length * 13 + (o.browser ? 1 : 0));
   const { packLoad, veil } = await measurePackLoad(o.pack);
   bar.tick("pack load");
   const e = veil.embedding;
@@ -162,7 +162,17 @@ function derivedBounds(bounds: MachineBounds, e: Embedding) {
     bound: perPass.fma * perToken,
     boundWhat: `SIMD multiply-add: 2nd flops per ${perToken > 1.001 ? `distinct word (${perToken.toFixed(2)} tokens each)` : "token"}`,
   });
-  return { bounds, perPass, m4, passBound };
+  const randomBound = (uniforms: number): { bound: number; boundWhat: string } => ({
+    bound: (bounds.randomGBs * 1e9) / (uniforms * 8),
+    boundWhat: `random bytes: ${uniforms} uniform${uniforms > 1 ? "s" : ""} of 8 B per word`,
+  });
+  // M7 resamples within the sensitive set V_S: one multiply-add pass over |V_S| words (docs/mechanisms.md, M7).
+  const sensitive = firstSensitive(e.n, DEFAULT_SANTEXT_S);
+  const sensitivePassBound = (perToken: number): { bound: number; boundWhat: string } => ({
+    bound: passBound(perToken).bound * (e.n / (e.n - sensitive)),
+    boundWhat: `SIMD multiply-add over the ${e.n - sensitive} sensitive words, per distinct word (${perToken.toFixed(2)} tokens each)`,
+  });
+  return { bounds, perPass, m4, passBound, randomBound, sensitivePassBound };
 }
 
 /** A row with its ratio to its bound. */
@@ -209,6 +219,13 @@ async function backendRows(name: "wasm" | "js", ctx: RunContext): Promise<SpeedR
   perturb("M2 exponential perturb(), eps 3", { mechanism: "exponential", epsilon: 3 }, js ? 8 : 200, ctx.passBound);
   perturb("M3 TEM perturb(), eps 3 (radius beyond the table)", { mechanism: "tem", epsilon: 3 }, js ? 8 : 200, ctx.passBound);
   perturb("M3 TEM perturb(), eps 15 (radius inside the table)", { mechanism: "tem", epsilon: 15 }, 2000);
+  // The peers' mechanisms, each against its own bound (M5, M6, M10: M1's; M7: M2's on V_S; M8, M9: random bytes).
+  perturb("M5 Mahalanobis perturb(), eps 10", { mechanism: "mahalanobis", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
+  perturb("M6 Vickrey perturb(), eps 10", { mechanism: "vickrey", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
+  perturb("M7 SanText+ perturb(), eps 3", { mechanism: "santext", epsilon: 3 }, js ? 8 : 200, ctx.sensitivePassBound);
+  perturb("M8 CusText perturb(), eps 3", { mechanism: "custext", epsilon: 3 }, 2000, () => ctx.randomBound(1));
+  perturb("M9 1-Diffractor perturb(), eps 1", { mechanism: "diffractor", epsilon: 1 }, 2000, () => ctx.randomBound(1));
+  perturb("M10 rank-based Laplace perturb(), eps 10", { mechanism: "laplace-rank", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
   push(tableRow(veil, name, ctx));
   veil.dispose();
   return rows;

@@ -170,3 +170,43 @@ test("veil attack: the attacker's success as JSON and as a table, with a corpus 
   assert.match(t.out, /sampled, 20 draws per word/);
   assert.equal(veil(["attack", "--pack", pack, "-m", "exponential", "-e", "3", "--words", "0"]).code, 2);
 });
+
+test("veil perturb runs the peers' mechanisms with their flags, keeps stopwords when asked, and refuses bad values", () => {
+  const text = "the cat sat on the mat";
+  for (const args of [
+    ["--mechanism", "mahalanobis", "--epsilon", "5", "--lambda", "0.5"],
+    ["--mechanism", "vickrey", "--epsilon", "5", "--t", "0.5", "--base", "mahalanobis"],
+    ["--mechanism", "santext", "--epsilon", "3", "--s", "0.5", "--p", "0.3"],
+    ["--mechanism", "custext", "--epsilon", "2", "--group-size", "4"],
+    ["--mechanism", "diffractor", "--epsilon", "0.5", "--variant", "list-tem", "--radius", "3"],
+    ["--mechanism", "laplace-rank", "--epsilon", "5", "--c", "0.2"],
+  ]) {
+    const r = veil(["perturb", "--pack", pack, "--json", "--seed", "3", ...args], text);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.err}`);
+    const out = JSON.parse(r.out);
+    assert.equal(out.mechanism, args[1]);
+    assert.equal(out.words.length, 6);
+  }
+  const kept = JSON.parse(veil(["perturb", "--pack", pack, "--json", "--mechanism", "custext", "--epsilon", "0.1", "--keep", "stopwords"], text).out);
+  const the = kept.words.filter((w: { source: string }) => w.source === "the");
+  assert.ok(
+    the.length === 2 &&
+      the.every(
+        (w: { output: string; protected: boolean; unprotectedBecause: string }) => w.output === "the" && !w.protected && w.unprotectedBecause === "stopword",
+      ),
+  );
+  assert.equal(kept.privacy.wordsPerturbed, 3, "CusText+: the stopwords (the, on, the) spend nothing");
+  for (const [flag, value, why] of [
+    ["--t", "1.5", /t must be in \[0, 1\]/],
+    ["--variant", "spiral", /variant must be/],
+    ["--keep", "names", /keep must be "stopwords"/],
+    ["--group-size", "1", /groupSize must be an integer/],
+  ] as const) {
+    const r = veil(
+      ["perturb", "--pack", pack, "--mechanism", flag === "--t" ? "vickrey" : flag === "--variant" ? "diffractor" : "custext", "--epsilon", "2", flag, value],
+      text,
+    );
+    assert.equal(r.code, 1, `${flag} ${value}`);
+    assert.match(r.err, why);
+  }
+});
