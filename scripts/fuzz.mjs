@@ -74,7 +74,19 @@ async function fuzzPerturb(deadline) {
   const defaultPack = path.join(root, "packs/glove-6b-100d-50k.veilpack");
   const pack = existsSync(defaultPack) ? readFileSync(defaultPack) : toyEmbedding(2000, 16, 16, 3);
   const veils = { wasm: await createVeil({ pack, backend: "wasm" }), js: await createVeil({ pack: toyEmbedding(300, 8, 8, 5), backend: "js" }) };
-  const epsilon = { laplace: 10, exponential: 5, tem: 5, gumbel: Math.ceil(veils.wasm.minEpsilon("gumbel")) + 1 };
+  const epsilon = {
+    laplace: 10,
+    exponential: 5,
+    tem: 5,
+    gumbel: Math.ceil(veils.wasm.minEpsilon("gumbel")) + 1,
+    mahalanobis: 10,
+    vickrey: 10,
+    santext: 5,
+    custext: 3,
+    diffractor: 1,
+    "laplace-rank": 10,
+  };
+  const noisy = new Set(["laplace", "mahalanobis", "vickrey", "laplace-rank"]); // M1's search per word: ~2k words/s
   while (Date.now() < deadline) {
     cases++;
     const text = randomText();
@@ -104,7 +116,7 @@ async function fuzzPerturb(deadline) {
     const backend = u.next() < 0.8 ? "wasm" : "js";
     const mechanism = pick(MECHANISMS);
     const words = toks.filter((t) => t.wordLike).length;
-    if (mechanism === "laplace" && words > 300) continue; // M1 is ~2k words/s: keep cases short
+    if (noisy.has(mechanism) && words > 300) continue; // keep these cases short
     const started = Date.now();
     try {
       const r = veils[backend].perturb(text, {

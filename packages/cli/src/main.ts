@@ -15,7 +15,7 @@ import {
   type AttackResult,
   type VectorType,
 } from "@veil/core";
-import { packSections, quantizationNote } from "./pack-info.js";
+import { metadataSummary, packSections, quantizationNote } from "./pack-info.js";
 import { COMMON_WORDS_SOURCE, missingCommonWords } from "./pack/common-words.js";
 import { defaultPackPath } from "./paths.js";
 import { buildPack } from "./pack/build-pack.js";
@@ -329,7 +329,7 @@ async function infoCommand(v: Values): Promise<number> {
         bytes: packSections(await readFile(v.pack ?? defaultPackPath())),
         quantization: quantizationNote(e.stored?.vectorType ?? "f32"),
         missingCommonWords: { words: missingCommonWords((k) => e.index.has(k)), source: COMMON_WORDS_SOURCE },
-        metadata: e.metadata,
+        metadata: metadataSummary(e.metadata, e.n),
         gumbelMinEpsilon: veil.minEpsilon("gumbel"),
         backend: veil.backend,
       },
