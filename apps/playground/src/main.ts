@@ -335,7 +335,7 @@ const attackCache = new Map<string, Promise<AttackResult>>();
  * The attacker's success at this setting, beside N_w: the Bayes-optimal guess
  * of the original word from one privatized word, for an attacker who knows the
  * word is one of the commonest ATTACK_WORDS (uniform over them). Exact for
- * M2-M4; sampled for M1 (100 draws per word). Cached per setting.
+ * M2-M4 and M7-M9; sampled for M1, M5, M6, M10 (100 draws per word). Cached per setting.
  */
 async function showAttacker(m: MechanismName, epsilon: number): Promise<void> {
   const box = document.createElement("div");

@@ -7,7 +7,7 @@ import { DatasetError, type DataFormat } from "./datasets.js";
 import { DEFAULT_PACK, RESULTS_DIR, SHARED_DATA, writeResult } from "./results.js";
 import { DEFAULT_GRID, seriesOf, type DatasetSpec, type Setting } from "./utility.js";
 import { readFileSync } from "node:fs";
-import { comparisons, runUtility, summarize, writeCharts, type UtilityReport } from "./utility-run.js";
+import { comparisons, runUtility, summarize, writeCharts, writeTables, type UtilityReport } from "./utility-run.js";
 import { runSpeed } from "./speed-run.js";
 import { comparePacks, packComparisonTable } from "./pack-compare.js";
 
@@ -104,7 +104,7 @@ try {
     const report = JSON.parse(readFileSync(path.join(outDir, "utility.json"), "utf8")) as UtilityReport;
     for (const d of report.datasets) Object.assign(d, comparisons(d.points, report.config.seeds));
     writeResult(outDir, "utility.json", report);
-    process.stdout.write(summarize({ ...report, files: writeCharts(report, outDir) }));
+    process.stdout.write(summarize({ ...report, files: [...writeCharts(report, outDir), ...writeTables(report, outDir)] }));
   } else if (command === "speed") await runSpeed({ pack, outDir, smoke, browser: !smoke && a["no-browser"] !== true, fullTable: a["full-table"] === true });
   else {
     const trainLimit = int("train-limit", a["train-limit"], smoke ? 300 : 2500);

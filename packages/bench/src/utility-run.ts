@@ -34,7 +34,7 @@ export interface UtilityPoint {
   calibrated: boolean;
   Nw: number;
   Sw: number;
-  /** The attacker's success (exact for M2-M4, sampled for M1), and within 5 guesses. */
+  /** The attacker's success (exact for M2-M4 and M7-M9, sampled for the others), and within 5 guesses. */
   R?: number;
   R5?: number;
   stats: StatsResult;
@@ -279,7 +279,8 @@ export function compareAtEqualNw(points: UtilityPoint[], seeds: number, levels =
       const b = ps.every((p) => p.accuracyWithPublic) ? at(ps, Nw, "accuracyWithPublic") : null;
       if (b !== null) withPublic[series] = b;
     }
-    const names = Object.keys(accuracy);
+    // The best among the curves that protect every word (a kept stopword is sent as it is).
+    const names = Object.keys(accuracy).filter((x) => !isVariant(x));
     if (names.length === 0) continue;
     const best = names.reduce((x, y) => (accuracy[y]! > accuracy[x]! ? y : x));
     out.push({ Nw, accuracy, best, ...(Object.keys(withPublic).length && { withPublic }) });
@@ -293,7 +294,26 @@ export function seriesName(series: string): string {
   return `${NAMES[m]}${variant ? ", stopwords kept" : ""}`;
 }
 
-/** The README's table: for each N_w level, every curve's accuracy on each dataset, the best in bold, and the guarantee. */
+/** Each mechanism's guarantee in a few words, for tables (MECHANISM_INFO has the full statement). */
+const SHORT_GUARANTEE: Record<MechanismName, string> = {
+  laplace: "ε-metric-DP",
+  exponential: "ε-metric-DP",
+  tem: "ε-metric-DP",
+  gumbel: "none stated (realized privacy reported)",
+  mahalanobis: "ε-metric-DP in d_RM",
+  vickrey: "its base's (M1)",
+  santext: "ε-metric-DP among rare words only",
+  custext: "ε-DP within its group (the output reveals it)",
+  diffractor: "ε-metric-DP in list positions (ε not comparable)",
+  "laplace-rank": "M1's ε-metric-DP",
+};
+
+/** A series' guarantee in a few words; with stopwords kept, they are unprotected. */
+function shortGuarantee(series: string): string {
+  return SHORT_GUARANTEE[series.split("+")[0] as MechanismName] + (isVariant(series) ? "; stopwords sent unprotected" : "");
+}
+
+/** The README's table: for each N_w level, every curve's accuracy on each dataset, the best (of the curves that protect every word) in bold, and the guarantee. */
 export function equalNwMarkdown(report: UtilityReport): string {
   const series = [...new Set(report.datasets.flatMap((d) => d.points.map((p) => p.series ?? seriesOf(p.setting))))];
   const head = `| mechanism | guarantee | ${report.datasets.flatMap((d) => NW_LEVELS.map((x) => `${d.name} N_w ${x}`)).join(" | ")} |`;
@@ -304,11 +324,33 @@ export function equalNwMarkdown(report: UtilityReport): string {
     if (a === undefined) return "—";
     return row!.best === s ? `**${a.toFixed(3)}**` : a.toFixed(3);
   };
-  const rows = series.map((s) => {
-    const m = s.split("+")[0] as MechanismName;
-    return `| ${seriesName(s)} | ${MECHANISM_INFO[m].guarantee} | ${report.datasets.flatMap((d) => NW_LEVELS.map((x) => cell(d, x, s))).join(" | ")} |`;
-  });
+  const rows = series.map(
+    (s) => `| ${seriesName(s)} | ${shortGuarantee(s)} | ${report.datasets.flatMap((d) => NW_LEVELS.map((x) => cell(d, x, s))).join(" | ")} |`,
+  );
   return [head, sep, ...rows].join("\n");
+}
+
+/** What N clean public texts recover (`--public N`): each curve's accuracy without and with them at N_w 0.2 and 0.5. */
+export function publicMarkdown(report: UtilityReport, levels = [0.2, 0.5]): string {
+  const series = [...new Set(report.datasets.flatMap((d) => d.points.map((p) => p.series ?? seriesOf(p.setting))))];
+  const head = `| mechanism | ${report.datasets.flatMap((d) => levels.map((x) => `${d.name} N_w ${x}: private only → with public (points)`)).join(" | ")} |`;
+  const sep = `|---|${report.datasets.flatMap(() => levels.map(() => "---:")).join("|")}|`;
+  const cell = (d: UtilityDataset, x: number, s: string): string => {
+    const row = d.atEqualNw?.find((e) => e.Nw === x);
+    const a = row?.accuracy[s],
+      b = row?.withPublic?.[s];
+    return a === undefined || b === undefined ? "—" : `${a.toFixed(3)} → ${b.toFixed(3)} (+${(100 * (b - a)).toFixed(1)})`;
+  };
+  return [head, sep, ...series.map((s) => `| ${seriesName(s)} | ${report.datasets.flatMap((d) => levels.map((x) => cell(d, x, s))).join(" | ")} |`)].join("\n");
+}
+
+/** The tables written beside the JSON: every curve at equal N_w, and what public data recovers (when measured). */
+export function writeTables(report: UtilityReport, dir: string): string[] {
+  const withPublic = report.datasets.some((d) => d.atEqualNw?.some((e) => e.withPublic));
+  return [
+    writeResult(dir, "utility-table.md", equalNwMarkdown(report) + "\n"),
+    ...(withPublic ? [writeResult(dir, "utility-public.md", publicMarkdown(report) + "\n")] : []),
+  ];
 }
 
 export function compareM4M1(points: UtilityPoint[], seeds: number, score: "accuracy" | "accuracyPrivateTest" = "accuracy"): Comparison[] {
@@ -448,7 +490,10 @@ export function chartR(d: UtilityDataset, r: UtilityReport): string {
     yLabel: "test accuracy (original test texts)",
     series,
     references: references(d),
-    note: [...note(d, r), `attacker's prior: the training words' frequencies over the ${words} commonest; R exact for M2-M4, sampled for M1 (held-out)`],
+    note: [
+      ...note(d, r),
+      `attacker's prior: the training words' frequencies over the ${words} commonest; R exact for M2-M4 and M7-M9, sampled for the others (held-out)`,
+    ],
     height: 480,
   });
 }

@@ -180,7 +180,7 @@ export interface StatsResult {
   Sw: number;
   words: number;
   draws: number;
-  /** Exact from the output law (M2-M4) or estimated by sampling (M1). */
+  /** Exact from the output law (M2-M4, M7-M9) or estimated by sampling (M1, M5, M6, M10). */
   method: "exact" | "sampled";
   /**
    * The attacker's success (docs/attack.md) with the training split's word
@@ -198,7 +198,7 @@ export function trainingPrior(n: number, data: LoadedDataset): Float64Array {
 
 /**
  * Mean N_w and S_w over `words` distinct training-vocabulary words (a seeded
- * uniform sample), from `Veil.stats`: exact from the output law for M2-M4 (S_w
+ * uniform sample), from `Veil.stats`: exact from the output law for M2-M4 and M7-M9 (S_w
  * as its expectation for `draws` draws); M1 has no closed form and is sampled,
  * `draws` per word.
  */

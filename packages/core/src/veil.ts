@@ -151,14 +151,14 @@ export class Veil {
     return wordStats(this.impl, this.requireWord(word), prepare(this.embedding, options), samples, top);
   }
 
-  /** The exact output law of M2, M3 or M4 for a word (null for M1, whose law has no closed form). */
+  /** The exact output law of M2-M4 or M7-M9 for a word (null for M1, M5, M6 and M10, whose laws have no closed form). */
   law(word: string, options: MechanismOptions): OutputLaw | null {
     return exactLaw(this.impl, this.requireWord(word), prepare(this.embedding, options));
   }
 
   /**
    * Realized privacy of `word` against each of its `k` nearest neighbours, from the
-   * exact laws (M2, M3, M4; null for M1): see stats/realized-privacy.ts.
+   * exact laws (M2-M4, M7-M9; null for M1, M5, M6, M10): see stats/realized-privacy.ts.
    */
   realizedPrivacy(word: string, options: MechanismOptions, k = 5): ({ word: string; distance: number } & RealizedPrivacy)[] | null {
     const w = this.requireWord(word);
@@ -173,7 +173,7 @@ export class Veil {
 
   /**
    * How often the Bayes-optimal attacker recovers a word from its privatized
-   * output, at one mechanism and setting: exact for M2, M3, M4, sampled for M1
+   * output, at one mechanism and setting: exact for M2-M4 and M7-M9, sampled for M1, M5, M6, M10
    * (stats/attack.ts; docs/attack.md). Throws InvalidOptionError on a bad prior or option.
    */
   attack(options: MechanismOptions, attack: AttackOptions = {}): AttackResult {

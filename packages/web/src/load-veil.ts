@@ -90,13 +90,13 @@ export interface LoadedVeil {
   minEpsilon(mechanism: MechanismName): number;
   /** Rewrites `text` word by word with a differentially private mechanism. */
   perturb(text: string, options: PerturbOptions & CallOptions): Promise<PerturbResult>;
-  /** N_w and S_w for a word, sampled and (M2, M3, M4) exact. */
+  /** N_w and S_w for a word, sampled, and exact where the law is known (M2-M4, M7-M9). */
   stats(word: string, options: MechanismOptions & CallOptions, o?: { samples?: number; top?: number }): Promise<WordStats>;
   /** Realized privacy of a word against its k nearest neighbours, from the exact laws (null for M1). */
   realizedPrivacy(word: string, options: MechanismOptions, k?: number): Promise<({ word: string; distance: number } & RealizedPrivacy)[] | null>;
   /**
    * How often the Bayes-optimal attacker recovers a word from its privatized
-   * output at this setting (exact for M2-M4, sampled for M1); see @veil/core's
+   * output at this setting (exact for M2-M4 and M7-M9, sampled for M1, M5, M6, M10); see @veil/core's
    * `Veil.attack`. Runs in the worker; rejects with InvalidOptionError on a bad prior or option.
    */
   attack(options: MechanismOptions, attack?: AttackOptions): Promise<AttackResult>;

@@ -49,7 +49,7 @@ export interface AttackResult {
   /** Input words considered, and the share of the prior's mass they carry. */
   inputs: number;
   priorCoverage: number;
-  /** True when computed from the exact law (M2, M3, M4). */
+  /** True when computed from the exact law (M2-M4, M7-M9). */
   exact: boolean;
   /**
    * Sampled (M1): R and Rk are the held-out success of the attacker built from

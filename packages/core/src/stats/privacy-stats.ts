@@ -1,7 +1,7 @@
 // Privacy statistics of Feyisetan et al. 2020 (docs/mechanisms.md, "Privacy statistics"):
 // N_w = P[M(w) = w] and S_w = the number of distinct outputs in N samples,
 // estimated by sampling for every mechanism and computed exactly from the output
-// law where it is known (M2, M3, M4).
+// law where it is known (M2-M4, M7-M9).
 import type { Backend } from "../backends/backend.js";
 import { exactLaw, privatizeIds, type Prepared } from "../mechanisms/run.js";
 

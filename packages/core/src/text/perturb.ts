@@ -159,30 +159,25 @@ function wordResults(job: TextJob, outputs: string[], privatized: Privatized, op
   const { out: outIds, unprotected } = privatized;
   const keep = (options.oov ?? "redact") === "keep";
   const { mechanism, epsilon } = options;
-  const vocab = job.index;
   const words: WordResult[] = [];
+  // One object literal per kind of word, so every result has the same shape (V8 keeps them fast).
   for (let i = 0, k = 0; i < spans.count; i++) {
-    const base = { source: sources[i]!, output: outputs[i]!, start: spans.starts[i]!, mechanism, epsilon };
+    const source = sources[i]!;
+    const output = outputs[i]!;
+    const start = spans.starts[i]!;
     if (known[i]) {
-      const kept = unprotected?.[k] === 1;
-      words.push({
-        ...base,
-        inVocabulary: true,
-        protected: !kept,
-        changed: outIds[k] !== ids[k],
-        ...(kept && { unprotectedBecause: "not-sensitive" as const }),
-      });
+      const word: WordResult = { source, output, start, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k], mechanism, epsilon };
+      if (unprotected?.[k] === 1) ((word.protected = false), (word.unprotectedBecause = "not-sensitive"));
+      words.push(word);
       k++;
-    } else if (stop[i])
-      words.push({ ...base, inVocabulary: vocab.has(lookupKey(base.source)), protected: false, changed: false, unprotectedBecause: "stopword" });
-    else
-      words.push({
-        ...base,
-        inVocabulary: false,
-        protected: !keep,
-        changed: base.output !== base.source,
-        ...(keep && { unprotectedBecause: "out-of-vocabulary" as const }),
-      });
+    } else if (stop[i]) {
+      const inVocabulary = job.index.has(lookupKey(source));
+      words.push({ source, output, start, inVocabulary, protected: false, changed: false, mechanism, epsilon, unprotectedBecause: "stopword" });
+    } else {
+      const word: WordResult = { source, output, start, inVocabulary: false, protected: !keep, changed: output !== source, mechanism, epsilon };
+      if (keep) word.unprotectedBecause = "out-of-vocabulary";
+      words.push(word);
+    }
   }
   return words;
 }
