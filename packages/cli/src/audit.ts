@@ -1,6 +1,16 @@
 // `veil audit`: runs the audit of @veil/core on a pack, for people (a table) and
 // machines (JSON). Exit status 1 when a claim fails.
-import { auditPairs, runAudit, veilSubject, type AuditReport, type MechanismName, type MechanismOptions, type Veil, MECHANISM_INFO } from "@veil/core";
+import {
+  auditFitWords,
+  auditPairs,
+  runAudit,
+  veilSubject,
+  type AuditReport,
+  type MechanismName,
+  type MechanismOptions,
+  type Veil,
+  MECHANISM_INFO,
+} from "@veil/core";
 
 /**
  * Epsilons where each law is far from degenerate on a GloVe-like pack (TEM at 5:
@@ -62,7 +72,7 @@ export function audit(
     const samples = o.samples ?? DEFAULT_SAMPLES[m];
     o.log(`audit ${MECHANISM_INFO[m].id} ${m}, epsilon ${epsilon}, ${samples} samples per word…`);
     const t0 = performance.now();
-    const r = runAudit(veilSubject(veil, opts), { samples, fitWords: probes, pairs: auditPairs(veil, opts, probes) });
+    const r = runAudit(veilSubject(veil, opts), { samples, fitWords: auditFitWords(veil, opts, probes), pairs: auditPairs(veil, opts, probes) });
     let realized: RealizedSummary | undefined;
     if (m === "gumbel") {
       // M4 claims no bound: report its exact realized privacy over nearest-neighbour pairs.

@@ -9,5 +9,5 @@ export {
   type FitResult,
   type PairResult,
 } from "./audit.js";
-export { veilSubject, auditPairs } from "./subjects.js";
+export { veilSubject, auditPairs, auditFitWords } from "./subjects.js";
 export { clopperPearson, chiSquareTest } from "../stats/hypothesis.js";

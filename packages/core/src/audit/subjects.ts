@@ -187,6 +187,18 @@ export function auditPairs(veil: Veil, o: MechanismOptions, probes: number[]): A
   return embeddingPairs(e, o, probes);
 }
 
+/**
+ * The words whose laws the fit test checks: the probes, except for SanText+,
+ * whose claim is about sensitive words: there the probes moved into V_S (a
+ * common word's law is 80% itself whatever ε, so a 10% change of ε barely moves it).
+ */
+export function auditFitWords(veil: Veil, o: MechanismOptions, probes: number[]): number[] {
+  const n = veil.embedding.n;
+  if (o.mechanism !== "santext" || (o.s ?? 0.5) >= 1) return probes;
+  const lo = firstSensitive(n, o.s ?? 0.5);
+  return probes.map((p) => lo + (p % (n - lo)));
+}
+
 function embeddingPairs(e: Embedding, o: MechanismOptions, probes: number[]): AuditPair[] {
   const K = e.K;
   const row = (w: number) => Array.from(e.neighbours!.subarray(w * K, (w + 1) * K));
@@ -223,7 +235,7 @@ function farWord(e: Embedding, w: number, lo: number): number {
 /** SanText+: sensitive probes (ids from `lo`), their nearest sensitive table neighbour, and a far sensitive word. */
 function sensitivePairs(e: Embedding, lo: number, probes: number[]): AuditPair[] {
   return probes.flatMap((p) => {
-    const w = lo + (p % (e.n - lo));
+    const w = lo + (p % (e.n - lo)); // as auditFitWords
     const near = Array.from(e.neighbours!.subarray(w * e.K, (w + 1) * e.K)).find((y) => y >= lo) ?? farWord(e, w, lo);
     return [
       { a: w, b: near, kind: "sensitive-nearest" },
