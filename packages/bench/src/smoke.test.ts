@@ -68,7 +68,13 @@ test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratio
   const report = JSON.parse(readFileSync(path.join(r.out, "speed.json"), "utf8"));
   // Measured, whatever this machine's speed (speed itself is for the benchmark to report, not for a test to judge).
   for (const b of ["streamGBs", "mulAddGflops", "randomGBs"]) assert.ok(report.bounds[b] > 0 && Number.isFinite(report.bounds[b]), b);
-  for (const backend of ["wasm", "js"]) assert.equal(report.rows.filter((x: { backend: string }) => x.backend === backend).length, 7, backend);
+  for (const backend of ["wasm", "js"]) assert.equal(report.rows.filter((x: { backend: string }) => x.backend === backend).length, 13, backend);
+  // The peers' mechanisms, each against its bound.
+  for (const id of ["M5", "M6", "M7", "M8", "M9", "M10"])
+    assert.ok(
+      report.rows.some((x: { what: string; bound?: number }) => x.what.startsWith(`${id} `) && x.bound! > 0),
+      `${id} has a row with its bound`,
+    );
   assert.ok(report.rows.some((x: { what: string }) => x.what.startsWith("text handling alone")));
   for (const row of report.rows) {
     assert.ok(row.perSecond > 0 && Number.isFinite(row.perSecond), row.what);
