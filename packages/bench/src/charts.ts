@@ -87,9 +87,12 @@ export function lineChart(spec: ChartSpec): string {
 
 /** Where everything goes: the size, margins, plot area, data ranges and the maps from data to pixels. */
 function chartFrame(spec: ChartSpec) {
-  const W = spec.width ?? 760,
+  // The legend column grows with its longest label (about 6.6 px a character at 12 px), and the chart with it.
+  const labels = [...spec.series.map((s) => s.name), ...(spec.references ?? []).map((r) => `${r.name} (0.000)`)];
+  const right = Math.max(210, Math.ceil(44 + 6.6 * Math.max(0, ...labels.map((l) => l.length))));
+  const W = (spec.width ?? 760) + right - 210,
     H = spec.height ?? 430;
-  const m = { left: 64, right: 210, top: 40, bottom: 56 + 15 * (spec.note ?? []).length };
+  const m = { left: 64, right, top: 40, bottom: 56 + 15 * (spec.note ?? []).length };
   const pw = W - m.left - m.right,
     ph = H - m.top - m.bottom;
   const pts = spec.series.flatMap((s) => s.points);

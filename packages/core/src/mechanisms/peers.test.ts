@@ -217,3 +217,13 @@ test("the audit passes every peer mechanism as built, each in its own metric", a
   }
   assert.ok(backendOf(v).name === "wasm");
 });
+
+test("a result states its guarantee with the setting's numbers: M5 per unit of d_RM and at most ε/√(1 − λ) per Euclidean unit", async () => {
+  const v = await veil("wasm", 12);
+  const m5 = v.perturb("w1 w2 w3", { mechanism: "mahalanobis", epsilon: 10 });
+  assert.match(m5.privacy.guarantee, /d_RM with epsilon 10; at most 11\.18 per unit of Euclidean distance \(lambda 0\.2\)/);
+  const m6 = v.perturb("w1 w2", { mechanism: "vickrey", epsilon: 8, base: "mahalanobis", lambda: 0.5 });
+  assert.match(m6.privacy.guarantee, /^M5's \(its base\).*at most 11\.31/);
+  const m8 = v.perturb("w1 w2", { mechanism: "custext", epsilon: 2, keep: "stopwords" });
+  assert.match(m8.privacy.guarantee, /the output reveals the group; stopwords sent unprotected$/);
+});

@@ -5,7 +5,7 @@ import type { Embedding } from "../embeddings/embedding.js";
 import { exponentialLaw, exponentialMechanism } from "./exponential.js";
 import { laplaceMechanism, laplacePoints } from "./laplace.js";
 import { OutputLaw } from "./law.js";
-import { checkOptions, type MechanismOptions } from "./options.js";
+import { checkOptions, MECHANISM_INFO, type MechanismOptions } from "./options.js";
 import { DEFAULT_BETA, temLaw, temMechanism, temNeedsRow, temRadius } from "./tem.js";
 import { calibrateGumbel, gumbelLaw, gumbelMechanism, type GumbelCalibration } from "./truncated-gumbel.js";
 import { DEFAULT_MAHALANOBIS_LAMBDA, mahalanobisFactors, mahalanobisMechanism, mahalanobisPoints, type MahalanobisFactors } from "./mahalanobis.js";
@@ -221,4 +221,18 @@ export function exactLaw(backend: Backend, w: number, p: Prepared): OutputLaw | 
   const e = backend.embedding;
   if (p.keepStopwords && STOPWORDS.has(e.words[w]!)) return new OutputLaw(Int32Array.of(w), Float64Array.of(1), e.n);
   return stepsOf<Prepared>(p.kind).law(backend, w, p);
+}
+
+/**
+ * The guarantee of a prepared setting in words, with its numbers where they
+ * depend on the setting: M5 (and M6 on M5's noise) per unit of d_RM and, at
+ * most, per unit of Euclidean distance, ε/√(1 − λ); the others as MECHANISM_INFO states them.
+ */
+export function guaranteeOf(p: Prepared): string {
+  const factors = p.kind === "mahalanobis" || p.kind === "vickrey" ? p.factors : null;
+  const base = p.kind === "vickrey" ? "M5's (its base): " : "";
+  const text = factors
+    ? `${base}epsilon-metric-DP in d_RM with epsilon ${p.epsilon}; at most ${(p.epsilon / Math.sqrt(1 - factors.lambda)).toPrecision(4)} per unit of Euclidean distance (lambda ${factors.lambda})`
+    : MECHANISM_INFO[p.kind].guarantee;
+  return p.keepStopwords ? `${text}; stopwords sent unprotected` : text;
 }

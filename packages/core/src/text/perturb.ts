@@ -1,7 +1,7 @@
 import type { Backend } from "../backends/backend.js";
 import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors.js";
-import { privatizeDetailed, privatizeDetailedAsync, prepare, type Prepared, type Privatized } from "../mechanisms/run.js";
-import { MECHANISM_INFO, type MechanismName, type MechanismOptions } from "../mechanisms/options.js";
+import { guaranteeOf, privatizeDetailed, privatizeDetailedAsync, prepare, type Prepared, type Privatized } from "../mechanisms/run.js";
+import type { MechanismName, MechanismOptions } from "../mechanisms/options.js";
 import { applyCase, casePattern, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
 import { isStopword } from "./stopwords.js";
 
@@ -193,6 +193,6 @@ function resultOf(backend: Backend, job: TextJob, text: string, options: Perturb
     backend: backend.async?.lost ? "wasm" : backend.name,
     seeded,
     calibrated: prepared.kind !== "gumbel" || prepared.cal.calibrated,
-    privacy: { wordsPerturbed: ids.length, epsilonTotal: ids.length * options.epsilon, guarantee: MECHANISM_INFO[options.mechanism].guarantee },
+    privacy: { wordsPerturbed: ids.length, epsilonTotal: ids.length * options.epsilon, guarantee: guaranteeOf(prepared) },
   };
 }
