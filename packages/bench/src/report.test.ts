@@ -170,3 +170,14 @@ test("every curve at equal N_w: interpolated per seed, only where a curve reache
   assert.equal(rows[2]!.accuracy.laplace, undefined, "M1's curve ends at 0.6");
   assert.ok(rows[1]!.withPublic!.laplace! > rows[1]!.accuracy.laplace!);
 });
+
+test("M10's c: the largest c within 1% of the best mean distance at the first N_w (a smaller c needs more epsilon)", async () => {
+  const { bestRankConstant, rankConstantMarkdown } = await import("./rank-constant.js");
+  const row = (c: number | null, d: number) => ({ c, points: [{ targetNw: 0.5, epsilon: 10, meanDistance: d }] });
+  // The default pack's measured shape: a plateau below 0.04, worse above.
+  const rows = [row(null, 2.464), row(0.005, 1.668), row(0.01, 1.668), row(0.02, 1.67), row(0.04, 1.681), row(0.08, 1.895)];
+  assert.equal(bestRankConstant(rows), 0.04);
+  assert.equal(bestRankConstant(rows, 0.001), 0.01, "a tighter tolerance picks a smaller c");
+  assert.equal(bestRankConstant([row(0.01, 2), row(0.02, 1.5), row(0.04, 1.9)]), 0.02, "no plateau: the best itself");
+  assert.match(rankConstantMarkdown(rows), /\| M1 \(no rank step\) \| 10\.00 \| 2\.464 \|/);
+});
