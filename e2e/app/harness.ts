@@ -2,7 +2,7 @@
 // helpers the tests call through page.evaluate (window.harness).
 import { openLedger, loadVeil, isCached, clearCache, cacheInfo, WorkerCrashedError, type LoadVeilOptions, type VeilEvent, type LoadProgress } from "@veil/web";
 import { createVeil, readPack, writePack } from "@veil/core";
-import { loseWebGpuDevice } from "@veil/core/testing";
+import { loseWebGpuDevice, useSeededRandom } from "@veil/core/testing";
 import { createStore, getMany, keys, setMany } from "idb-keyval";
 
 const violations: string[] = [];
@@ -127,6 +127,31 @@ const harness = {
     gpu.dispose();
     cpu.dispose();
     return { ...out, m1: m1.backend, m2: m2.backend, m2words: m2.words.length };
+  },
+  /**
+   * The peers' mechanisms that batch on WebGPU (M5's and M10's nearest words in one dispatch):
+   * with one seeded stream, the same outputs as WebAssembly's synchronous path.
+   */
+  async peersOnGpu() {
+    const bytes = await smallTablelessPack(800);
+    const gpu = await createVeil({ pack: bytes.slice(0), backend: "webgpu", neighbours: 16 });
+    const cpu = await createVeil({ pack: bytes.slice(0), backend: "wasm", neighbours: 16 });
+    const ids = Int32Array.from({ length: 300 }, (_, i) => (i * 37) % 800);
+    const out: Record<string, { same: boolean; changed: boolean }> = {};
+    for (const o of [
+      { mechanism: "laplace-rank", epsilon: 6, c: 0.1 },
+      { mechanism: "mahalanobis", epsilon: 6 },
+    ] as const) {
+      useSeededRandom(gpu, 5);
+      useSeededRandom(cpu, 5);
+      const a = await gpu.privatizeIdsAsync(ids, o);
+      const b = cpu.privatizeIds(ids, o);
+      out[o.mechanism] = { same: a.every((y, i) => y === b[i]), changed: a.some((y, i) => y !== ids[i]) };
+    }
+    const backend = gpu.backend.name;
+    gpu.dispose();
+    cpu.dispose();
+    return { backend, out };
   },
   /** "auto" on a fallback (software) adapter: WebAssembly, with the reason. */
   async autoBackend() {

@@ -27,6 +27,16 @@ test("WebGPU gives the same nearest words as WebAssembly for the same points, an
   expect(r.m2words).toBe(6);
 });
 
+test("M5 and M10 batch their nearest-word searches on WebGPU and give what WebAssembly gives under one seed", async ({ page }) => {
+  await openHarness(page);
+  const r = await harness(page, "peersOnGpu");
+  expect(r.backend).toBe("webgpu");
+  for (const m of ["laplace-rank", "mahalanobis"]) {
+    expect(r.out[m].same, m).toBe(true);
+    expect(r.out[m].changed, `${m} changed some words`).toBe(true);
+  }
+});
+
 test('"auto" prefers WebAssembly over a fallback (software) adapter and says why; takes a hardware one', async ({ page }) => {
   await openHarness(page);
   const r = await harness(page, "autoBackend");

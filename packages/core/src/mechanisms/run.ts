@@ -13,7 +13,7 @@ import { DEFAULT_VICKREY_T, vickreyChoose } from "./vickrey.js";
 import { DEFAULT_SANTEXT_P, DEFAULT_SANTEXT_S, santextLaw, santextMechanism } from "./santext.js";
 import { custextLaw, custextMechanism } from "./custext.js";
 import { DEFAULT_LIST_RADIUS, diffractorLaw, diffractorMechanism } from "./diffractor.js";
-import { laplaceRankMechanism, rankConstant } from "./laplace-rank.js";
+import { laplaceRankMechanism, rankConstant, rankOutputs } from "./laplace-rank.js";
 import { DEFAULT_GROUP_SIZE } from "../embeddings/derived.js";
 import { STOPWORDS } from "../text/stopwords.js";
 
@@ -125,6 +125,8 @@ const MECHANISM_STEPS: Steps = {
   "laplace-rank": {
     prepare: (e, o) => ({ kind: "laplace-rank", epsilon: o.epsilon, c: rankConstant(e, o.c) }),
     privatize: (b, ids, p) => laplaceRankMechanism(b, ids, p.epsilon, p.c),
+    // The pivots (M1's nearest words) for every token in one dispatch, then the ranks: the same draws in the same order.
+    privatizeAsync: async (b, k, ids, p) => rankOutputs(b, await k.nearestWords(laplacePoints(b, ids, p.epsilon), ids.length), p.epsilon, p.c),
     law: () => null,
   },
 };
