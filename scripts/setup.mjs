@@ -2,7 +2,7 @@
 // Set-up for a fresh machine with only Node and npm: installs pnpm if missing,
 // the workspace's packages, builds everything, and builds the default embedding
 // pack if it is not there (or is damaged). Idempotent: a second run is quick.
-// Flags: --browser also installs Debian's Chromium (for Playwright tests).
+// Flags: --browser also installs Debian's Chromium (for Playwright tests); --postgres Debian's PostgreSQL.
 import { execSync, spawnSync } from "node:child_process";
 import { existsSync, openSync, readSync, closeSync, statSync, rmSync, linkSync, copyFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -42,6 +42,13 @@ run("pnpm", ["install", "--frozen-lockfile", "--reporter=append-only"], { env: {
 if (process.argv.includes("--browser") && !existsSync("/usr/bin/chromium")) {
   log("installing Debian's chromium");
   run("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"]);
+}
+
+// 3b. PostgreSQL for the tests that run against a real server (Debian's package; each test starts its own
+// cluster in a temporary folder, on a Unix socket only: packages/collector/src/postgres-server.ts)
+if (process.argv.includes("--postgres") && !existsSync("/usr/lib/postgresql")) {
+  log("installing Debian's postgresql");
+  run("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql"]);
 }
 
 // 4. build
