@@ -41,6 +41,8 @@ const COLORS: Record<MechanismName, string> = {
   diffractor: "#0e7490",
   "laplace-rank": "#1d4ed8",
 };
+/** The mechanisms built on M1's noisy point (M1, M5, M6, M10): the same useful ε range, and no closed-form law (sampled). */
+const NOISE_POINT: ReadonlySet<MechanismName> = new Set(["laplace", "mahalanobis", "vickrey", "laplace-rank"]);
 /** The mechanisms whose ε is per unit of Euclidean distance (M5: of d_RM), which the N_w curve can share an axis for; M8 and M9 state theirs otherwise. */
 const CURVE_MECHANISMS: MechanismName[] = MECHANISMS.filter((m) => m !== "custext" && m !== "diffractor");
 
@@ -66,7 +68,7 @@ function range(m: MechanismName): { min: number; max: number; step: number; hint
     const min = veil?.minEpsilon("gumbel") ?? 43.058; // the default pack's, until one is loaded
     return { min: Math.ceil(min * 10) / 10, max: Math.ceil(min * 4), step: 0.1, hint: `must be above ${min.toFixed(3)} on this embedding` };
   }
-  if (m === "laplace" || m === "mahalanobis" || m === "vickrey" || m === "laplace-rank") return { min: 1, max: 60, step: 0.5, hint: "useful about 5 to 40" };
+  if (NOISE_POINT.has(m)) return { min: 1, max: 60, step: 0.5, hint: "useful about 5 to 40" };
   if (m === "diffractor") return { min: 0.05, max: 5, step: 0.05, hint: "per position along the word chain: not comparable with the others" };
   if (m === "custext") return { min: 0.5, max: 20, step: 0.5, hint: "among the 20 words of a group" };
   return { min: 0.5, max: 30, step: 0.5, hint: "useful about 1 to 20" };
@@ -379,7 +381,7 @@ async function drawCurve(word: string, current: number): Promise<void> {
   $("word-curve").innerHTML = '<p class="small">Computing N<sub>w</sub> across epsilon…</p>';
   const series: Series[] = [];
   for (const m of CURVE_MECHANISMS) {
-    const noisePoint = m === "laplace" || m === "mahalanobis" || m === "vickrey" || m === "laplace-rank";
+    const noisePoint = NOISE_POINT.has(m);
     const grid =
       m === "gumbel" ? [1.01, 1.25, 1.5, 2, 3, 4].map((f) => veil!.minEpsilon("gumbel") * f) : noisePoint ? [2, 5, 10, 20, 40, 60] : [0.5, 1, 2, 5, 10, 20, 30];
     const points = [];

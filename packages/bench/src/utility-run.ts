@@ -259,7 +259,7 @@ export const NW_LEVELS = [0.2, 0.3, 0.5, 0.7, 0.9];
 /** Each curve's accuracy (and with public data) at each N_w level its points span, interpolated per seed; the best marked. */
 export function compareAtEqualNw(points: UtilityPoint[], seeds: number, levels = NW_LEVELS): EqualNw[] {
   const bySeries = new Map<string, UtilityPoint[]>();
-  for (const p of points) bySeries.set(p.series ?? seriesOf(p.setting), [...(bySeries.get(p.series ?? seriesOf(p.setting)) ?? []), p]);
+  for (const p of points) bySeries.set(seriesOfPoint(p), [...(bySeries.get(seriesOfPoint(p)) ?? []), p]);
   const at = (ps: UtilityPoint[], x: number, score: "accuracy" | "accuracyWithPublic"): number | null => {
     const ys = Array.from({ length: seeds }, (_, s) =>
       interpolate(
@@ -315,7 +315,7 @@ function shortGuarantee(series: string): string {
 
 /** The README's table: for each N_w level, every curve's accuracy on each dataset, the best (of the curves that protect every word) in bold, and the guarantee. */
 export function equalNwMarkdown(report: UtilityReport): string {
-  const series = [...new Set(report.datasets.flatMap((d) => d.points.map((p) => p.series ?? seriesOf(p.setting))))];
+  const series = [...new Set(report.datasets.flatMap(mechanismsIn))];
   const head = `| mechanism | guarantee | ${report.datasets.flatMap((d) => NW_LEVELS.map((x) => `${d.name} N_w ${x}`)).join(" | ")} |`;
   const sep = `|---|---|${report.datasets.flatMap(() => NW_LEVELS.map(() => "---:")).join("|")}|`;
   const cell = (d: UtilityDataset, x: number, s: string): string => {
@@ -332,7 +332,7 @@ export function equalNwMarkdown(report: UtilityReport): string {
 
 /** What N clean public texts recover (`--public N`): each curve's accuracy without and with them at N_w 0.2 and 0.5. */
 export function publicMarkdown(report: UtilityReport, levels = [0.2, 0.5]): string {
-  const series = [...new Set(report.datasets.flatMap((d) => d.points.map((p) => p.series ?? seriesOf(p.setting))))];
+  const series = [...new Set(report.datasets.flatMap(mechanismsIn))];
   const head = `| mechanism | ${report.datasets.flatMap((d) => levels.map((x) => `${d.name} N_w ${x}: private only → with public (points)`)).join(" | ")} |`;
   const sep = `|---|${report.datasets.flatMap(() => levels.map(() => "---:")).join("|")}|`;
   const cell = (d: UtilityDataset, x: number, s: string): string => {
@@ -427,7 +427,10 @@ function references(d: UtilityDataset): { name: string; y: number; color: string
   ];
 }
 
-const mechanismsIn = (d: UtilityDataset): string[] => [...new Set(d.points.map((p) => p.series ?? seriesOf(p.setting)))];
+/** A point's curve (reports written before points carried `series` get it from the setting). */
+const seriesOfPoint = (p: UtilityPoint): string => p.series ?? seriesOf(p.setting);
+/** The curves of a dataset, in grid order. */
+const mechanismsIn = (d: UtilityDataset): string[] => [...new Set(d.points.map(seriesOfPoint))];
 const colorOf = (series: string): string => COLORS[series.split("+")[0] as MechanismName];
 const isVariant = (series: string): boolean => series.includes("+");
 
@@ -436,9 +439,7 @@ export function chartEpsilon(d: UtilityDataset, r: UtilityReport): string {
     name: seriesName(m),
     color: colorOf(m),
     dashed: isVariant(m),
-    points: d.points
-      .filter((p) => (p.series ?? seriesOf(p.setting)) === m && p.calibrated)
-      .map((p) => ({ x: p.setting.epsilon, y: p.accuracy.mean, err: p.accuracy.sd })),
+    points: d.points.filter((p) => seriesOfPoint(p) === m && p.calibrated).map((p) => ({ x: p.setting.epsilon, y: p.accuracy.mean, err: p.accuracy.sd })),
   }));
   return lineChart({
     title: `${d.name}: accuracy against epsilon (training text privatized)`,
@@ -455,7 +456,7 @@ export function chartNw(d: UtilityDataset, r: UtilityReport): string {
   const series: Series[] = [];
   const many = mechanismsIn(d).length > 4; // with every mechanism, the privatized-test curves would hide the rest
   for (const m of mechanismsIn(d)) {
-    const ps = d.points.filter((p) => (p.series ?? seriesOf(p.setting)) === m);
+    const ps = d.points.filter((p) => seriesOfPoint(p) === m);
     series.push({ name: seriesName(m), color: colorOf(m), dashed: isVariant(m), points: ps.map((p) => ({ x: p.Nw, y: p.accuracy.mean, err: p.accuracy.sd })) });
     if (!many)
       series.push({
@@ -481,7 +482,7 @@ export function chartR(d: UtilityDataset, r: UtilityReport): string {
     name: seriesName(m),
     color: colorOf(m),
     dashed: isVariant(m),
-    points: d.points.filter((p) => (p.series ?? seriesOf(p.setting)) === m).map((p) => ({ x: p.R!, y: p.accuracy.mean, err: p.accuracy.sd })),
+    points: d.points.filter((p) => seriesOfPoint(p) === m).map((p) => ({ x: p.R!, y: p.accuracy.mean, err: p.accuracy.sd })),
   }));
   const words = r.config.attack?.words ?? 0;
   return lineChart({

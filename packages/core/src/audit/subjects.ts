@@ -8,12 +8,13 @@ import type { MechanismOptions } from "../mechanisms/options.js";
 import { prepare, type Prepared } from "../mechanisms/run.js";
 import { temRadius } from "../mechanisms/tem.js";
 import { mahalanobisDistance, mahalanobisPoints, type MahalanobisFactors } from "../mechanisms/mahalanobis.js";
+import { multiplyVector } from "../math/symmetric-eigen.js";
 import { vickreyChoose, vickreyFirstProbability } from "../mechanisms/vickrey.js";
 import { rankLaw, rankOutputs } from "../mechanisms/laplace-rank.js";
 import { firstSensitive } from "../mechanisms/santext.js";
 import { custextGroups, wordOrder } from "../embeddings/derived.js";
 import { hasTable, wordDistance, type Embedding } from "../embeddings/embedding.js";
-import { nearestTwoExact } from "../backends/exact.js";
+import { knnRowExact, nearestTwoExact } from "../backends/exact.js";
 import type { Backend } from "../backends/backend.js";
 import type { AuditPair, AuditSubject } from "./audit.js";
 import { discreteNoiseCheck, radialNoiseCheck, type NoiseCheck } from "./noise-checks.js";
@@ -24,13 +25,13 @@ export function veilSubject(veil: Veil, o: MechanismOptions): AuditSubject {
   const backend = veil[INTERNAL]().backend;
   const p = prepare(e, o);
   const off: MechanismOptions = o.mechanism === "gumbel" ? { ...o, lambda: 1.1 * (o.lambda ?? Math.log(e.n - 1)) } : { ...o, epsilon: 1.1 * o.epsilon };
-  const hasLaw = !["laplace", "mahalanobis", "vickrey", "laplace-rank"].includes(o.mechanism);
   return {
     name: o.mechanism,
     claim: o.mechanism === "gumbel" ? null : o.epsilon,
     sample: (w, count) => veil.privatizeIds(new Int32Array(count).fill(w), o),
-    law: (w) => (hasLaw ? veil.law(e.words[w]!, o) : null),
-    offLaw: (w) => (hasLaw ? veil.law(e.words[w]!, off) : null),
+    // null for the mechanisms without a closed-form law (M1, M5, M6, M10): their noise checks stand in.
+    law: (w) => veil.law(e.words[w]!, o),
+    offLaw: (w) => veil.law(e.words[w]!, off),
     ...metricOf(e, p),
     noise: noiseChecks(backend, p, auditProbe(e)),
   };
@@ -101,13 +102,13 @@ export function mahalanobisRadii(
   const e = backend.embedding;
   const d = e.d;
   const x = points(new Int32Array(count).fill(w));
+  const z = new Float64Array(d);
+  const y = new Float64Array(d);
   return Float64Array.from({ length: count }, (_, i) => {
+    for (let k = 0; k < d; k++) z[k] = x[i * d + k]! - e.vectors[w * d + k]!;
+    multiplyVector(f.inverseSqrt, z, d, y);
     let s = 0;
-    for (let r = 0; r < d; r++) {
-      let y = 0;
-      for (let k = 0; k < d; k++) y += f.inverseSqrt[r * d + k]! * (x[i * d + k]! - e.vectors[w * d + k]!);
-      s += y * y;
-    }
+    for (let k = 0; k < d; k++) s += y[k]! * y[k]!;
     return Math.sqrt(s);
   });
 }
@@ -161,13 +162,10 @@ export function rankCheck(backend: Backend, w: number, epsilon: number, c: numbe
   );
 }
 
-/** Each word's rank around w: 0 for w, then by exact distance, ties to the lower id. */
+/** Each word's rank around w: 0 for w, then by exact distance, ties to the lower id (the exact k-NN row of every other word). */
 function ranksAround(e: Embedding, w: number): Int32Array {
-  const others = Array.from({ length: e.n }, (_, y) => y).filter((y) => y !== w);
-  const dist = Float64Array.from({ length: e.n }, (_, y) => wordDistance(e, w, y));
-  others.sort((a, b) => dist[a]! - dist[b]! || a - b);
   const rank = new Int32Array(e.n);
-  others.forEach((y, r) => (rank[y] = r + 1));
+  knnRowExact(e, w, e.n - 1).ids.forEach((y, r) => (rank[y] = r + 1));
   return rank;
 }
 

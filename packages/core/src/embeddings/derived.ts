@@ -69,12 +69,17 @@ export function custextGroups(e: Embedding, groupSize = DEFAULT_GROUP_SIZE): Cus
 }
 
 /**
- * docs/mechanisms.md, M9 step 1: start at id 0; repeatedly append the current word
- * and move to its nearest unvisited word (exact distance, ties to the lower id):
- * the first unvisited table neighbour when there is one (the table is sorted, so
- * that is the nearest), else a scan of the unvisited words.
+ * The greedy chain of docs/mechanisms.md, M9 step 1: start at id 0; repeatedly
+ * append the current word and move to its nearest unvisited word: its first
+ * unvisited table neighbour when there is one (the table is sorted, so that is the
+ * nearest), else whatever `scan` says. Building, storing and reading the order
+ * differ only in `scan`.
  */
-export function computeWordOrder(e: Embedding, onProgress?: (done: number, total: number) => void): Int32Array {
+function walkChain(
+  e: Embedding,
+  scan: (cur: number, i: number, unvisited: UnvisitedSet) => number,
+  onProgress?: (done: number, total: number) => void,
+): Int32Array {
   const n = e.n;
   const unvisited = new UnvisitedSet(n);
   const order = new Int32Array(n);
@@ -82,39 +87,34 @@ export function computeWordOrder(e: Embedding, onProgress?: (done: number, total
   for (let i = 0; i < n; i++) {
     order[i] = cur;
     unvisited.remove(cur);
-    if (i < n - 1) cur = firstUnvisitedNeighbour(e, cur, unvisited) ?? nearestAmong(e, cur, unvisited.ids, unvisited.size, 1)[0]!;
+    if (i < n - 1) cur = firstUnvisitedNeighbour(e, cur, unvisited) ?? scan(cur, i, unvisited);
     if (onProgress && (i & 1023) === 1023) onProgress(i + 1, n);
   }
   onProgress?.(n, n);
   return order;
 }
 
+/** The word order built: where no table neighbour is left, a scan of the unvisited words (exact distance, ties to the lower id). */
+export function computeWordOrder(e: Embedding, onProgress?: (done: number, total: number) => void): Int32Array {
+  return walkChain(e, (cur, _i, unvisited) => nearestAmong(e, cur, unvisited.ids, unvisited.size, 1)[0]!, onProgress);
+}
+
 /** The metadata value of a word order: the ids the chain reached by a scan, in order. */
 export function encodeWordOrder(e: Embedding, order: Int32Array): { scans: string } {
-  const unvisited = new UnvisitedSet(e.n);
   const scans: number[] = [];
-  for (let i = 0; i + 1 < e.n; i++) {
-    unvisited.remove(order[i]!);
-    if (firstUnvisitedNeighbour(e, order[i]!, unvisited) === undefined) scans.push(order[i + 1]!);
-  }
+  walkChain(e, (_cur, i) => (scans.push(order[i + 1]!), order[i + 1]!));
   return { scans: encodeIds(Int32Array.from(scans), e.n) };
 }
 
 /** The word order from its stored scan steps and the table; refuses steps that do not make a permutation. */
 function replayWordOrder(e: Embedding, scans: Int32Array): Int32Array {
-  const unvisited = new UnvisitedSet(e.n);
-  const order = new Int32Array(e.n);
-  let cur = 0,
-    s = 0;
-  for (let i = 0; i < e.n; i++) {
-    order[i] = cur;
-    unvisited.remove(cur);
-    if (i === e.n - 1) break;
-    const next = firstUnvisitedNeighbour(e, cur, unvisited) ?? scans[s++];
+  let s = 0;
+  const order = walkChain(e, (_cur, _i, unvisited) => {
+    const next = scans[s++];
     if (next === undefined || !unvisited.has(next))
       throw new EmbeddingFormatError("bad-metadata", `${WORD_ORDER_KEY} does not replay to a permutation of the vocabulary`);
-    cur = next;
-  }
+    return next;
+  });
   if (s !== scans.length) throw new EmbeddingFormatError("bad-metadata", `${WORD_ORDER_KEY} has ${scans.length - s} steps too many`);
   return order;
 }

@@ -10,17 +10,34 @@ export function exponentialMechanism(backend: Backend, ids: Int32Array, epsilon:
   const { unique, occurrences } = groupOccurrences(ids);
   backend.forEachDistanceRow(unique, (i, row) => {
     const at = occurrences[i]!;
-    if (at.length === 1) out[at[0]!] = backend.expSample(row, epsilon / 2, us[at[0]!]!);
-    else
-      backend
-        .expSampleMany(
-          row,
-          epsilon / 2,
-          Float64Array.from(at, (pos) => us[pos]!),
-        )
-        .forEach((y, k) => (out[at[k]!] = y));
+    drawFromRow(
+      backend,
+      row,
+      epsilon / 2,
+      Float64Array.from(at, (pos) => us[pos]!),
+    ).forEach((y, k) => (out[at[k]!] = y));
   });
   return out;
+}
+
+/**
+ * One draw per uniform from P(j) ∝ exp(−scale·row[j]): the backend's single
+ * draw for one uniform, its batched one (the weights computed once) for several;
+ * the same results either way. M2 and M7 call it once per distinct word.
+ */
+export function drawFromRow(backend: Backend, row: Float64Array, scale: number, us: Float64Array): Int32Array {
+  return us.length === 1 ? Int32Array.of(backend.expSample(row, scale, us[0]!)) : backend.expSampleMany(row, scale, us);
+}
+
+/** P(j) ∝ exp(−scale·row[j]), normalised in float64 relative to the row's smallest entry (no overflow). */
+export function expWeights(row: Float64Array, scale: number): Float64Array {
+  let dmin = Infinity;
+  for (const x of row) dmin = Math.min(dmin, x);
+  const p = Float64Array.from(row, (x) => Math.exp(-scale * (x - dmin)));
+  let total = 0;
+  for (const x of p) total += x;
+  for (let j = 0; j < p.length; j++) p[j] = p[j]! / total;
+  return p;
 }
 
 /** Exact law of M2 for word w (the same float64 distances the sampler uses). */
@@ -28,15 +45,9 @@ export function exponentialLaw(backend: Backend, w: number, epsilon: number): Ou
   let law: OutputLaw | null = null;
   backend.forEachDistanceRow(Int32Array.of(w), (_i, row) => {
     const n = row.length;
-    let dmin = Infinity;
-    for (let j = 0; j < n; j++) dmin = Math.min(dmin, row[j]!);
-    const p = new Float64Array(n);
-    let total = 0;
-    for (let j = 0; j < n; j++) total += p[j] = Math.exp((-epsilon / 2) * (row[j]! - dmin));
-    for (let j = 0; j < n; j++) p[j]! /= total;
     law = new OutputLaw(
       Int32Array.from({ length: n }, (_, j) => j),
-      p,
+      expWeights(row, epsilon / 2),
       n,
     );
   });

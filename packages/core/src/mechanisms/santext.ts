@@ -8,7 +8,7 @@
 // whatever the word: the coin, then the draw. s = 1 is plain SanText, which is M2:
 // run.ts sends it there rather than keeping a second copy of M2.
 import type { Backend } from "../backends/backend.js";
-import { groupOccurrences } from "./exponential.js";
+import { drawFromRow, expWeights, groupOccurrences } from "./exponential.js";
 import { OutputLaw } from "./law.js";
 
 /** SanText+'s default sensitive fraction s: the rarer half of the vocabulary. */
@@ -35,17 +35,13 @@ export function santextMechanism(backend: Backend, ids: Int32Array, epsilon: num
   });
   const { unique, occurrences } = groupOccurrences(Int32Array.from(resample, (i) => ids[i]!));
   backend.forEachDistanceRow(unique, (g, row) => {
-    const sensitiveRow = row.subarray(lo);
     const at = occurrences[g]!.map((k) => resample[k]!);
-    // The weights once per distinct word (the same results as one draw at a time).
-    const ys =
-      at.length === 1
-        ? Int32Array.of(backend.expSample(sensitiveRow, epsilon / 2, us[2 * at[0]! + 1]!))
-        : backend.expSampleMany(
-            sensitiveRow,
-            epsilon / 2,
-            Float64Array.from(at, (i) => us[2 * i + 1]!),
-          );
+    const ys = drawFromRow(
+      backend,
+      row.subarray(lo),
+      epsilon / 2,
+      Float64Array.from(at, (i) => us[2 * i + 1]!),
+    );
     at.forEach((i, k) => (out[i] = lo + ys[k]!));
   });
   return { out, unprotected };
@@ -59,12 +55,7 @@ export function santextLaw(backend: Backend, w: number, epsilon: number, s: numb
   const support: number[] = [];
   const probs: number[] = [];
   backend.forEachDistanceRow(Int32Array.of(w), (_i, row) => {
-    let dmin = Infinity;
-    for (let y = lo; y < n; y++) dmin = Math.min(dmin, row[y]!);
-    let total = 0;
-    const weights = new Float64Array(n - lo);
-    for (let y = lo; y < n; y++) total += weights[y - lo] = Math.exp((-epsilon / 2) * (row[y]! - dmin));
-    for (let y = lo; y < n; y++) (support.push(y), probs.push((resampled * weights[y - lo]!) / total));
+    expWeights(row.subarray(lo), epsilon / 2).forEach((q, j) => (support.push(lo + j), probs.push(resampled * q)));
   });
   if (w < lo) (support.push(w), probs.push(1 - p));
   return new OutputLaw(Int32Array.from(support), Float64Array.from(probs), n);

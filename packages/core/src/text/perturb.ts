@@ -59,13 +59,18 @@ export interface PerturbResult {
 
 export function perturbText(backend: Backend, text: string, options: PerturbOptions, seeded: boolean): PerturbResult {
   const job = parseText(backend, text, options);
-  return assemble(backend, job, privatizeDetailed(backend, job.ids, job.prepared), options, seeded);
+  return assemble(backend, job, privatizeDetailed(backend, job.ids, forIds(job.prepared)), options, seeded);
 }
 
 /** As `perturbText`, with the backend's asynchronous whole-text kernels (WebGPU) when it has them. */
 export async function perturbTextAsync(backend: Backend, text: string, options: PerturbOptions, seeded: boolean): Promise<PerturbResult> {
   const job = parseText(backend, text, options);
-  return assemble(backend, job, await privatizeDetailedAsync(backend, job.ids, job.prepared), options, seeded);
+  return assemble(backend, job, await privatizeDetailedAsync(backend, job.ids, forIds(job.prepared)), options, seeded);
+}
+
+/** The setting the ids are privatized with: parseText has already taken the kept stopwords out of them, so the id layer need not look again. */
+function forIds(p: Prepared): Prepared {
+  return p.keepStopwords ? { ...p, keepStopwords: false } : p;
 }
 
 interface TextJob {
