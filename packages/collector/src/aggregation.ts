@@ -86,15 +86,20 @@ export class LeaderAggregator {
     this.#timers.set(taskId, t);
   }
 
-  /** Prepares every pending report of a task and finishes every commit in flight. Serialised per task. */
+  /** Prepares every pending report of a task and finishes every commit in flight. Serialised per task, across processes too. */
   flush(taskId: string): Promise<FlushResult> {
     return this.exclusive(taskId, () => this.flushNow(taskId));
   }
 
-  /** Runs `fn` after every job of this task already queued, and before any later one. */
+  /**
+   * Runs `fn` after every job of this task already queued in this process, and
+   * before any later one, holding the task's lock in the database, so no other
+   * collector process on it prepares or releases the task meanwhile.
+   */
   exclusive<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.#chains.get(taskId) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
+    const locked = () => this.store.withTaskLock(taskId, fn);
+    const next = prev.then(locked, locked);
     this.#chains.set(
       taskId,
       next.catch(() => undefined),
@@ -115,14 +120,14 @@ export class LeaderAggregator {
 
   /** flush's work, for a caller already inside `exclusive` (a release). */
   async flushNow(taskId: string): Promise<FlushResult> {
-    const task = this.store.getTask(taskId);
+    const task = await this.store.getTask(taskId);
     if (!task) throw new HttpError(404, `no task ${taskId}.`);
     const result: FlushResult = { aggregated: 0, invalid: 0, waiting: 0 };
-    result.aggregated += await this.#commit(task, this.store.prio3Inputs(taskId, "committing", 1_000_000));
+    result.aggregated += await this.#commit(task, await this.store.prio3Inputs(taskId, "committing", 1_000_000));
     // Pages through the pending reports in arrival order; those still waiting for their helper share stay behind the cursor.
     let cursor: [number, string] = [-1, ""];
     for (;;) {
-      const job = this.store.prio3Inputs(taskId, "pending", this.#jobSize, cursor, Date.now());
+      const job = await this.store.prio3Inputs(taskId, "pending", this.#jobSize, cursor, Date.now());
       if (job.length === 0) break;
       const last = job[job.length - 1]!;
       cursor = [last.received, last.id];
@@ -164,13 +169,13 @@ export class LeaderAggregator {
       const v = verified[i]!;
       verdicts.push(v.ok && v.outputs ? [row, "committing", v.outputs] : [row, "invalid", null]);
     });
-    this.store.transaction(() => {
+    await this.store.transaction(async (q) => {
       // A report whose helper share has not come is asked for again only after RETRY_MS, so reports
       // posted to the leader alone cannot make every job resend all of them.
-      for (const row of retry) this.store.retryLater(task.id, row.id, now + RETRY_MS);
+      for (const row of retry) await q.retryLater(task.id, row.id, now + RETRY_MS);
       for (const [row, state, outputs] of verdicts) {
         const flat = outputs && flatten(outputs);
-        this.store.setPrio3State(task.id, row.id, state, state === "committing" ? task.openBatch : null, flat);
+        if (!(await q.setPrio3State(task.id, row.id, ["pending"], state, state === "committing" ? task.openBatch : null, flat))) continue;
         if (state === "committing") committing.push({ ...row, state, batch: task.openBatch, output: flat });
         else if (state === "invalid") invalid++;
       }
@@ -187,21 +192,24 @@ export class LeaderAggregator {
         reports: { id: string; status: string }[];
       };
       const ok = new Set(answer.reports.filter((a) => a.status === "done").map((a) => a.id));
-      this.store.transaction(() => {
-        const b = this.store.getBatch(task.id, batch);
+      done += await this.store.transaction(async (q) => {
+        await q.lockTask(task.id);
+        const b = await q.getBatch(task.id, batch);
+        if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} was released while reports were committing into it.`);
         let aggregate = b?.aggregate ?? null;
         let count = b?.count ?? 0;
+        let added = 0;
         for (const r of these) {
-          if (!ok.has(r.id)) {
-            this.store.setPrio3State(task.id, r.id, "invalid", null, null);
-            continue;
+          // Only a row still committing counts: a report is added to a batch once, whoever else tried.
+          if (!ok.has(r.id)) await q.setPrio3State(task.id, r.id, ["committing"], "invalid", null, null);
+          else if (await q.setPrio3State(task.id, r.id, ["committing"], "done", batch, null)) {
+            aggregate = addOutputs(task.task, aggregate, unflatten(r.output!));
+            count++;
+            added++;
           }
-          aggregate = addOutputs(task.task, aggregate, unflatten(r.output!));
-          count++;
-          this.store.setPrio3State(task.id, r.id, "done", batch, null);
         }
-        this.store.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
-        done += ok.size;
+        await q.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
+        return added;
       });
     }
     return done;
@@ -246,40 +254,47 @@ export class HelperAggregator {
     const answers = new Map<string, { id: string; status: string; prep?: Record<string, string> }>();
     const jobs: PrepareRequest[] = [];
     for (const r of reports) {
-      const row = this.store.prio3Input(task.id, r.id);
+      const row = await this.store.prio3Input(task.id, r.id);
       if (!row) answers.set(r.id, { id: r.id, status: "missing" });
       else if (row.state !== "pending" && row.state !== "prepared") answers.set(r.id, { id: r.id, status: row.state });
       else jobs.push({ taskId: task.id, task: task.task, role: "helper", peerToken: this.peerToken, row, peerShares: r.prep ?? {} });
     }
     const results = await this.#pool.run(jobs);
-    this.store.transaction(() => {
-      jobs.forEach((j, i) => {
+    await this.store.transaction(async (q) => {
+      for (const [i, j] of jobs.entries()) {
         const res = results[i]!;
         const ok = res.ok && res.outputs;
-        this.store.setPrio3State(task.id, j.row.id, ok ? "prepared" : "invalid", null, ok ? flatten(res.outputs!) : null);
-        answers.set(j.row.id, ok ? { id: j.row.id, status: "prepared", prep: res.shares } : { id: j.row.id, status: "invalid" });
-      });
+        // A report committed meanwhile (another helper process answered first) keeps its state.
+        if (!(await q.setPrio3State(task.id, j.row.id, ["pending", "prepared"], ok ? "prepared" : "invalid", null, ok ? flatten(res.outputs!) : null))) {
+          const now = await q.prio3Input(task.id, j.row.id);
+          answers.set(j.row.id, { id: j.row.id, status: now?.state ?? "missing" });
+        } else answers.set(j.row.id, ok ? { id: j.row.id, status: "prepared", prep: res.shares } : { id: j.row.id, status: "invalid" });
+      }
     });
     return reports.map((r) => answers.get(r.id)!);
   }
 
   /** Round 2: add prepared output shares to the leader's batch; answering again for reports already in it. */
-  commit(task: StoredTask, batch: number, ids: string[]): { id: string; status: string }[] {
-    return this.store.transaction(() => {
-      const b = this.store.getBatch(task.id, batch);
+  commit(task: StoredTask, batch: number, ids: string[]): Promise<{ id: string; status: string }[]> {
+    return this.store.transaction(async (q) => {
+      await q.lockTask(task.id);
+      const b = await q.getBatch(task.id, batch);
       if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} is already released here; nothing more can join it.`);
       let aggregate = b?.aggregate ?? null;
       let count = b?.count ?? 0;
-      const answers = ids.map((id) => {
-        const row = this.store.prio3Input(task.id, id);
-        if (row?.state === "done") return { id, status: row.batch === batch ? "done" : "conflict" };
-        if (row?.state !== "prepared") return { id, status: row ? row.state : "missing" };
-        aggregate = addOutputs(task.task, aggregate, unflatten(row.output!));
-        count++;
-        this.store.setPrio3State(task.id, id, "done", batch, null);
-        return { id, status: "done" };
-      });
-      this.store.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
+      const answers: { id: string; status: string }[] = [];
+      for (const id of ids) {
+        const row = await q.prio3Input(task.id, id);
+        if (row?.state === "done") answers.push({ id, status: row.batch === batch ? "done" : "conflict" });
+        else if (row?.state !== "prepared") answers.push({ id, status: row ? row.state : "missing" });
+        else if (!(await q.setPrio3State(task.id, id, ["prepared"], "done", batch, null))) answers.push({ id, status: "conflict" });
+        else {
+          aggregate = addOutputs(task.task, aggregate, unflatten(row.output!));
+          count++;
+          answers.push({ id, status: "done" });
+        }
+      }
+      await q.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
       return answers;
     });
   }

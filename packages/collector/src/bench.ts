@@ -144,13 +144,13 @@ async function makeReports(task: Task, id: string, n: number): Promise<{ leader:
 }
 
 /** Stores synthetic reports straight into a stopped leader's database, to reach 100k and 1M quickly. */
-function fill(db: string, task: Task, id: string, upTo: number): void {
-  const store = new ReportStore(db);
-  const stored = store.getTask(id)!;
+async function fill(db: string, task: Task, id: string, upTo: number): Promise<void> {
+  const store = await ReportStore.open(db);
+  const stored = (await store.getTask(id))!;
   const have = stored.reports;
   const bytes = new Uint8Array(16);
   for (let i = have; i < upTo; i += 50_000) {
-    store.transaction(() => {
+    await store.transaction(async (q) => {
       for (let j = i; j < Math.min(upTo, i + 50_000); j++) {
         crypto.getRandomValues(bytes);
         const r: ParsedReport = {
@@ -164,11 +164,11 @@ function fill(db: string, task: Task, id: string, upTo: number): void {
           prio3: [],
         } as ParsedReport;
         if (r.text === undefined) delete r.text;
-        store.add(stored, r, "synthetic");
+        await q.insertReport(stored, r, "synthetic");
       }
     });
   }
-  store.close();
+  await store.close();
 }
 
 async function prio3Costs(task: Task, id: string, pairs: { leader: WireReport; helper: WireReport }[]) {
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
       await stop(leader);
       log(`filling the leader's database to ${target} reports`);
       const t0 = performance.now();
-      fill(join(dir, "leader.db"), task, id, target);
+      await fill(join(dir, "leader.db"), task, id, target);
       log(`filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       leader = await serve(leaderArgs(helper.url));
       views[target] = {

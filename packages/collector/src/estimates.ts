@@ -2,7 +2,7 @@
 // with confidence intervals, from the counts and sums the store keeps per
 // question (never from individual reports, which it does not keep).
 import { estimateFrequency, estimateMeanFromMoments } from "@veil/core";
-import type { ReportStore, StoredTask } from "./store.js";
+import type { StoreQueries, StoredTask } from "./store.js";
 
 export interface CategoryEstimate {
   value: number;
@@ -17,9 +17,9 @@ export type QuestionEstimate =
   | { question: string; type: "bounded"; lower: number; upper: number; step: number; epsilon: number; total: number; mean: number; interval: [number, number] };
 
 /** Estimates for every question of a task that has answers; the same cost at 100 or 1,000,000 reports. */
-export function estimates(store: ReportStore, task: StoredTask, confidence = 0.95): QuestionEstimate[] {
-  const counts = store.rrCounts(task.id);
-  const sums = new Map(store.boundedSums(task.id).map((s) => [s.question, s]));
+export async function estimates(store: StoreQueries, task: StoredTask, confidence = 0.95): Promise<QuestionEstimate[]> {
+  const counts = await store.rrCounts(task.id);
+  const sums = new Map((await store.boundedSums(task.id)).map((s) => [s.question, s]));
   const out: QuestionEstimate[] = [];
   for (const q of task.task.questions) {
     if (q.type === "rr") {

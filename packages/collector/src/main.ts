@@ -50,11 +50,11 @@ async function task(rest: string[]): Promise<number> {
   const { task: t, id } = await loadTask(readJsonFile(file));
   if (sub === "create") {
     if (!values.db) throw new Error("--db FILE is required.");
-    const store = new ReportStore(values.db);
+    const store = await ReportStore.open(values.db);
     try {
-      store.addTask(id, t, tokenHash(analystToken(values["token-file"])));
+      await store.addTask(id, t, tokenHash(analystToken(values["token-file"])));
     } finally {
-      store.close();
+      await store.close();
     }
     for (const a of t.aggregates) console.error(`  ${a.id}: ${describeAggregate(a)}`);
   }

@@ -42,15 +42,20 @@ export function noisedShares(task: StoredTask, batch: BatchRow): Record<string, 
 
 /**
  * Releases a batch on this collector and records it in the same transaction,
- * so its noise is drawn once: a second call for the same batch returns the
- * stored release and draws nothing.
+ * under the task's row lock, so its noise is drawn once even when two
+ * processes try at the same moment: a second call for the same batch returns
+ * the stored release and draws nothing. The leader releases its open batch
+ * (`batchNo` omitted); the helper the batch the leader released.
  */
-export function releaseBatch(store: ReportStore, task: StoredTask, role: Release["role"], batchNo: number, expectedCount?: number): Release {
-  return store.transaction(() => {
-    const batch = store.getBatch(task.id, batchNo);
+export function releaseBatch(store: ReportStore, taskId: string, role: Release["role"], batchNo?: number, expectedCount?: number): Promise<Release> {
+  return store.transaction(async (q) => {
+    const task = await q.lockTask(taskId);
+    if (!task) throw new HttpError(404, `this collector holds no task ${taskId}.`);
+    const number = batchNo ?? task.openBatch;
+    const batch = await q.getBatch(task.id, number);
     if (batch?.released) {
       if (expectedCount !== undefined && batch.released.count !== expectedCount)
-        throw new HttpError(409, `batch ${batchNo} was released here with ${batch.released.count} reports, not ${expectedCount}.`);
+        throw new HttpError(409, `batch ${number} was released here with ${batch.released.count} reports, not ${expectedCount}.`);
       return batch.released;
     }
     checkSchedule(task);
@@ -58,19 +63,19 @@ export function releaseBatch(store: ReportStore, task: StoredTask, role: Release
     if (expectedCount !== undefined && count !== expectedCount)
       throw new HttpError(
         409,
-        `batch ${batchNo} holds ${count} valid reports here but ${expectedCount} on the leader: a preparation is unfinished; try again shortly.`,
+        `batch ${number} holds ${count} valid reports here but ${expectedCount} on the leader: a preparation is unfinished; try again shortly.`,
       );
-    checkBatchSize(task, batchNo, count);
+    checkBatchSize(task, number, count);
     const release: Release = {
       task: task.id,
-      batch: batchNo,
+      batch: number,
       count,
       role,
       epsilon: Object.fromEntries(task.task.aggregates.map((a) => [a.id, a.epsilon])),
       shares: noisedShares(task, batch!),
       at: coarseHour(),
     };
-    store.recordRelease(release);
+    await q.recordRelease(release);
     return release;
   });
 }

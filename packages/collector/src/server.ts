@@ -19,7 +19,11 @@ import { DASHBOARD_CSS, renderDashboard } from "./dashboard.js";
 
 /** How a collector runs: its database, role, peer, and the limits that keep it up. */
 export interface CollectorOptions {
-  /** SQLite database file (created, readable by its owner only, on first start). */
+  /**
+   * The database: a SQLite file (created readable by its owner only on first
+   * start), or a postgres:// connection string that several collector
+   * processes may share (see docs/collection.md, "Several processes").
+   */
   database: string;
   /** Port on 127.0.0.1; 0 picks a free one. */
   port?: number;
@@ -69,7 +73,7 @@ const MAX_PEER_BYTES = 8 * 1024 * 1024;
  */
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
   const role = options.role ?? "leader";
-  const store = new ReportStore(options.database);
+  const store = await ReportStore.open(options.database);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const server: Server = createServer({
     headersTimeout: timeoutMs,
@@ -89,6 +93,11 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  }).catch(async (e: unknown) => {
+    leader?.close();
+    helper?.close();
+    await store.close();
+    throw e;
   });
   const port = (server.address() as { port: number }).port;
   return {
@@ -101,7 +110,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       const id = await computeTaskId(task);
       if (task.aggregates.length && !options.peer)
         throw new TaskError(`task ${task.name} has secret-shared aggregates: give the collector its peer (--peer URL and the peer token).`);
-      store.addTask(id, task, tokenHash(token));
+      await store.addTask(id, task, tokenHash(token));
       return id;
     },
     flush: (id) => leader?.flush(id) ?? Promise.resolve(),
@@ -110,10 +119,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         leader?.close();
         helper?.close();
         server.closeAllConnections();
-        server.close(() => {
-          store.close();
-          resolve();
-        });
+        server.close(() => void store.close().then(resolve));
       }),
   };
 }
@@ -138,6 +144,8 @@ function capPerAddress(server: Server, cap: number): void {
 class Routes {
   readonly #bucket: TokenBucket;
   readonly #allow: Set<string>;
+  /** Task definitions never change once held (the id is their hash), so intake reads each once. */
+  readonly #definitions = new Map<string, StoredTask>();
 
   constructor(
     readonly store: ReportStore,
@@ -187,28 +195,35 @@ class Routes {
     }
     if (method === "POST" && path === "/v1/reports") return this.#report(req, res);
     if (method === "POST" && path.startsWith("/v1/peer/")) return this.#peer(req, res, path.slice("/v1/peer/".length));
-    if (method === "GET" && path === "/v1/tasks") return sendJson(req, res, 200, this.store.taskIds());
+    if (method === "GET" && path === "/v1/tasks") return sendJson(req, res, 200, await this.store.taskIds());
     if (method === "GET" && path === "/dashboard.css") {
       res.writeHead(200, { "Content-Type": "text/css; charset=utf-8", ...COMMON_HEADERS });
       return void res.end(DASHBOARD_CSS);
     }
     const m = /^\/v1\/tasks\/([0-9a-f]{64})(?:\/(estimates|texts|batches|release|releases\/(\d{1,12})))?$/.exec(path);
-    if (m) return this.#task(req, res, method, this.#taskById(m[1]!), m[2], m[3] === undefined ? undefined : Number(m[3]));
+    if (m) return this.#task(req, res, method, await this.#taskById(m[1]!), m[2], m[3] === undefined ? undefined : Number(m[3]));
     if (method === "GET" && (path === "/v1/estimates" || path === "/v1/texts" || path === "/"))
-      return this.#task(req, res, method, this.#defaultTask(url), path === "/" ? "dashboard" : path.slice(4));
+      return this.#task(req, res, method, await this.#defaultTask(url), path === "/" ? "dashboard" : path.slice(4));
     throw new HttpError(path.startsWith("/v1/") ? 405 : 404, `no route for ${method} ${path.slice(0, 80)}.`);
   }
 
-  #taskById(id: string): StoredTask {
-    const t = this.store.getTask(id);
+  async #taskById(id: string): Promise<StoredTask> {
+    const t = await this.store.getTask(id);
     if (!t) throw new HttpError(404, `this collector holds no task ${id}.`);
     return t;
   }
 
-  #defaultTask(url: URL): StoredTask {
+  /** The task's definition for intake, read once (a task held by another process since is found on its first report). */
+  async #definition(id: string): Promise<StoredTask | undefined> {
+    let t = this.#definitions.get(id);
+    if (!t && (t = await this.store.getTask(id))) this.#definitions.set(id, t);
+    return t;
+  }
+
+  async #defaultTask(url: URL): Promise<StoredTask> {
     const asked = url.searchParams.get("task");
     if (asked) return this.#taskById(asked);
-    const ids = this.store.taskIds();
+    const ids = await this.store.taskIds();
     if (ids.length !== 1) throw new HttpError(404, ids.length ? "this collector holds several tasks: add ?task=ID." : "this collector holds no task yet.");
     return this.#taskById(ids[0]!);
   }
@@ -219,11 +234,11 @@ class Routes {
     if (wait > 0) throw new HttpError(429, "too many reports at once; retry shortly.", { "Retry-After": String(Math.ceil(wait)) });
     const body = await readJson(req, MAX_REPORT_BYTES);
     const taskIdField = (body as { task?: unknown } | null)?.task;
-    const task = typeof taskIdField === "string" ? this.store.getTask(taskIdField) : undefined;
+    const task = typeof taskIdField === "string" && /^[0-9a-f]{64}$/.test(taskIdField) ? await this.#definition(taskIdField) : undefined;
     if (!task) throw new HttpError(422, "task must be the id of a task this collector holds (GET /v1/tasks).");
     const report = await parseReport(task.task, this.role, body);
     const digest = createHash("sha256").update(JSON.stringify(body)).digest("hex");
-    const r = this.store.add(task, report, digest);
+    const r = await this.store.add(task, report, digest);
     if (r.status === "conflict") throw new HttpError(409, `report ${report.id} was already received with other content.`);
     if (r.status === "stored" && report.prio3.length) this.leader?.kick(task.id);
     sendJson(req, res, r.status === "stored" ? 201 : 200, { id: report.id, ...(r.status === "duplicate" ? { duplicate: true } : {}) });
@@ -238,10 +253,10 @@ class Routes {
       reports?: { id: string; prep: Record<string, string> }[];
       ids?: string[];
     };
-    const task = this.#taskById(typeof body?.task === "string" ? body.task : "");
+    const task = await this.#taskById(typeof body?.task === "string" ? body.task : "");
     if (step === "prepare" && Array.isArray(body.reports)) return sendJson(req, res, 200, { reports: await this.helper.prepare(task, body.reports) });
     if (step === "commit" && Number.isSafeInteger(body.batch) && Array.isArray(body.ids))
-      return sendJson(req, res, 200, { reports: this.helper.commit(task, body.batch!, body.ids) });
+      return sendJson(req, res, 200, { reports: await this.helper.commit(task, body.batch!, body.ids) });
     throw new HttpError(400, `a malformed peer ${step.slice(0, 20)} request.`);
   }
 
@@ -251,11 +266,11 @@ class Routes {
     requireAnalyst(req, task.tokenHash);
     if (method === "POST" && what === "release") return sendJson(req, res, 200, await this.#release(req, task));
     if (method !== "GET") throw new HttpError(405, `no route for ${method} on a task's ${what ?? "definition"}.`);
-    if (what === "estimates") return sendJson(req, res, 200, { task: task.id, reports: task.reports, questions: estimates(this.store, task) });
-    if (what === "texts") return sendJson(req, res, 200, this.store.texts(task.id, 100));
-    if (what === "batches") return sendJson(req, res, 200, this.#batches(task));
+    if (what === "estimates") return sendJson(req, res, 200, { task: task.id, reports: task.reports, questions: await estimates(this.store, task) });
+    if (what === "texts") return sendJson(req, res, 200, await this.store.texts(task.id, 100));
+    if (what === "batches") return sendJson(req, res, 200, await this.#batches(task));
     if (what?.startsWith("releases/")) {
-      const released = this.store.getBatch(task.id, batch!)?.released;
+      const released = (await this.store.getBatch(task.id, batch!))?.released;
       if (!released) throw new HttpError(404, `batch ${batch} of task ${task.id} has not been released here.`);
       return sendJson(req, res, 200, released);
     }
@@ -264,9 +279,9 @@ class Routes {
         name: this.options.name ?? "collector",
         role: this.role,
         task,
-        estimates: estimates(this.store, task),
-        batches: this.store.batches(task.id),
-        texts: this.store.texts(task.id, 20),
+        estimates: await estimates(this.store, task),
+        batches: await this.store.batches(task.id),
+        texts: await this.store.texts(task.id, 20),
       });
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP, ...COMMON_HEADERS });
       return void res.end(html);
@@ -274,14 +289,14 @@ class Routes {
     throw new HttpError(404, "no such view of a task.");
   }
 
-  #batches(task: StoredTask) {
+  async #batches(task: StoredTask) {
     return {
       task: task.id,
       role: this.role,
       openBatch: this.role === "leader" ? task.openBatch : null,
       minBatchSize: task.task.minBatchSize,
-      preparation: this.store.prio3StateCounts(task.id),
-      batches: this.store.batches(task.id).map((b) => ({ batch: b.batch, count: b.count, released: b.released !== null })),
+      preparation: await this.store.prio3StateCounts(task.id),
+      batches: (await this.store.batches(task.id)).map((b) => ({ batch: b.batch, count: b.count, released: b.released !== null })),
     };
   }
 
@@ -298,14 +313,13 @@ class Routes {
       if (Number(req.headers["content-length"] ?? 0) > 0) await readJson(req, 1024); // read and ignored: the task fixes epsilon and the batch
       return this.leader.exclusive(task.id, async () => {
         await this.leader!.flushNow(task.id);
-        const fresh = this.store.getTask(task.id)!;
-        return releaseBatch(this.store, fresh, "leader", fresh.openBatch);
+        return releaseBatch(this.store, task.id, "leader");
       });
     }
     const body = (await readJson(req, 1024)) as { batch?: unknown; count?: unknown } | null;
     if (!Number.isSafeInteger(body?.batch) || !Number.isSafeInteger(body?.count))
       throw new HttpError(422, "the helper releases the batch the leader released: send {batch, count}.");
-    return releaseBatch(this.store, this.store.getTask(task.id)!, "helper", body!.batch as number, body!.count as number);
+    return releaseBatch(this.store, task.id, "helper", body!.batch as number, body!.count as number);
   }
 }
 

@@ -71,14 +71,14 @@ export function post(url: string, body: unknown, headers: Record<string, string>
 
 /** Starts a helper, then a leader pointing at it, both holding `rawTask`. Preparation runs only when a test flushes. */
 export async function startPair(
-  dir: string,
+  place: { dir: string; db(name: string): Promise<string> },
   rawTask: unknown = feedbackTask(),
   extra: Partial<CollectorOptions> = {},
   helperTask: unknown = rawTask,
 ): Promise<Pair> {
-  const helper = await startCollector({ database: join(dir, "helper.db"), role: "helper", peer: { url: "", token: PEER_TOKEN }, ...extra });
+  const helper = await startCollector({ database: await place.db("helper"), role: "helper", peer: { url: "", token: PEER_TOKEN }, ...extra });
   const leader = await startCollector({
-    database: join(dir, "leader.db"),
+    database: await place.db("leader"),
     role: "leader",
     peer: { url: helper.url, token: PEER_TOKEN },
     aggregation: { delayMs: 3_600_000 },
@@ -92,7 +92,7 @@ export async function startPair(
     helper,
     id,
     task,
-    dir,
+    dir: place.dir,
     async send(i = input()) {
       const r = await buildReports(task, await taskId(task), i);
       const [a, b] = await Promise.all([post(leader.url, r.leader), post(helper.url, r.helper)]);
