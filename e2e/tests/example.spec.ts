@@ -112,8 +112,8 @@ test("fill, review and send the feedback form: no request carries a raw answer, 
     // 137.25 is off the amount's noise grid (steps of 0.5): a report carrying it carries the raw value.
     if (body.answers) expect(body.answers.amount).not.toBe(137.25);
   }
-  expect(a.store.reportCount(taskId)).toBe(2);
-  expect(b.store.reportCount(taskId)).toBe(2);
+  expect(await a.store.reportCount(taskId)).toBe(2);
+  expect(await b.store.reportCount(taskId)).toBe(2);
 
   // The browser's Prio3 shares verify on both collectors: both reports enter batch 1 on each side, none is invalid.
   await a.flush(taskId);

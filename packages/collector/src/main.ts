@@ -2,7 +2,9 @@
 // veil-collector: the analyst's side (docs/collection.md).
 import { parseArgs } from "node:util";
 import { readFileSync, writeFileSync } from "node:fs";
-import { startCollector, loadTask } from "./server.js";
+import cluster from "node:cluster";
+import { startCollector, holdTask, loadTask } from "./server.js";
+import { perWorker, reportListening, runPrimary } from "./cluster.js";
 import { combineRelease } from "./combine.js";
 import { newToken, tokenHash } from "./http.js";
 import { ReportStore } from "./store.js";
@@ -11,13 +13,14 @@ import { describeAggregate } from "@veil/task";
 const USAGE = `usage:
   veil-collector token create --out FILE
       a new random token (analyst or peer), written readable by you only
-  veil-collector task create TASK.json --db FILE [--token-file FILE]
+  veil-collector task create TASK.json --db FILE|postgres://... [--token-file FILE]
       holds a task; the analyst token comes from the file or VEIL_ANALYST_TOKEN; prints the task id
   veil-collector task id TASK.json
-  veil-collector serve --db FILE [--port N] [--role leader|helper] [--peer URL] [--peer-token-file FILE]
+  veil-collector serve --db FILE|postgres://... [--workers N] [--port N] [--role leader|helper] [--peer URL] [--peer-token-file FILE]
                        [--task TASK.json --token-file FILE] [--allow-origin URL]... [--allow-host HOST]...
                        [--name NAME] [--rate N] [--burst N] [--max-connections N] [--max-connections-per-address N]
-      the peer token comes from the file or VEIL_PEER_TOKEN (the same on both collectors)
+      the peer token comes from the file or VEIL_PEER_TOKEN (the same on both collectors);
+      --workers N runs N processes on one port and one database (use PostgreSQL), sharing out the limits
   veil-collector combine --task ID [--token-file FILE] LEADER_URL HELPER_URL
       releases the next batch on both collectors and prints the noised totals`;
 
@@ -80,13 +83,31 @@ async function serve(rest: string[]): Promise<number> {
       burst: { type: "string" },
       "max-connections": { type: "string" },
       "max-connections-per-address": { type: "string" },
+      workers: { type: "string" },
     },
   });
-  if (!values.db) throw new Error("--db FILE is required.");
+  if (!values.db) throw new Error("--db FILE or --db postgres://... is required.");
   const role = (values.role ?? "leader") as "leader" | "helper";
   if (role !== "leader" && role !== "helper") throw new Error("--role must be leader or helper.");
   const port = number(values.port, "port", 8787, 65535);
+  const workers = Math.max(1, number(values.workers, "workers", 1, 64));
   const peerToken = values.peer || role === "helper" ? secret(values["peer-token-file"], "VEIL_PEER_TOKEN", "peer-token") : undefined;
+  const tasks = values.task ?? [];
+  if (workers > 1 && cluster.isPrimary) {
+    // The primary migrates the database and holds the tasks once, then forks the workers that serve.
+    const store = await ReportStore.open(values.db);
+    try {
+      for (const file of tasks)
+        console.log(`task ${await holdTask(store, readJsonFile(file), analystToken(values["token-file"]), peerToken !== undefined)} from ${file}`);
+    } finally {
+      await store.close();
+    }
+    const url = await runPrimary(workers, (line) => console.log(`veil-collector: ${line}`));
+    console.log(`veil-collector listening on ${url} as ${role} (${workers} processes on one database)`);
+    return -1;
+  }
+  // Limits hold for the whole service: each of `workers` processes enforces its share.
+  const share = (value: string | undefined, flag: string, fallback: number) => perWorker(number(value, flag, fallback), workers);
   const c = await startCollector({
     database: values.db,
     port,
@@ -95,15 +116,19 @@ async function serve(rest: string[]): Promise<number> {
     allowOrigins: values["allow-origin"] ?? [],
     allowHosts: values["allow-host"] ?? [],
     name: values.name ?? `${role} on ${port}`,
-    rate: { perSecond: number(values.rate, "rate", 2000), burst: number(values.burst, "burst", 4000) },
-    maxConnections: number(values["max-connections"], "max-connections", 1024),
-    maxConnectionsPerAddress: number(values["max-connections-per-address"], "max-connections-per-address", 128),
+    rate: { perSecond: share(values.rate, "rate", 2000), burst: share(values.burst, "burst", 4000) },
+    maxConnections: share(values["max-connections"], "max-connections", 1024),
+    maxConnectionsPerAddress: share(values["max-connections-per-address"], "max-connections-per-address", 128),
   });
-  for (const file of values.task ?? []) console.log(`task ${await c.addTask(readJsonFile(file), analystToken(values["token-file"]))} from ${file}`);
-  console.log(`veil-collector listening on ${c.url} as ${role} (database ${values.db})`);
   const stop = () => void c.close().then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  if (cluster.isWorker) {
+    reportListening(c.url);
+    return -1;
+  }
+  for (const file of tasks) console.log(`task ${await c.addTask(readJsonFile(file), analystToken(values["token-file"]))} from ${file}`);
+  console.log(`veil-collector listening on ${c.url} as ${role} (${c.store.description})`);
   return -1; // keep running
 }
 

@@ -105,14 +105,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     port,
     role,
     store,
-    addTask: async (raw, token) => {
-      const task = parseTask(raw);
-      const id = await computeTaskId(task);
-      if (task.aggregates.length && !options.peer)
-        throw new TaskError(`task ${task.name} has secret-shared aggregates: give the collector its peer (--peer URL and the peer token).`);
-      await store.addTask(id, task, tokenHash(token));
-      return id;
-    },
+    addTask: (raw, token) => holdTask(store, raw, token, options.peer !== undefined),
     flush: (id) => leader?.flush(id) ?? Promise.resolve(),
     close: () =>
       new Promise<void>((resolve) => {
@@ -122,6 +115,20 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         server.close(() => void store.close().then(resolve));
       }),
   };
+}
+
+/**
+ * Holds a task in a store: checks it, refuses secret-shared aggregates to a
+ * collector without a peer, stores it with its analyst token's SHA-256, and
+ * returns its id.
+ */
+export async function holdTask(store: ReportStore, raw: unknown, analystToken: string, hasPeer: boolean): Promise<string> {
+  const task = parseTask(raw);
+  const id = await computeTaskId(task);
+  if (task.aggregates.length && !hasPeer)
+    throw new TaskError(`task ${task.name} has secret-shared aggregates: give the collector its peer (--peer URL and the peer token).`);
+  await store.addTask(id, task, tokenHash(analystToken));
+  return id;
 }
 
 /** Drops a new connection when its address already holds `cap` open ones. */

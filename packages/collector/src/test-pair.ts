@@ -126,6 +126,8 @@ export async function analyst(url: string, path: string, body?: unknown, headers
 export interface CollectorProcess {
   child: ChildProcess;
   url: string;
+  /** Resolves with the first match of `pattern` in what the process printed, now or later. */
+  printed(pattern: RegExp): Promise<RegExpExecArray>;
 }
 
 /**
@@ -141,25 +143,34 @@ export function serveFiles(dir: string, rawTask: unknown, analystToken: string, 
 }
 
 /** Starts `veil-collector serve ARGS` and resolves once it says it listens (rejects if it exits first or takes over 20 s). */
-export function serveProcess(args: string[]): Promise<CollectorProcess> {
+export async function serveProcess(args: string[]): Promise<CollectorProcess> {
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
   const child = spawn(process.execPath, [main, "serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the collector did not start within 20 s")), 20_000);
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  const printed = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const m = pattern.exec(out);
+        if (!m) return false;
+        child.stdout!.off("data", check);
+        child.off("exit", exited);
+        resolve(m);
+        return true;
+      };
+      const exited = (code: number | null) => reject(new Error(`the collector exited with ${code} before printing ${pattern}: ${out}`));
+      if (check()) return;
+      child.stdout!.on("data", check);
+      child.once("exit", exited);
     });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the collector exited with ${code}: ${out}`));
-    });
-  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the collector did not start within 20 s: ${out}`)), 20_000)));
+  try {
+    const m = await Promise.race([printed(/veil-collector listening on (http:\/\/127\.0\.0\.1:\d+)/), timeout]);
+    return { child, url: m[1]!, printed };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits for a child process to exit, for at most `ms`: past that it is killed and the wait fails (a hung process must not hang the suite). */
