@@ -107,11 +107,13 @@ export class LeaderAggregator {
     return next;
   }
 
-  close(): void {
+  /** Stops starting jobs, waits for the one in flight to finish its current step, and stops the preparation threads. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
-    void this.#pool.close();
+    await Promise.allSettled([...this.#chains.values()]);
+    await this.#pool.close();
   }
 
   #request(task: StoredTask, row: Prio3Row, peerShares?: Record<string, string>): PrepareRequest {
@@ -126,7 +128,7 @@ export class LeaderAggregator {
     result.aggregated += await this.#commit(task, await this.store.prio3Inputs(taskId, "committing", 1_000_000));
     // Pages through the pending reports in arrival order; those still waiting for their helper share stay behind the cursor.
     let cursor: [number, string] = [-1, ""];
-    for (;;) {
+    while (!this.#closed) {
       const job = await this.store.prio3Inputs(taskId, "pending", this.#jobSize, cursor, Date.now());
       if (job.length === 0) break;
       const last = job[job.length - 1]!;
@@ -172,13 +174,23 @@ export class LeaderAggregator {
     await this.store.transaction(async (q) => {
       // A report whose helper share has not come is asked for again only after RETRY_MS, so reports
       // posted to the leader alone cannot make every job resend all of them.
-      for (const row of retry) await q.retryLater(task.id, row.id, now + RETRY_MS);
-      for (const [row, state, outputs] of verdicts) {
-        const flat = outputs && flatten(outputs);
-        if (!(await q.setPrio3State(task.id, row.id, ["pending"], state, state === "committing" ? task.openBatch : null, flat))) continue;
-        if (state === "committing") committing.push({ ...row, state, batch: task.openBatch, output: flat });
+      await q.retryLater(
+        task.id,
+        retry.map((r) => r.id),
+        now + RETRY_MS,
+      );
+      const changes = verdicts.map(([row, state, outputs]) => ({
+        id: row.id,
+        state,
+        batch: state === "committing" ? task.openBatch : null,
+        output: outputs && flatten(outputs),
+      }));
+      const moved = await q.setPrio3States(task.id, ["pending"], changes);
+      verdicts.forEach(([row, state], i) => {
+        if (!moved.has(row.id)) return;
+        if (state === "committing") committing.push({ ...row, state, batch: task.openBatch, output: changes[i]!.output });
         else if (state === "invalid") invalid++;
-      }
+      });
     });
     return { committing, invalid, waiting };
   }
@@ -197,19 +209,18 @@ export class LeaderAggregator {
         const b = await q.getBatch(task.id, batch);
         if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} was released while reports were committing into it.`);
         let aggregate = b?.aggregate ?? null;
-        let count = b?.count ?? 0;
-        let added = 0;
-        for (const r of these) {
-          // Only a row still committing counts: a report is added to a batch once, whoever else tried.
-          if (!ok.has(r.id)) await q.setPrio3State(task.id, r.id, ["committing"], "invalid", null, null);
-          else if (await q.setPrio3State(task.id, r.id, ["committing"], "done", batch, null)) {
-            aggregate = addOutputs(task.task, aggregate, unflatten(r.output!));
-            count++;
-            added++;
-          }
-        }
-        await q.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
-        return added;
+        const refused = these.filter((r) => !ok.has(r.id)).map((r) => ({ id: r.id, state: "invalid" as const, batch: null, output: null }));
+        await q.setPrio3States(task.id, ["committing"], refused);
+        // Only a row still committing counts: a report is added to a batch once, whoever else tried.
+        const accepted = these.filter((r) => ok.has(r.id));
+        const moved = await q.setPrio3States(
+          task.id,
+          ["committing"],
+          accepted.map((r) => ({ id: r.id, state: "done" as const, batch, output: null })),
+        );
+        for (const r of accepted) if (moved.has(r.id)) aggregate = addOutputs(task.task, aggregate, unflatten(r.output!));
+        await q.putBatch(task.id, batch, (b?.count ?? 0) + moved.size, aggregate ?? emptyAggregate(task.task.aggregates));
+        return moved.size;
       });
     }
     return done;
@@ -242,8 +253,9 @@ export class HelperAggregator {
     readonly peerToken: string,
   ) {}
 
-  close(): void {
-    void this.#pool.close();
+  /** Stops the preparation threads. */
+  async close(): Promise<void> {
+    await this.#pool.close();
   }
 
   /** Round 1: verify each report's proof with the leader's preparation shares; keep the output share as "prepared". */
@@ -253,23 +265,32 @@ export class HelperAggregator {
   ): Promise<{ id: string; status: string; prep?: Record<string, string> }[]> {
     const answers = new Map<string, { id: string; status: string; prep?: Record<string, string> }>();
     const jobs: PrepareRequest[] = [];
+    const held = await this.store.prio3InputsById(
+      task.id,
+      reports.map((r) => r.id),
+    );
     for (const r of reports) {
-      const row = await this.store.prio3Input(task.id, r.id);
+      const row = held.get(r.id);
       if (!row) answers.set(r.id, { id: r.id, status: "missing" });
       else if (row.state !== "pending" && row.state !== "prepared") answers.set(r.id, { id: r.id, status: row.state });
       else jobs.push({ taskId: task.id, task: task.task, role: "helper", peerToken: this.peerToken, row, peerShares: r.prep ?? {} });
     }
     const results = await this.#pool.run(jobs);
     await this.store.transaction(async (q) => {
-      for (const [i, j] of jobs.entries()) {
-        const res = results[i]!;
-        const ok = res.ok && res.outputs;
-        // A report committed meanwhile (another helper process answered first) keeps its state.
-        if (!(await q.setPrio3State(task.id, j.row.id, ["pending", "prepared"], ok ? "prepared" : "invalid", null, ok ? flatten(res.outputs!) : null))) {
-          const now = await q.prio3Input(task.id, j.row.id);
-          answers.set(j.row.id, { id: j.row.id, status: now?.state ?? "missing" });
-        } else answers.set(j.row.id, ok ? { id: j.row.id, status: "prepared", prep: res.shares } : { id: j.row.id, status: "invalid" });
-      }
+      const verdicts = jobs.map((j, i) => {
+        const r = results[i]!;
+        return r.ok && r.outputs ? { id: j.row.id, ok: true, outputs: flatten(r.outputs), prep: r.shares } : { id: j.row.id, ok: false, outputs: null };
+      });
+      const changes = verdicts.map((v) => ({ id: v.id, state: v.ok ? ("prepared" as const) : ("invalid" as const), batch: null, output: v.outputs }));
+      const moved = await q.setPrio3States(task.id, ["pending", "prepared"], changes);
+      // A report committed meanwhile (another helper process answered first) keeps its state.
+      const now = await q.prio3InputsById(
+        task.id,
+        verdicts.filter((v) => !moved.has(v.id)).map((v) => v.id),
+      );
+      for (const v of verdicts)
+        if (!moved.has(v.id)) answers.set(v.id, { id: v.id, status: now.get(v.id)?.state ?? "missing" });
+        else answers.set(v.id, v.ok ? { id: v.id, status: "prepared", prep: v.prep } : { id: v.id, status: "invalid" });
     });
     return reports.map((r) => answers.get(r.id)!);
   }
@@ -281,21 +302,22 @@ export class HelperAggregator {
       const b = await q.getBatch(task.id, batch);
       if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} is already released here; nothing more can join it.`);
       let aggregate = b?.aggregate ?? null;
-      let count = b?.count ?? 0;
-      const answers: { id: string; status: string }[] = [];
-      for (const id of ids) {
-        const row = await q.prio3Input(task.id, id);
-        if (row?.state === "done") answers.push({ id, status: row.batch === batch ? "done" : "conflict" });
-        else if (row?.state !== "prepared") answers.push({ id, status: row ? row.state : "missing" });
-        else if (!(await q.setPrio3State(task.id, id, ["prepared"], "done", batch, null))) answers.push({ id, status: "conflict" });
-        else {
-          aggregate = addOutputs(task.task, aggregate, unflatten(row.output!));
-          count++;
-          answers.push({ id, status: "done" });
-        }
-      }
-      await q.putBatch(task.id, batch, count, aggregate ?? emptyAggregate(task.task.aggregates));
-      return answers;
+      const rows = await q.prio3InputsById(task.id, ids);
+      const prepared = ids.filter((id) => rows.get(id)?.state === "prepared");
+      const moved = await q.setPrio3States(
+        task.id,
+        ["prepared"],
+        prepared.map((id) => ({ id, state: "done" as const, batch, output: null })),
+      );
+      for (const id of prepared) if (moved.has(id)) aggregate = addOutputs(task.task, aggregate, unflatten(rows.get(id)!.output!));
+      await q.putBatch(task.id, batch, (b?.count ?? 0) + moved.size, aggregate ?? emptyAggregate(task.task.aggregates));
+      return ids.map((id) => {
+        const row = rows.get(id);
+        if (moved.has(id)) return { id, status: "done" };
+        if (row?.state === "done") return { id, status: row.batch === batch ? "done" : "conflict" };
+        if (row?.state === "prepared") return { id, status: "conflict" }; // changed by another process meanwhile
+        return { id, status: row ? row.state : "missing" };
+      });
     });
   }
 }

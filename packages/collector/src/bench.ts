@@ -15,10 +15,11 @@ import { Buffer } from "node:buffer";
 import { buildReports, parseReport, parseTask, taskId, type ParsedReport, type Task, type WireReport } from "@veil/task";
 import { prepareReport } from "./prepare.js";
 import { ReportStore } from "./store.js";
-import { serveFiles, serveProcess as serve, type CollectorProcess } from "./test-pair.js";
+import { serveFiles, serveProcess as serve } from "./test-pair.js";
+import { TOKEN, benchInput, intake, stop, timeGet } from "./bench-load.js";
+import { runScaleOut, scaleMarkdown } from "./bench-scale.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const TOKEN = "bench-analyst-token";
 const PEER = "bench-peer-token";
 const TASK_DEF = {
   version: 1,
@@ -34,59 +35,6 @@ const TASK_DEF = {
   schedule: "manual",
 };
 const log = (m: string) => process.stderr.write(`[bench:collector] ${m}\n`);
-
-function stop(p: CollectorProcess): Promise<void> {
-  return new Promise((res) => {
-    p.child.removeAllListeners("exit");
-    p.child.once("exit", () => res());
-    p.child.kill("SIGTERM");
-  });
-}
-
-const percentile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-};
-
-async function postJson(url: string, body: string): Promise<number> {
-  const res = await fetch(`${url}/v1/reports`, { method: "POST", headers: { "content-type": "application/json" }, body });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-/** Posts `bodies` with `concurrency` in flight; returns reports/s and latencies (ms). */
-async function intake(url: string, bodies: string[], concurrency: number): Promise<{ perSecond: number; p50: number; p99: number; refused: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  let refused = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
-        const b = bodies[next++]!;
-        const s = performance.now();
-        const status = await postJson(url, b);
-        latencies.push(performance.now() - s);
-        if (status !== 201) refused++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  return { perSecond: bodies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), refused };
-}
-
-async function timeGet(url: string, path: string, n: number): Promise<{ p50: number; max: number; bytes: number }> {
-  const times: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const s = performance.now();
-    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    bytes = (await res.arrayBuffer()).byteLength;
-    if (!res.ok) throw new Error(`${path}: ${res.status}`);
-    times.push(performance.now() - s);
-  }
-  return { p50: percentile(times, 0.5), max: Math.max(...times), bytes };
-}
 
 /** Waits until the leader has prepared every report it holds (polls its batches view). */
 async function prepared(url: string, id: string): Promise<void> {
@@ -133,18 +81,14 @@ async function contention(url: string, id: string, bodies: string[]) {
 async function makeReports(task: Task, id: string, n: number): Promise<{ leader: WireReport; helper: WireReport }[]> {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const r = await buildReports(task, id, {
-      text: "the delivery was late but the food was good",
-      answers: { recommend: i % 2, feature: i % 4, rating: 3 },
-      aggregates: { spend: String(i % 1000) },
-    });
+    const r = await buildReports(task, id, benchInput(i));
     out.push({ leader: r.leader, helper: r.helper });
   }
   return out;
 }
 
 /** Stores synthetic reports straight into a stopped leader's database, to reach 100k and 1M quickly. */
-async function fill(db: string, task: Task, id: string, upTo: number): Promise<void> {
+async function fill(db: string, id: string, upTo: number): Promise<void> {
   const store = await ReportStore.open(db);
   const stored = (await store.getTask(id))!;
   const have = stored.reports;
@@ -209,20 +153,39 @@ async function prio3Costs(task: Task, id: string, pairs: { leader: WireReport; h
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: "string" }, reports: { type: "string" }, "no-million": { type: "boolean" } } });
+  const { values } = parseArgs({
+    options: { out: { type: "string" }, reports: { type: "string" }, "no-million": { type: "boolean" }, "scale-only": { type: "boolean" } },
+  });
   const outDir = resolve(values.out ?? join(ROOT, "bench/results"));
   const perLevel = Number(values.reports ?? 1500);
   const dir = mkdtempSync(join(tmpdir(), "veil-bench-collector-"));
   const task = parseTask(TASK_DEF);
   const id = await taskId(task);
-  const common = [...serveFiles(dir, TASK_DEF, TOKEN, PEER), "--port", "0", "--rate", "1000000", "--burst", "1000000"];
+  // The load comes from one address: lift the per-address cap (shared out among processes) with the rate limit.
+  const common = [
+    ...serveFiles(dir, TASK_DEF, TOKEN, PEER),
+    "--port",
+    "0",
+    "--rate",
+    "1000000",
+    "--burst",
+    "1000000",
+    "--max-connections-per-address",
+    "100000",
+  ];
   const leaderArgs = (helperUrl: string) => ["--db", join(dir, "leader.db"), "--peer", helperUrl, ...common];
   const result: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model };
   try {
+    log(`building ${perLevel * 9 + 2400} reports (Prio3 sharding as a device does)`);
+    const pairs = await makeReports(task, id, perLevel * 9 + 2400);
+    const scale = { dir, task, id, pairs: pairs.slice(perLevel * 3 + 2400), perConfig: perLevel, concurrency: 64, common, log };
+    if (values["scale-only"]) {
+      // A quick look at the scale-out part alone: printed, not written over the results.
+      result.scale = await runScaleOut(scale);
+      return void process.stdout.write(markdown(result));
+    }
     const helper = await serve(["--db", join(dir, "helper.db"), "--role", "helper", ...common]);
     let leader = await serve(leaderArgs(helper.url));
-    log(`building ${perLevel * 3 + 2400} reports (Prio3 sharding as a device does)`);
-    const pairs = await makeReports(task, id, perLevel * 3 + 2400);
     result.prio3 = await prio3Costs(task, id, pairs);
     log(`Prio3 per report: ${JSON.stringify(result.prio3)}`);
     // Helper shares first (untimed), so the leader's preparation runs during its intake as in production.
@@ -239,12 +202,12 @@ async function main(): Promise<void> {
     }
     result.intake = levels;
     const views: Record<string, unknown> = {};
-    const rest = pairs.slice(perLevel * 3).map((p) => JSON.stringify(p.leader));
+    const rest = pairs.slice(perLevel * 3, perLevel * 3 + 2400).map((p) => JSON.stringify(p.leader));
     for (const target of values["no-million"] ? [100_000] : [100_000, 1_000_000]) {
       await stop(leader);
       log(`filling the leader's database to ${target} reports`);
       const t0 = performance.now();
-      await fill(join(dir, "leader.db"), task, id, target);
+      await fill(join(dir, "leader.db"), id, target);
       log(`filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       leader = await serve(leaderArgs(helper.url));
       views[target] = {
@@ -257,6 +220,7 @@ async function main(): Promise<void> {
     result.views = views;
     await stop(leader);
     await stop(helper);
+    result.scale = await runScaleOut(scale);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -291,6 +255,7 @@ function markdown(r: Record<string, any>): string {
       "",
       `Intake at 100k reports, concurrency 16 (two runs each, alternating): ${f(c.quiet)}/s alone, ${f(c.busy)}/s while one client reloads the dashboard (${c.reloads} reloads): ${f(c.ratio, 2)}× (bound: at least 0.8×).`,
     );
+  if (r.scale) lines.push(...scaleMarkdown(r.scale, f));
   return `${lines.join("\n")}\n`;
 }
 

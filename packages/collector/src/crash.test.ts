@@ -3,10 +3,10 @@
 // The leader runs as its own process, started through the CLI as an operator would.
 import { storeTest } from "./test-stores.js";
 import assert from "node:assert/strict";
-import { buildReports, parseTask, taskId } from "@veil/task";
+import { parseTask } from "@veil/task";
 import { startCollector } from "./server.js";
 import { ReportStore } from "./store.js";
-import { ANALYST_TOKEN, PEER_TOKEN, analyst, exitWithin, feedbackTask, input, post, serveFiles, serveProcess as serve } from "./test-pair.js";
+import { ANALYST_TOKEN, PEER_TOKEN, analyst, exitWithin, feedbackTask, serveFiles, serveProcess as serve, ReportLoad } from "./test-pair.js";
 
 storeTest("SIGKILL of the leader under load loses no acknowledged report; after restart each is prepared once", async (place) => {
   const dir = place.dir;
@@ -18,25 +18,12 @@ storeTest("SIGKILL of the leader under load loses no acknowledged report; after 
   const args = ["--db", leaderDb, "--port", "0", "--peer", helper.url, ...serveFiles(dir, raw, ANALYST_TOKEN, PEER_TOKEN)];
   try {
     const first = await serve(args);
-    const acknowledged = new Set<string>();
-    let stop = false;
-    const sender = async () => {
-      while (!stop) {
-        const r = await buildReports(task, await taskId(task), input("12.5", 2));
-        const h = await post(helper.url, r.helper);
-        assert.equal(h.status, 201);
-        const res = await post(first.url, r.leader).catch(() => undefined);
-        if (res?.status === 201) acknowledged.add(r.id);
-        else if (res) assert.fail(`status ${res.status}`);
-        else stop = true;
-      }
-    };
-    const senders = Array.from({ length: 8 }, sender);
-    while (acknowledged.size < 150 && !stop) await new Promise((r) => setImmediate(r));
+    const load = new ReportLoad(task, helper.url, first.url);
+    await load.reach(150);
     first.child.kill("SIGKILL");
     await exitWithin(first.child);
-    stop = true;
-    await Promise.all(senders);
+    await load.stop();
+    const acknowledged = load.acknowledged;
     const store = await ReportStore.open(leaderDb);
     const stored = new Set(await store.reportIds(id));
     await store.close();

@@ -22,6 +22,8 @@ export interface PostgresServer {
   dataDir: string;
   /** A connection string for the socket, as `--db postgres://...` will take it. */
   url: string;
+  /** The postmaster's pid (its backends are its children). */
+  pid: number;
   /** Fast shutdown, waits for the server process to exit, then removes every file. */
   stop(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function startPostgres(o: { user?: string; port?: number } = {}): P
     database: "postgres",
     dataDir,
     url: `postgres://${user}@/postgres?host=${encodeURIComponent(root)}&port=${port}`,
+    pid: child.pid!,
     stop: async () => {
       await stopServer(child);
       rmSync(root, { recursive: true, force: true });

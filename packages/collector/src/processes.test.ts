@@ -3,11 +3,23 @@
 // reports; releases that reach two processes at once release the batch once. Each
 // runs on SQLite and on PostgreSQL, the leader as an operator starts it.
 import assert from "node:assert/strict";
-import { buildReports, parseTask, taskId } from "@veil/task";
+import { buildReports, parseTask } from "@veil/task";
 import { startCollector, type Collector } from "./server.js";
 import { ReportStore } from "./store.js";
 import { storeTest, type Place } from "./test-stores.js";
-import { ANALYST_TOKEN, PEER_TOKEN, analyst, exitWithin, feedbackTask, input, post, serveFiles, serveProcess, type CollectorProcess } from "./test-pair.js";
+import {
+  ANALYST_TOKEN,
+  PEER_TOKEN,
+  analyst,
+  exitWithin,
+  feedbackTask,
+  input,
+  post,
+  serveFiles,
+  serveProcess,
+  ReportLoad,
+  type CollectorProcess,
+} from "./test-pair.js";
 
 const RAW = feedbackTask({ minBatchSize: 2 });
 
@@ -31,36 +43,18 @@ storeTest("SIGKILL of one of two collector processes under load loses no acknowl
   const s = await startService(place, 2);
   try {
     const victim = Number((await s.leader.printed(/worker \d+ pid (\d+) listening/))[1]);
-    const task = parseTask(RAW);
-    const acknowledged = new Set<string>();
-    let afterKill = 0;
-    let killed = false;
-    let failed = 0;
-    const sender = async () => {
-      while (afterKill < 150) {
-        const r = await buildReports(task, await taskId(task), input("7.5", 1));
-        assert.equal((await post(s.helper.url, r.helper)).status, 201);
-        const res = await post(s.leader.url, r.leader).catch(() => undefined);
-        if (res?.status === 201) {
-          acknowledged.add(r.id);
-          if (killed) afterKill++;
-        } else if (res) assert.fail(`status ${res.status}`);
-        else failed++; // the connection went down with the killed worker: not acknowledged, the device sends it again
-      }
-    };
-    const senders = Array.from({ length: 8 }, sender);
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => acknowledged.size >= 150 && (clearInterval(check), resolve()), 5);
-    });
+    const load = new ReportLoad(parseTask(RAW), s.helper.url, s.leader.url);
+    await load.reach(150);
     process.kill(victim, "SIGKILL");
-    killed = true;
     await s.leader.printed(new RegExp(`pid ${victim} exited \\(SIGKILL\\); starting another`));
-    await Promise.all(senders);
+    await load.reach(load.acknowledged.size + 150); // the service goes on
+    await load.stop();
+    const acknowledged = load.acknowledged;
     const store = await ReportStore.open(s.leaderDb);
     const stored = new Set(await store.reportIds(s.id));
     await store.close();
     const lost = [...acknowledged].filter((x) => !stored.has(x));
-    assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} acknowledged reports lost (${failed} posts failed with the worker)`);
+    assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} acknowledged reports lost (${load.failed} posts failed with the worker)`);
     // Stored but unacknowledged (committed just before the kill) still count, once.
     const release = await analyst(s.leader.url, `/v1/tasks/${s.id}/release`, {});
     assert.equal(release.status, 200, JSON.stringify(release.json));

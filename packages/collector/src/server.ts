@@ -94,8 +94,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   }).catch(async (e: unknown) => {
-    leader?.close();
-    helper?.close();
+    await Promise.all([leader?.close(), helper?.close()]);
     await store.close();
     throw e;
   });
@@ -107,13 +106,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     store,
     addTask: (raw, token) => holdTask(store, raw, token, options.peer !== undefined),
     flush: (id) => leader?.flush(id) ?? Promise.resolve(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        leader?.close();
-        helper?.close();
-        server.closeAllConnections();
-        server.close(() => void store.close().then(resolve));
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      // The leader's job in flight finishes its step before the database closes under it.
+      await Promise.all([leader?.close(), helper?.close()]);
+      await store.close();
+    },
   };
 }
 

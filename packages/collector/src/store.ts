@@ -20,6 +20,27 @@ const SHARDS = 16;
 let lastShard = 0;
 const nextShard = () => (lastShard = (lastShard + 1) % SHARDS);
 
+/** insertReport's rows in one PostgreSQL statement: nothing but the report's insert happens when its id is already stored. */
+const INTAKE_POSTGRES = `
+WITH ins AS (
+  INSERT INTO reports (task, id, digest, received_hour) VALUES (?, ?, ?, ?) ON CONFLICT (task, id) DO NOTHING RETURNING task, id, received_hour
+), shard AS (SELECT ?::int AS s),
+counted AS (
+  INSERT INTO report_counts (task, shard, n) SELECT ins.task, shard.s, 1 FROM ins, shard
+  ON CONFLICT (task, shard) DO UPDATE SET n = report_counts.n + 1
+), rr AS (
+  INSERT INTO rr_counts (task, question, value, shard, n) SELECT ins.task, a.q, a.v, shard.s, 1 FROM ins, shard, unnest(?::text[], ?::int[]) AS a(q, v)
+  ON CONFLICT (task, question, value, shard) DO UPDATE SET n = rr_counts.n + 1
+), bounded AS (
+  INSERT INTO bounded_sums (task, question, shard, n, units, units_sq) SELECT ins.task, a.q, shard.s, 1, a.u, a.u * a.u FROM ins, shard, unnest(?::text[], ?::bigint[]) AS a(q, u)
+  ON CONFLICT (task, question, shard) DO UPDATE SET n = bounded_sums.n + 1, units = bounded_sums.units + excluded.units, units_sq = bounded_sums.units_sq + excluded.units_sq
+), text AS (SELECT ?::text AS t), texted AS (
+  INSERT INTO texts (task, received_hour, text) SELECT ins.task, ins.received_hour, text.t FROM ins, text WHERE text.t IS NOT NULL
+), prio3 AS (SELECT ?::text AS shares, ?::bigint AS received), shared AS (
+  INSERT INTO prio3_inputs (task, id, shares, state, received) SELECT ins.task, ins.id, prio3.shares, 'pending', prio3.received FROM ins, prio3 WHERE prio3.shares IS NOT NULL
+)
+SELECT COUNT(*)::int AS stored FROM ins`;
+
 /** A task as this collector holds it. */
 export interface StoredTask {
   id: string;
@@ -39,6 +60,14 @@ export interface Prio3Row {
   /** This collector's output share per aggregate (base64 field elements), once the proof verified. */
   output: Record<string, string> | null;
   received: number;
+}
+
+/** A state change of one Prio3 input: its new state, batch and output shares. */
+export interface Prio3Change {
+  id: string;
+  state: Prio3State;
+  batch: number | null;
+  output: Record<string, string> | null;
 }
 
 /**
@@ -140,6 +169,7 @@ export class StoreQueries {
    * it once: the second insert waits for the first and then changes nothing.
    */
   async insertReport(task: StoredTask, report: ParsedReport, digest: string, now = Date.now()): Promise<IntakeResult> {
+    if (this.dialect === "postgres") return this.#insertReportInOneStatement(task, report, digest, now);
     const hour = coarseHour(now);
     const inserted = await this.sql.run("INSERT INTO reports (task, id, digest, received_hour) VALUES (?, ?, ?, ?) ON CONFLICT (task, id) DO NOTHING", [
       task.id,
@@ -184,6 +214,40 @@ export class StoreQueries {
     return { status: "stored" };
   }
 
+  /**
+   * insertReport on PostgreSQL: the same rows in one statement (data-modifying
+   * CTEs that all hang on the report's own insert), so a report costs one round
+   * trip and, on its own, one implicit transaction.
+   */
+  async #insertReportInOneStatement(task: StoredTask, report: ParsedReport, digest: string, now: number): Promise<IntakeResult> {
+    const hour = coarseHour(now);
+    const rr: [string[], number[]] = [[], []];
+    const bounded: [string[], number[]] = [[], []];
+    for (const a of report.answers) {
+      const q = task.task.questions.find((x) => x.id === a.question)!;
+      if (q.type === "rr") (rr[0].push(q.id), rr[1].push(a.value));
+      else (bounded[0].push(q.id), bounded[1].push(Math.round(a.value / q.step)));
+    }
+    const shares = report.prio3.length
+      ? JSON.stringify(Object.fromEntries(report.prio3.map((p) => [p.aggregate, [b64(p.publicShare), b64(p.inputShare)]])))
+      : null;
+    const row = await this.sql.get<{ stored: number }>(INTAKE_POSTGRES, [
+      task.id,
+      report.id,
+      digest,
+      hour,
+      nextShard(),
+      ...rr,
+      ...bounded,
+      report.text ?? null,
+      shares,
+      now,
+    ]);
+    if (row!.stored === 1) return { status: "stored" };
+    const seen = await this.sql.get<{ digest: string }>("SELECT digest FROM reports WHERE task = ? AND id = ?", [task.id, report.id]);
+    return { status: seen?.digest === digest ? "duplicate" : "conflict" };
+  }
+
   async reportCount(taskId: string): Promise<number> {
     return (await this.sql.get<{ n: number | null }>("SELECT SUM(n) AS n FROM report_counts WHERE task = ?", [taskId]))?.n ?? 0;
   }
@@ -224,38 +288,53 @@ export class StoreQueries {
     return rows.map(prio3Row);
   }
 
-  /** An input whose other share has not arrived: try it again no sooner than `at` (ms). */
-  async retryLater(taskId: string, id: string, at: number): Promise<void> {
-    await this.sql.run("UPDATE prio3_inputs SET next_try = ? WHERE task = ? AND id = ?", [at, taskId, id]);
+  /** Inputs whose other share has not arrived: try them again no sooner than `at` (ms). */
+  async retryLater(taskId: string, ids: readonly string[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    if (this.dialect === "postgres") await this.sql.run("UPDATE prio3_inputs SET next_try = ? WHERE task = ? AND id = ANY(?::text[])", [at, taskId, ids]);
+    else for (const id of ids) await this.sql.run("UPDATE prio3_inputs SET next_try = ? WHERE task = ? AND id = ?", [at, taskId, id]);
   }
 
   async prio3Input(taskId: string, id: string): Promise<Prio3Row | undefined> {
-    const r = await this.sql.get<RawPrio3>("SELECT * FROM prio3_inputs WHERE task = ? AND id = ?", [taskId, id]);
-    return r && prio3Row(r);
+    return (await this.prio3InputsById(taskId, [id])).get(id);
+  }
+
+  /** The inputs among `ids` that are held, by id (one statement on PostgreSQL). */
+  async prio3InputsById(taskId: string, ids: readonly string[]): Promise<Map<string, Prio3Row>> {
+    const out = new Map<string, Prio3Row>();
+    if (this.dialect === "postgres")
+      for (const r of await this.sql.all<RawPrio3>("SELECT * FROM prio3_inputs WHERE task = ? AND id = ANY(?::text[])", [taskId, ids]))
+        out.set(r.id, prio3Row(r));
+    else
+      for (const id of ids) {
+        const r = await this.sql.get<RawPrio3>("SELECT * FROM prio3_inputs WHERE task = ? AND id = ?", [taskId, id]);
+        if (r) out.set(id, prio3Row(r));
+      }
+    return out;
   }
 
   /**
-   * Moves an input to `state` if it is in one of `from` (a process that lost a
-   * race changes nothing); returns whether it moved.
+   * Moves each input in `changes` to its new state if it is now in one of
+   * `from` (a process that lost a race changes nothing); returns the ids that
+   * moved. One statement on PostgreSQL, whatever the number of inputs.
    */
-  async setPrio3State(
-    taskId: string,
-    id: string,
-    from: readonly Prio3State[],
-    state: Prio3State,
-    batch: number | null,
-    output: Record<string, string> | null,
-  ): Promise<boolean> {
+  async setPrio3States(taskId: string, from: readonly Prio3State[], changes: readonly Prio3Change[]): Promise<Set<string>> {
+    if (changes.length === 0) return new Set();
+    const output = (c: Prio3Change) => c.output && JSON.stringify(c.output);
+    if (this.dialect === "postgres") {
+      const rows = await this.sql.all<{ id: string }>(
+        "UPDATE prio3_inputs AS p SET state = u.state, batch = u.batch, output = u.output FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) AS u(id, state, batch, output) WHERE p.task = ? AND p.id = u.id AND p.state = ANY(?::text[]) RETURNING p.id",
+        [changes.map((c) => c.id), changes.map((c) => c.state), changes.map((c) => c.batch), changes.map(output), taskId, from],
+      );
+      return new Set(rows.map((r) => r.id));
+    }
+    const moved = new Set<string>();
     const marks = from.map(() => "?").join(", ");
-    const changed = await this.sql.run(`UPDATE prio3_inputs SET state = ?, batch = ?, output = ? WHERE task = ? AND id = ? AND state IN (${marks})`, [
-      state,
-      batch,
-      output && JSON.stringify(output),
-      taskId,
-      id,
-      ...from,
-    ]);
-    return changed === 1;
+    for (const c of changes) {
+      const sql = `UPDATE prio3_inputs SET state = ?, batch = ?, output = ? WHERE task = ? AND id = ? AND state IN (${marks})`;
+      if ((await this.sql.run(sql, [c.state, c.batch, output(c), taskId, c.id, ...from])) === 1) moved.add(c.id);
+    }
+    return moved;
   }
 
   async prio3StateCounts(taskId: string): Promise<Partial<Record<Prio3State, number>>> {
@@ -318,8 +397,9 @@ export class ReportStore extends StoreQueries {
     return this.driver.close();
   }
 
-  /** Stores a report with every aggregate it feeds, in one transaction (see insertReport). */
+  /** Stores a report with every aggregate it feeds, in one transaction (see insertReport; on PostgreSQL one statement is one). */
   add(task: StoredTask, report: ParsedReport, digest: string, now = Date.now()): Promise<IntakeResult> {
+    if (this.dialect === "postgres") return this.insertReport(task, report, digest, now);
     return this.transaction((q) => q.insertReport(task, report, digest, now));
   }
 

@@ -142,10 +142,18 @@ export function serveFiles(dir: string, rawTask: unknown, analystToken: string, 
   return ["--task", files.task, "--token-file", files.analyst, "--peer-token-file", files.peer];
 }
 
+/** Collector processes still running: killed if this process exits first, so a test or benchmark that fails leaves none behind. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Starts `veil-collector serve ARGS` and resolves once it says it listens (rejects if it exits first or takes over 20 s). */
 export async function serveProcess(args: string[]): Promise<CollectorProcess> {
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
   const child = spawn(process.execPath, [main, "serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   const printed = (pattern: RegExp) =>
@@ -188,5 +196,60 @@ export async function exitWithin(child: ChildProcess, ms = 15_000): Promise<numb
     return code;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Devices reporting without pause: each of `concurrency` senders builds a report
+ * pair, posts the helper's part, then the leader's, and keeps what the leader
+ * acknowledged with 201. A post that fails (its process was killed) is counted,
+ * not retried: it was never acknowledged. Used by the crash tests and
+ * `pnpm bench:collector`.
+ */
+export class ReportLoad {
+  readonly acknowledged = new Set<string>();
+  failed = 0;
+  #stopped = false;
+  #waiters: { n: number; resolve: () => void }[] = [];
+  readonly #senders: Promise<void>[];
+
+  constructor(
+    readonly task: ReturnType<typeof parseTask>,
+    readonly helperUrl: string,
+    readonly leaderUrl: string,
+    concurrency = 8,
+    readonly make: (i: number) => ReportInput = () => input("7.5", 1),
+  ) {
+    this.#senders = Array.from({ length: concurrency }, () => this.#send());
+  }
+
+  async #send(): Promise<void> {
+    const id = await taskId(this.task);
+    while (!this.#stopped) {
+      const r = await buildReports(this.task, id, this.make(this.acknowledged.size + this.failed));
+      const h = await post(this.helperUrl, r.helper);
+      if (h.status !== 201) throw new Error(`the helper answered ${h.status}`);
+      const res = await post(this.leaderUrl, r.leader).catch(() => undefined);
+      if (res && res.status !== 201) throw new Error(`the leader answered ${res.status}`);
+      if (!res) this.failed++;
+      else this.#acknowledge(r.id);
+    }
+  }
+
+  #acknowledge(id: string): void {
+    this.acknowledged.add(id);
+    this.#waiters = this.#waiters.filter((w) => (this.acknowledged.size >= w.n ? (w.resolve(), false) : true));
+  }
+
+  /** Resolves once `n` reports in all have been acknowledged. */
+  reach(n: number): Promise<void> {
+    if (this.acknowledged.size >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+  }
+
+  /** Stops the senders and waits for the posts in flight; rejects if a sender failed. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await Promise.all(this.#senders);
   }
 }
