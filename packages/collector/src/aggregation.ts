@@ -80,7 +80,11 @@ export class LeaderAggregator {
     if (this.#closed || this.#timers.has(taskId)) return;
     const t = setTimeout(() => {
       this.#timers.delete(taskId);
-      this.flush(taskId).catch((e: unknown) => console.error(`veil-collector: preparation of task ${taskId.slice(0, 12)} failed: ${(e as Error).message}`));
+      // When another process holds the task (it is preparing: it pages through these reports too), wait
+      // for the next round instead of queueing on its lock with a connection held.
+      this.#chain(taskId, () => this.store.tryWithTaskLock(taskId, () => this.flushNow(taskId)))
+        .then((r) => r.ran || this.kick(taskId))
+        .catch((e: unknown) => console.error(`veil-collector: preparation of task ${taskId.slice(0, 12)} failed: ${(e as Error).message}`));
     }, this.#delayMs);
     t.unref();
     this.#timers.set(taskId, t);
@@ -97,9 +101,13 @@ export class LeaderAggregator {
    * collector process on it prepares or releases the task meanwhile.
    */
   exclusive<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#chain(taskId, () => this.store.withTaskLock(taskId, fn));
+  }
+
+  /** Runs `fn` after every job of this task already queued in this process. */
+  #chain<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.#chains.get(taskId) ?? Promise.resolve();
-    const locked = () => this.store.withTaskLock(taskId, fn);
-    const next = prev.then(locked, locked);
+    const next = prev.then(fn, fn);
     this.#chains.set(
       taskId,
       next.catch(() => undefined),

@@ -408,6 +408,11 @@ export class ReportStore extends StoreQueries {
     return this.driver.transaction((tx) => fn(new StoreQueries(tx, this.dialect)));
   }
 
+  /** Runs `fn` if no other process holds the task's lock now; else runs nothing and says so. */
+  tryWithTaskLock<T>(taskId: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    return this.driver.tryWithLock(`veil:task:${taskId}`, fn);
+  }
+
   /** Runs `fn` while no other process on this database runs anything under the same task's lock (preparation, releases). */
   withTaskLock<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
     return this.driver.withLock(`veil:task:${taskId}`, fn);

@@ -115,6 +115,21 @@ export class PostgresDriver implements Driver {
     }
   }
 
+  async tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const client = await this.#pool.connect();
+    try {
+      const got = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [name]);
+      if (!got.rows[0]!.ok) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [name]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
   close(): Promise<void> {
     return this.#pool.end();
   }

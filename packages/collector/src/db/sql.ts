@@ -32,6 +32,8 @@ export interface Driver extends Sql {
    * advisory lock on its own connection; SQLite: a lease row naming its pid).
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** withLock without the wait: runs `fn` only if the lock is free now. */
+  tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   close(): Promise<void>;
 }
 

@@ -86,36 +86,43 @@ export class SqliteDriver implements Driver {
 
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.#locks.run(name, async () => {
-      await this.#acquire(name);
-      const renew = setInterval(
-        () => void this.run("UPDATE leases SET until = ? WHERE name = ? AND holder = ?", [Date.now() + LEASE_MS, name, this.#holder]),
-        RENEW_MS,
-      );
-      renew.unref();
-      try {
-        return await fn();
-      } finally {
-        clearInterval(renew);
-        await this.run("DELETE FROM leases WHERE name = ? AND holder = ?", [name, this.#holder]);
-      }
+      while (!(await this.#take(name))) await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+      return this.#holding(name, fn);
     });
   }
 
-  /** Takes the lease when it is free, expired, or held by a process that no longer runs; else waits for it. */
-  async #acquire(name: string): Promise<void> {
-    for (;;) {
-      const taken = await this.transaction(async (tx) => {
-        const held = await tx.get<{ holder: string; pid: number; until: number }>("SELECT holder, pid, until FROM leases WHERE name = ?", [name]);
-        if (held && held.until > Date.now() && alive(held.pid)) return false;
-        await tx.run(
-          "INSERT INTO leases (name, holder, pid, until) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, until = excluded.until",
-          [name, this.#holder, process.pid, Date.now() + LEASE_MS],
-        );
-        return true;
-      });
-      if (taken) return;
-      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+  tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    return this.#locks.run(name, async () =>
+      (await this.#take(name)) ? { ran: true as const, value: await this.#holding(name, fn) } : { ran: false as const },
+    );
+  }
+
+  /** Runs `fn` with the lease taken, renewing it meanwhile, and gives it back. */
+  async #holding<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const renew = setInterval(
+      () => void this.run("UPDATE leases SET until = ? WHERE name = ? AND holder = ?", [Date.now() + LEASE_MS, name, this.#holder]),
+      RENEW_MS,
+    );
+    renew.unref();
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+      await this.run("DELETE FROM leases WHERE name = ? AND holder = ?", [name, this.#holder]);
     }
+  }
+
+  /** Takes the lease when it is free, expired, or held by a process that no longer runs; says whether it did. */
+  #take(name: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const held = await tx.get<{ holder: string; pid: number; until: number }>("SELECT holder, pid, until FROM leases WHERE name = ?", [name]);
+      if (held && held.until > Date.now() && alive(held.pid)) return false;
+      await tx.run(
+        "INSERT INTO leases (name, holder, pid, until) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, until = excluded.until",
+        [name, this.#holder, process.pid, Date.now() + LEASE_MS],
+      );
+      return true;
+    });
   }
 
   close(): Promise<void> {
