@@ -67,3 +67,13 @@ export const benchInput = (i: number): ReportInput => ({
   answers: { recommend: i % 2, feature: i % 4, rating: 3 },
   aggregates: { spend: String(i % 1000) },
 });
+
+/** Waits until the leader has prepared every report it holds (polls its batches view). */
+export async function prepared(url: string, id: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${url}/v1/tasks/${id}/batches`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const b = (await res.json()) as { preparation: Record<string, number> };
+    if (!b.preparation.pending && !b.preparation.committing) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

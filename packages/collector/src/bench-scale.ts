@@ -7,7 +7,7 @@ import type { Task, WireReport } from "@veil/task";
 import { ReportStore, coarseHour } from "./store.js";
 import { startPostgres, type PostgresServer } from "./postgres-server.js";
 import { ReportLoad, analyst, serveProcess as serve } from "./test-pair.js";
-import { TOKEN, benchInput, intake, stop, timeGet } from "./bench-load.js";
+import { TOKEN, benchInput, intake, prepared, stop, timeGet } from "./bench-load.js";
 import { treeCpuSeconds } from "./cpu-time.js";
 import type { StoreKind } from "./test-stores.js";
 
@@ -19,6 +19,8 @@ export interface ScaleRow {
   p50: number;
   p99: number;
   refused: number;
+  /** Bytes of the leader's database per report stored, once its reports are prepared (PostgreSQL only: pg_database_size). */
+  bytesPerReport: number | null;
   /** CPU milliseconds per report during the timed intake: the leader's processes, the helper, PostgreSQL, the load generator. */
   cpuMs: { leader: number; helper: number; postgres: number; generator: number };
 }
@@ -97,9 +99,24 @@ async function intakeWith(s: ScaleSetup, kind: StoreKind, processes: number, pai
     const used = treeCpuSeconds(roots).map((x, i) => ((x - before[i]!) * 1000) / pairs.length);
     const generator = process.cpuUsage(generatorBefore);
     const cpuMs = { leader: used[0]!, helper: used[1]!, postgres: used[2]!, generator: (generator.user + generator.system) / 1000 / pairs.length };
-    return { ...r, cpuMs };
+    if (kind === "sqlite") return { ...r, cpuMs, bytesPerReport: null };
+    await prepared(svc.leader.url, s.id);
+    return { ...r, cpuMs, bytesPerReport: await bytesPerReport(svc.leaderDb, pairs.length) };
   } finally {
     await svc.close();
+  }
+}
+
+/** The leader database's size per report, after a checkpoint (its empty size, a fresh database's, subtracted). */
+async function bytesPerReport(url: string, reports: number): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const size = async (db: string) => Number((await client.query("SELECT pg_database_size($1) AS n", [db])).rows[0].n);
+    await client.query("CHECKPOINT");
+    return ((await size(client.database!)) - (await size("template1"))) / reports;
+  } finally {
+    await client.end();
   }
 }
 
@@ -199,7 +216,10 @@ export function scaleMarkdown(r: ScaleResult, f: (x: number, d?: number) => stri
     );
   }
   const k = r.kill;
+  const bytes = r.rows.filter((x) => x.bytesPerReport !== null).map((x) => f(x.bytesPerReport!));
   lines.push(
+    "",
+    `The leader's PostgreSQL database holds ${bytes.join(", ")} bytes per prepared report (1, 2 and 4 processes; pg_database_size after a checkpoint, less an empty database).`,
     "",
     `SIGKILL of one of two processes on PostgreSQL under load (16 devices): ${f(k.acknowledged)} reports acknowledged, ${f(k.found)} found in the database, ${k.lost} acknowledged and lost; ${f(k.failedPosts)} posts failed with the killed process (never acknowledged).`,
     `Ten releases at once on two processes: ${r.race.released} of ${r.race.calls} released batch 1 (${f(r.race.count)} reports; ${f(r.race.found)} stored), the others found the next batch empty.`,

@@ -16,7 +16,7 @@ import { buildReports, parseReport, parseTask, taskId, type ParsedReport, type T
 import { prepareReport } from "./prepare.js";
 import { ReportStore } from "./store.js";
 import { serveFiles, serveProcess as serve } from "./test-pair.js";
-import { TOKEN, benchInput, intake, stop, timeGet } from "./bench-load.js";
+import { TOKEN, benchInput, intake, prepared, stop, timeGet } from "./bench-load.js";
 import { runScaleOut, scaleMarkdown } from "./bench-scale.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -35,16 +35,6 @@ const TASK_DEF = {
   schedule: "manual",
 };
 const log = (m: string) => process.stderr.write(`[bench:collector] ${m}\n`);
-
-/** Waits until the leader has prepared every report it holds (polls its batches view). */
-async function prepared(url: string, id: string): Promise<void> {
-  for (;;) {
-    const res = await fetch(`${url}/v1/tasks/${id}/batches`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const b = (await res.json()) as { preparation: Record<string, number> };
-    if (!b.preparation.pending && !b.preparation.committing) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * Intake at concurrency 16 alone and while one client reloads the dashboard,
