@@ -16,5 +16,5 @@ export { verifyKey, prepareReport, PreparePool } from "./prepare.js";
 export { HttpError, newToken, tokenHash, TokenBucket } from "./http.js";
 export { estimates, type QuestionEstimate, type CategoryEstimate } from "./estimates.js";
 export { combineRelease, type CombinedRelease, type CombinedAggregate } from "./combine.js";
-export { StoreError, type Driver, type Sql, type Dialect } from "./db/sql.js";
+export { StoreError, StoreUnavailableError, type Driver, type Sql, type Dialect } from "./db/sql.js";
 export { SCHEMA_VERSION } from "./db/migrations.js";

@@ -26,6 +26,10 @@ export interface PostgresServer {
   pid: number;
   /** Fast shutdown, waits for the server process to exit, then removes every file. */
   stop(): Promise<void>;
+  /** Stops the server, keeping its files: what a collector sees when its database goes away. */
+  pause(): Promise<void>;
+  /** Starts it again on the same files and socket after `pause`. */
+  resume(): Promise<void>;
 }
 
 /** Where Debian puts the binaries: the newest /usr/lib/postgresql/<version>/bin, or null when the package is missing. */
@@ -64,11 +68,15 @@ export async function startPostgres(o: { user?: string; port?: number } = {}): P
     rmSync(root, { recursive: true, force: true });
     throw new Error(`initdb failed: ${init.stderr.trim().split("\n").slice(-3).join(" ")}`);
   }
-  const child = spawn(path.join(bin, "postgres"), ["-D", dataDir, "-k", root, "-p", String(port), "-c", "listen_addresses="], {
-    stdio: ["ignore", "ignore", "pipe"],
-    ...as,
-  });
-  await readyOrExit(child);
+  const launch = async () => {
+    const c = spawn(path.join(bin, "postgres"), ["-D", dataDir, "-k", root, "-p", String(port), "-c", "listen_addresses="], {
+      stdio: ["ignore", "ignore", "pipe"],
+      ...as,
+    });
+    await readyOrExit(c);
+    return c;
+  };
+  let child = await launch();
   const server: PostgresServer = {
     socketDir: root,
     port,
@@ -80,6 +88,10 @@ export async function startPostgres(o: { user?: string; port?: number } = {}): P
     stop: async () => {
       await stopServer(child);
       rmSync(root, { recursive: true, force: true });
+    },
+    pause: () => stopServer(child),
+    resume: async () => {
+      child = await launch();
     },
   };
   return server;

@@ -117,6 +117,11 @@ storeTest("combine: both collectors release the same batch; the noised totals ar
     const hist = r.aggregates.find((a) => a.id === "feature")!;
     assert.equal(hist.type === "histogram" && hist.counts.length, 4);
     await assert.rejects(combineRelease(p.leader.url, p.helper.url, p.id, ANALYST_TOKEN), /holds 0 valid reports/);
+    // Once in a batch's aggregate, no report's input shares are kept on either collector.
+    for (const c of [p.leader, p.helper])
+      assert.deepEqual(await c.store.driver.all("SELECT state, shares, output FROM prio3_inputs GROUP BY state, shares, output"), [
+        { state: "done", shares: "{}", output: null },
+      ]);
   } finally {
     await p.close();
   }

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import { parseReport, parseTask, taskId as computeTaskId, ReportError, TaskError, type Task } from "@veil/task";
 import { ReportStore, type StoredTask } from "./store.js";
+import { StoreUnavailableError } from "./db/sql.js";
 import { HelperAggregator, LeaderAggregator, peerAuthorized, type LeaderOptions, type PeerConfig } from "./aggregation.js";
 import { COMMON_HEADERS, HttpError, TokenBucket, hostAllowed, readJson, requireAnalyst, sendJson, tokenHash } from "./http.js";
 import { releaseBatch } from "./release.js";
@@ -173,6 +174,8 @@ class Routes {
     } catch (e) {
       if (e instanceof HttpError) return sendJson(req, res, e.status, { error: e.message }, e.headers);
       if (e instanceof ReportError) return sendJson(req, res, e.status, { error: e.message });
+      if (e instanceof StoreUnavailableError)
+        return sendJson(req, res, 503, { error: "the collector's database is unavailable; retry shortly." }, { "Retry-After": "5" });
       if (req.socket?.destroyed !== false || (e as NodeJS.ErrnoException).code === "ECONNRESET" || (e as Error).message === "aborted") return; // the client went away: nothing to answer, nothing to log
       console.error(`veil-collector: ${req.method} ${(req.url ?? "").slice(0, 80)}: ${(e as Error).message}`);
       sendJson(req, res, 500, { error: "internal error" });

@@ -316,14 +316,16 @@ export class StoreQueries {
   /**
    * Moves each input in `changes` to its new state if it is now in one of
    * `from` (a process that lost a race changes nothing); returns the ids that
-   * moved. One statement on PostgreSQL, whatever the number of inputs.
+   * moved. An input that reaches a final state (done, invalid, unmatched) loses
+   * its shares: the batch's aggregate holds what counted, and nothing else needs
+   * them. One statement on PostgreSQL, whatever the number of inputs.
    */
   async setPrio3States(taskId: string, from: readonly Prio3State[], changes: readonly Prio3Change[]): Promise<Set<string>> {
     if (changes.length === 0) return new Set();
     const output = (c: Prio3Change) => c.output && JSON.stringify(c.output);
     if (this.dialect === "postgres") {
       const rows = await this.sql.all<{ id: string }>(
-        "UPDATE prio3_inputs AS p SET state = u.state, batch = u.batch, output = u.output FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) AS u(id, state, batch, output) WHERE p.task = ? AND p.id = u.id AND p.state = ANY(?::text[]) RETURNING p.id",
+        "UPDATE prio3_inputs AS p SET state = u.state, batch = u.batch, output = u.output, shares = CASE WHEN u.state IN ('done', 'invalid', 'unmatched') THEN '{}' ELSE p.shares END FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) AS u(id, state, batch, output) WHERE p.task = ? AND p.id = u.id AND p.state = ANY(?::text[]) RETURNING p.id",
         [changes.map((c) => c.id), changes.map((c) => c.state), changes.map((c) => c.batch), changes.map(output), taskId, from],
       );
       return new Set(rows.map((r) => r.id));
@@ -331,8 +333,8 @@ export class StoreQueries {
     const moved = new Set<string>();
     const marks = from.map(() => "?").join(", ");
     for (const c of changes) {
-      const sql = `UPDATE prio3_inputs SET state = ?, batch = ?, output = ? WHERE task = ? AND id = ? AND state IN (${marks})`;
-      if ((await this.sql.run(sql, [c.state, c.batch, output(c), taskId, c.id, ...from])) === 1) moved.add(c.id);
+      const sql = `UPDATE prio3_inputs SET state = ?, batch = ?, output = ?, shares = CASE WHEN ? IN ('done', 'invalid', 'unmatched') THEN '{}' ELSE shares END WHERE task = ? AND id = ? AND state IN (${marks})`;
+      if ((await this.sql.run(sql, [c.state, c.batch, output(c), c.state, taskId, c.id, ...from])) === 1) moved.add(c.id);
     }
     return moved;
   }

@@ -5,7 +5,7 @@
 // advisory lock on a connection of its own, which the server lets go when the
 // holding process dies (its connection closes).
 import pg from "pg";
-import type { Driver, Sql } from "./sql.js";
+import { StoreUnavailableError, type Driver, type Sql } from "./sql.js";
 
 /** Times a transaction is tried when the server aborts it for a conflict with another one. */
 const ATTEMPTS = 5;
@@ -13,6 +13,19 @@ const ATTEMPTS = 5;
 const RETRYABLE = new Set(["40001", "40P01"]);
 /** bigint, and numeric (what SUM of a bigint gives): every count here is an integer below 2^53. */
 const NUMBER_TYPES = new Set([20, 1700]);
+
+/** SQLSTATE classes and socket errors that mean the server is gone or refusing connections, not that a statement was wrong. */
+const UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
+const SOCKET_CODES = new Set(["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIPE", "ETIMEDOUT"]);
+
+/** Rethrows a lost or refused connection as StoreUnavailableError (the HTTP layer answers 503 with Retry-After). */
+function unavailable(e: unknown): never {
+  const code = (e as { code?: string }).code ?? "";
+  const message = (e as Error).message ?? "";
+  if (UNAVAILABLE.test(code) || SOCKET_CODES.has(code) || /timeout exceeded when trying to connect|Connection terminated/.test(message))
+    throw new StoreUnavailableError(`PostgreSQL is unavailable (${code || message}); nothing was stored.`);
+  throw e;
+}
 
 const numbered = new Map<string, string>();
 /** `?` placeholders to `$1, $2, ...` (no statement here has a `?` inside a literal). */
@@ -29,13 +42,13 @@ function toPostgres(sql: string): string {
 class Client implements Sql {
   constructor(readonly q: pg.Pool | pg.PoolClient) {}
   async all<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-    return (await this.q.query(toPostgres(sql), params as unknown[])).rows as R[];
+    return (await this.q.query(toPostgres(sql), params as unknown[]).catch(unavailable)).rows as R[];
   }
   async get<R>(sql: string, params: readonly unknown[] = []): Promise<R | undefined> {
     return (await this.all<R>(sql, params))[0];
   }
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return (await this.q.query(toPostgres(sql), params as unknown[])).rowCount ?? 0;
+    return (await this.q.query(toPostgres(sql), params as unknown[]).catch(unavailable)).rowCount ?? 0;
   }
 }
 
@@ -59,6 +72,8 @@ export class PostgresDriver implements Driver {
       // A stuck statement or a transaction left open must not hold row locks for long.
       statement_timeout: 30_000,
       idle_in_transaction_session_timeout: 60_000,
+      // A request waits at most this long for a connection (the server down or every connection busy).
+      connectionTimeoutMillis: 10_000,
       types: {
         getTypeParser: (oid: number, format?: string) => (NUMBER_TYPES.has(oid) ? Number : pg.types.getTypeParser(oid, format as "text")),
       } as pg.CustomTypesConfig,
@@ -81,7 +96,7 @@ export class PostgresDriver implements Driver {
 
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.#pool.connect();
+      const client = await this.#pool.connect().catch(unavailable);
       let broken = false;
       try {
         await client.query("BEGIN");
@@ -102,7 +117,7 @@ export class PostgresDriver implements Driver {
   }
 
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#pool.connect().catch(unavailable);
     try {
       await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [name]);
       try {
@@ -116,7 +131,7 @@ export class PostgresDriver implements Driver {
   }
 
   async tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    const client = await this.#pool.connect();
+    const client = await this.#pool.connect().catch(unavailable);
     try {
       const got = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [name]);
       if (!got.rows[0]!.ok) return { ran: false };

@@ -41,3 +41,8 @@ export interface Driver extends Sql {
 export class StoreError extends Error {
   override name = "StoreError";
 }
+
+/** The database cannot be reached or is shutting down: nothing was stored; the caller may retry shortly. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}
