@@ -5,7 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { parseReport, parseTask, buildReports, taskId } from "@veil/task";
 import { ReportStore } from "./store.js";
 import { StoreError } from "./db/sql.js";
@@ -108,5 +111,51 @@ test("two pools storing reports at once on PostgreSQL: each counted once, the sa
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test("SQLite's lock between processes: a live holder's lease is respected, a dead holder's is taken over at once", async () => {
+  await withDir(async (dir) => {
+    const store = await ReportStore.open(join(dir, "lease.db"));
+    try {
+      const live = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+      const dead = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+      await once(dead, "exit");
+      const lease = (pid: number) =>
+        store.driver.run(
+          "INSERT INTO leases (name, holder, pid, until) VALUES ('veil:task:t', 'other', ?, ?) ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, until = excluded.until",
+          [pid, Date.now() + 60_000],
+        );
+      try {
+        await lease(live.pid!);
+        assert.deepEqual(await store.tryWithTaskLock("t", async () => "ran"), { ran: false }, "another live process holds it");
+        await lease(dead.pid!);
+        assert.deepEqual(await store.tryWithTaskLock("t", async () => "ran"), { ran: true, value: "ran" }, "its holder is gone");
+        assert.deepEqual(await store.driver.all("SELECT name FROM leases"), [], "given back after use");
+      } finally {
+        live.kill();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test("PostgreSQL's lock between processes: held while its connection lives, free once the holder's connection dies", { skip: noPostgres }, async () => {
+  const url = await postgresDatabase("locks");
+  const store = await ReportStore.open(url);
+  const holder = new pg.Client({ connectionString: url });
+  holder.on("error", () => undefined); // its session is terminated below, on purpose
+  await holder.connect();
+  try {
+    const pid = (await holder.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
+    await holder.query("SELECT pg_advisory_lock(hashtextextended('veil:task:t', 0))");
+    assert.deepEqual(await store.tryWithTaskLock("t", async () => "ran"), { ran: false });
+    // The holding process dies: the server ends its session and with it the lock.
+    await store.driver.run("SELECT pg_terminate_backend(?::int, 10000)", [pid]); // returns once that backend has exited
+    assert.deepEqual(await store.tryWithTaskLock("t", async () => "ran"), { ran: true, value: "ran" });
+  } finally {
+    await holder.end().catch(() => undefined);
+    await store.close();
   }
 });
