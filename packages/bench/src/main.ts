@@ -19,6 +19,8 @@ const HELP = `Usage:
                                                             (N_w change, accuracy at matched N_w; markdown)
   node packages/bench/dist/main.js rank-c [--pack P]   chooses M10's constant c on SST-2's training words
                                                             (docs/mechanisms.md, M10; writes rank-c.json and .md)
+  node packages/bench/dist/main.js pack-size [--pack P]   where a pack's bytes go: brotli per section against its
+                                                            entropy, and the table coded as id sets (markdown)
 
 Utility options:
   --data PATH           your own labelled data instead of SST-2 and TREC-6
@@ -68,7 +70,7 @@ const { values: a } = parseArgs({
   },
 });
 const command = process.argv[2];
-if (a.help || !["utility", "speed", "charts", "packs", "rank-c"].includes(command ?? "")) {
+if (a.help || !["utility", "speed", "charts", "packs", "rank-c", "pack-size"].includes(command ?? "")) {
   process.stdout.write(HELP);
   process.exit(a.help ? 0 : 2);
 }
@@ -96,6 +98,9 @@ try {
       .map((f) => JSON.parse(readFileSync(f, "utf8")) as UtilityReport);
     if (!base || others.length === 0) throw new DatasetError("packs needs a base utility.json and at least one other");
     process.stdout.write(packComparisonTable(base, comparePacks(base, others)) + "\n");
+  } else if (command === "pack-size") {
+    const { packSizeReport } = await import("./pack-size.js");
+    process.stdout.write(packSizeReport(pack) + "\n");
   } else if (command === "rank-c") {
     const { chooseRankConstant } = await import("./rank-constant-run.js");
     process.stdout.write((await chooseRankConstant(pack, outDir)) + "\n");

@@ -3,3 +3,4 @@
 // any release without notice.
 export { afterDeviceLoss } from "./backends/preference.js";
 export { mergeKnn } from "./embeddings/neighbour-table.js";
+export { bodyLayout } from "./embeddings/pack-format.js";
