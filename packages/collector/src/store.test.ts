@@ -7,11 +7,12 @@ import assert from "node:assert/strict";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { parseReport, parseTask, buildReports, taskId } from "@veil/task";
 import { ReportStore } from "./store.js";
-import { StoreError } from "./db/sql.js";
+import { StoreError, StoreUnavailableError } from "./db/sql.js";
 import { SCHEMA_VERSION } from "./db/migrations.js";
 import { postgresDatabase, storeTest } from "./test-stores.js";
 import { feedbackTask, input, withDir } from "./test-pair.js";
@@ -70,6 +71,20 @@ storeTest("a database from a newer collector is refused with a StoreError that s
   await store.driver.run("UPDATE meta SET value = ? WHERE key = 'schema'", [String(SCHEMA_VERSION + 1)]);
   await store.close();
   await assert.rejects(ReportStore.open(db), (e: unknown) => e instanceof StoreError && /newer than this collector's .*upgrade/.test((e as Error).message));
+});
+
+test("a file that is not a database, and a database that cannot be reached, are refused with a StoreError saying which", async () => {
+  await withDir(async (dir) => {
+    const file = join(dir, "notes.txt");
+    writeFileSync(file, "these are someone's notes, not a database\n".repeat(100));
+    await assert.rejects(
+      ReportStore.open(file),
+      (e: unknown) => e instanceof StoreError && /notes\.txt cannot be opened: file is not a database/.test((e as Error).message),
+    );
+    assert.match(readFileSync(file, "utf8"), /^these are someone's notes/, "the file is left as it was");
+    const url = `postgres://nobody@/none?host=${encodeURIComponent(join(dir, "no-server"))}&port=5432`;
+    await assert.rejects(ReportStore.open(url), (e: unknown) => e instanceof StoreUnavailableError && /PostgreSQL is unavailable/.test((e as Error).message));
+  });
 });
 
 test("four processes opening a new PostgreSQL database at once migrate it once", { skip: noPostgres }, async () => {

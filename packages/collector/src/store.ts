@@ -13,7 +13,7 @@ import type { ParsedReport, Task } from "@veil/task";
 import { migrate } from "./db/migrations.js";
 import { PostgresDriver, isPostgresUrl } from "./db/postgres.js";
 import { SqliteDriver } from "./db/sqlite.js";
-import type { Dialect, Driver, Sql } from "./db/sql.js";
+import { StoreError, StoreUnavailableError, type Dialect, type Driver, type Sql } from "./db/sql.js";
 
 /** Rows per counter: enough that a few processes' concurrent reports seldom meet on one. */
 const SHARDS = 16;
@@ -380,12 +380,18 @@ export class ReportStore extends StoreQueries {
    * (created readable by its owner only).
    */
   static async open(db: string): Promise<ReportStore> {
-    const driver: Driver = isPostgresUrl(db) ? new PostgresDriver(db) : new SqliteDriver(db);
+    let driver: Driver;
+    try {
+      driver = isPostgresUrl(db) ? new PostgresDriver(db) : new SqliteDriver(db);
+    } catch (e) {
+      throw new StoreError(`${db.startsWith("postgres") ? "the PostgreSQL URL" : db} cannot be opened: ${(e as Error).message}`);
+    }
     try {
       await migrate(driver);
     } catch (e) {
-      await driver.close();
-      throw e;
+      await driver.close().catch(() => undefined);
+      if (e instanceof StoreError || e instanceof StoreUnavailableError) throw e;
+      throw new StoreError(`${driver.description} cannot be opened as a collector's database: ${(e as Error).message}`);
     }
     return new ReportStore(driver);
   }

@@ -52,9 +52,14 @@ export class SqliteDriver implements Driver {
   constructor(path: string) {
     createPrivate(path);
     this.#db = new Database(path);
-    this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = FULL");
-    this.#db.pragma("busy_timeout = 10000");
+    try {
+      this.#db.pragma("journal_mode = WAL");
+      this.#db.pragma("synchronous = FULL");
+      this.#db.pragma("busy_timeout = 10000");
+    } catch (e) {
+      this.#db.close(); // not a database (or unreadable): leave the file as it was
+      throw e;
+    }
     for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
     this.#direct = new Statements(this.#db);
     this.description = `SQLite ${path}`;
