@@ -40,6 +40,7 @@ export function knnBlock(
   kk: i32,
   rowMax: usize,
   rowArg: usize,
+  trackMax: bool,
 ): void {
   const nPanels = (n + PANEL - 1) / PANEL;
   const stride = chunkPanels * PANEL;
@@ -48,6 +49,6 @@ export function knnBlock(
     distTile(q, qNorms, nq, d, panels, vNorms, p0, p1, tile, stride);
     const colBase = p0 * PANEL;
     const width = min((p1 - p0) * PANEL, n - colBase);
-    topkFeed(tile, stride, nq, width, colBase, selfBase, heapD, heapI, kk, rowMax, rowArg);
+    topkFeed(tile, stride, nq, width, colBase, selfBase, heapD, heapI, kk, rowMax, rowArg, trackMax);
   }
 }

@@ -57,7 +57,8 @@ function heapReplaceRoot(hd: usize, hi: usize, kk: i32, dv: f32, id: i32): void 
  * Feeds columns [0, width) of `nq` tile rows (row q at tile + q*stride floats;
  * column j is vocabulary id colBase + j) into the queries' heaps. `selfBase` >= 0
  * means query q is vocabulary word selfBase + q and must not select itself.
- * Also tracks each row's largest value and its id (for d_max).
+ * With `trackMax` it also tracks each row's largest value and its id (for d_max
+ * while building the neighbour table; a nearest-word search has no use for it).
  */
 export function topkFeed(
   tile: usize,
@@ -71,6 +72,7 @@ export function topkFeed(
   kk: i32,
   rowMax: usize,
   rowArg: usize,
+  trackMax: bool,
 ): void {
   for (let q = 0; q < nq; q++) {
     const row = tile + ((<usize>q * <usize>stride) << 2);
@@ -83,7 +85,9 @@ export function topkFeed(
     let j = 0;
     for (; j + 4 <= width; j += 4) {
       const v = v128.load(row + (<usize>j << 2));
-      mx = f32x4.max(mx, v);
+      // pmax is one native instruction; max's NaN and signed-zero rules cost several on x86, and no
+      // distance here is NaN (a zero's sign cannot change which value is largest).
+      if (trackMax) mx = f32x4.pmax(mx, v);
       if (v128.any_true(f32x4.lt(v, thrV))) {
         for (let l = 0; l < 4; l++) {
           const dv = load<f32>(row + (<usize>(j + l) << 2));
@@ -95,6 +99,10 @@ export function topkFeed(
         }
         thrV = f32x4.splat(thr);
       }
+    }
+    if (!trackMax) {
+      feedTail(row, j, width, colBase, self, hd, hi, kk, thr);
+      continue;
     }
     let m = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
     for (; j < width; j++) {
@@ -116,6 +124,19 @@ export function topkFeed(
           break;
         }
       }
+    }
+  }
+}
+
+/** The last columns of a row (fewer than 4) into its heap, without the row maximum. */
+function feedTail(row: usize, from: i32, width: i32, colBase: i32, self: i32, hd: usize, hi: usize, kk: i32, threshold: f32): void {
+  let thr = threshold;
+  for (let j = from; j < width; j++) {
+    const dv = load<f32>(row + (<usize>j << 2));
+    const id = colBase + j;
+    if (dv < thr && id != self) {
+      heapReplaceRoot(hd, hi, kk, dv, id);
+      thr = load<f32>(hd);
     }
   }
 }

@@ -32,6 +32,7 @@ export interface VeilWasmExports {
     kk: number,
     rowMax: number,
     rowArg: number,
+    trackMax: number,
   ): void;
   gumbelBatch(
     ids: number,

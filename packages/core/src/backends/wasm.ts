@@ -206,12 +206,15 @@ export class WasmBackend implements Backend {
    * Runs the float32 top-`kk` kernel for `count` query vectors (f32, row-major)
    * and hands each query's shortlist (ids, f32 squared distances, the shortlist's
    * cut-off) to `visit`. `selfBase` >= 0 excludes word selfBase+q from query q.
+   * Only `trackMax` searches also find each row's largest distance and its id
+   * (the table build's d_max); otherwise `visit` gets -Infinity and -1 for them.
    */
   private shortlists(
     queries: Float32Array,
     count: number,
     kk: number,
     selfBase: number,
+    trackMax: boolean,
     visit: (q: number, ids: Int32Array, d2: Float32Array, cut: number, qNorm: number, rowMax: number, rowArg: number) => void,
     onBlock?: (done: number) => void,
   ): void {
@@ -233,7 +236,24 @@ export class WasmBackend implements Backend {
       qv.fill(0, nq * d);
       this.ex.rowNorms(pQ, nq4, d, pQn);
       this.ex.topkInit(pHd, pHi, nq4, kk, pMax, pArg);
-      this.ex.knnBlock(pQ, pQn, nq4, d, this.panels, this.vNorms, e.n, pTile, CHUNK_PANELS, selfBase >= 0 ? selfBase + q0 : -1, pHd, pHi, kk, pMax, pArg);
+      this.ex.knnBlock(
+        pQ,
+        pQn,
+        nq4,
+        d,
+        this.panels,
+        this.vNorms,
+        e.n,
+        pTile,
+        CHUNK_PANELS,
+        selfBase >= 0 ? selfBase + q0 : -1,
+        pHd,
+        pHi,
+        kk,
+        pMax,
+        pArg,
+        trackMax ? 1 : 0,
+      );
       const hd = this.f32(pHd, nq4 * kk),
         hi = this.i32(pHi, nq4 * kk);
       const qn = this.f32(pQn, nq4),
@@ -255,7 +275,7 @@ export class WasmBackend implements Backend {
     const out = new Int32Array(count);
     const kk = Math.min(NEAREST_SHORTLIST, e.n);
     const q32 = Float32Array.from(points.subarray(0, count * e.d));
-    this.shortlists(q32, count, kk, -1, (q, ids, _d2, cut, qNorm) => {
+    this.shortlists(q32, count, kk, -1, false, (q, ids, _d2, cut, qNorm) => {
       out[q] = nearestFromShortlist(e, points, q, ids, cut, this.errorBound(qNorm));
     });
     return out;
@@ -265,7 +285,7 @@ export class WasmBackend implements Backend {
     const e = this.embedding;
     const found: NearestTwo[] = new Array<NearestTwo>(count);
     const kk = Math.min(NEAREST_SHORTLIST, e.n);
-    this.shortlists(Float32Array.from(points.subarray(0, count * e.d)), count, kk, -1, (q, ids, _d2, cut, qNorm) => {
+    this.shortlists(Float32Array.from(points.subarray(0, count * e.d)), count, kk, -1, false, (q, ids, _d2, cut, qNorm) => {
       found[q] = nearestTwoFromShortlist(e, points, q, ids, cut, this.errorBound(qNorm));
     });
     return nearestTwoBatch(count, (i) => found[i]!);
@@ -312,6 +332,7 @@ export class WasmBackend implements Backend {
       rows,
       kk,
       rowStart,
+      true,
       (r, ids, _d2, cut, qNorm, _rowMax, rowArg) => knnRowFromShortlist(e, res, r, rowStart + r, ids, cut, this.errorBound(qNorm), rowArg),
       onProgress ? (done) => onProgress(done, rows) : undefined,
     );
