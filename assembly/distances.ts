@@ -128,9 +128,22 @@ export function dist64(x: usize, y: usize, d: i32): f64 {
   return Math.sqrt(s);
 }
 
-/** Float32 squared distances (clamped at 0) to float64 distances, in place into `out`. */
+/**
+ * Float32 squared distances (clamped at 0) to float64 distances, into `out`: four
+ * at a time with SIMD (promote to f64x2, then sqrt), the same values as the
+ * scalar `v > 0 ? sqrt(v) : 0` (pmax against +0 maps -0 and NaN to +0 too).
+ */
 export function sqrtRow(inp: usize, n: i32, out: usize): void {
-  for (let j = 0; j < n; j++) {
+  const zero = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const v = f32x4.pmax(v128.load(inp + ((<usize>j) << 2)), zero);
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 0, 1));
+    v128.store(out + ((<usize>j) << 3), f64x2.sqrt(lo));
+    v128.store(out + ((<usize>j) << 3), f64x2.sqrt(hi), 16);
+  }
+  for (; j < n; j++) {
     const v = <f64>load<f32>(inp + ((<usize>j) << 2));
     store<f64>(out + ((<usize>j) << 3), v > 0 ? Math.sqrt(v) : 0.0);
   }
