@@ -100,10 +100,6 @@ export function topkFeed(
         thrV = f32x4.splat(thr);
       }
     }
-    if (!trackMax) {
-      feedTail(row, j, width, colBase, self, hd, hi, kk, thr);
-      continue;
-    }
     let m = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
     for (; j < width; j++) {
       const dv = load<f32>(row + (<usize>j << 2));
@@ -114,6 +110,7 @@ export function topkFeed(
         thr = load<f32>(hd);
       }
     }
+    if (!trackMax) continue; // (m is -Infinity or the tail's largest: not the row's)
     // Rare after the first chunks: find where the new row maximum is.
     const rm = rowMax + (<usize>q << 2);
     if (m > load<f32>(rm)) {
@@ -124,19 +121,6 @@ export function topkFeed(
           break;
         }
       }
-    }
-  }
-}
-
-/** The last columns of a row (fewer than 4) into its heap, without the row maximum. */
-function feedTail(row: usize, from: i32, width: i32, colBase: i32, self: i32, hd: usize, hi: usize, kk: i32, threshold: f32): void {
-  let thr = threshold;
-  for (let j = from; j < width; j++) {
-    const dv = load<f32>(row + (<usize>j << 2));
-    const id = colBase + j;
-    if (dv < thr && id != self) {
-      heapReplaceRoot(hd, hi, kk, dv, id);
-      thr = load<f32>(hd);
     }
   }
 }
