@@ -16,9 +16,10 @@
 //            round 2 on restart; the helper answers it again without adding twice.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { vdafFor, type Aggregate } from "@veil/task";
-import type { Prio3Row, ReportStore, StoredTask } from "./store.js";
+import type { Prio3Row, Prio3State, ReportStore, StoreQueries, StoredTask } from "./store.js";
 import { HttpError } from "./http.js";
 import { PreparePool, addOutputs, zeros, type PrepareRequest } from "./prepare.js";
+import { NamedMutex } from "./db/mutex.js";
 
 /** The other collector of the pair and the secret both hold. */
 export interface PeerConfig {
@@ -57,7 +58,7 @@ export interface FlushResult {
 
 /** The leader's side: runs jobs per task, one at a time, so a release never races a job. */
 export class LeaderAggregator {
-  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #jobs = new NamedMutex();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #jobSize: number;
   readonly #delayMs: number;
@@ -106,13 +107,7 @@ export class LeaderAggregator {
 
   /** Runs `fn` after every job of this task already queued in this process. */
   #chain<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#chains.get(taskId) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    this.#chains.set(
-      taskId,
-      next.catch(() => undefined),
-    );
-    return next;
+    return this.#jobs.run(taskId, fn);
   }
 
   /** Stops starting jobs, waits for the one in flight to finish its current step, and stops the preparation threads. */
@@ -120,7 +115,7 @@ export class LeaderAggregator {
     this.#closed = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
-    await Promise.allSettled([...this.#chains.values()]);
+    await this.#jobs.idle();
     await this.#pool.close();
   }
 
@@ -213,21 +208,10 @@ export class LeaderAggregator {
       };
       const ok = new Set(answer.reports.filter((a) => a.status === "done").map((a) => a.id));
       done += await this.store.transaction(async (q) => {
-        await q.lockTask(task.id);
-        const b = await q.getBatch(task.id, batch);
-        if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} was released while reports were committing into it.`);
-        let aggregate = b?.aggregate ?? null;
+        const accepted = these.filter((r) => ok.has(r.id)).map((r) => ({ id: r.id, output: r.output! }));
+        const moved = await commitIntoBatch(q, task, batch, "committing", async () => accepted, "was released while reports were committing into it");
         const refused = these.filter((r) => !ok.has(r.id)).map((r) => ({ id: r.id, state: "invalid" as const, batch: null, output: null }));
         await q.setPrio3States(task.id, ["committing"], refused);
-        // Only a row still committing counts: a report is added to a batch once, whoever else tried.
-        const accepted = these.filter((r) => ok.has(r.id));
-        const moved = await q.setPrio3States(
-          task.id,
-          ["committing"],
-          accepted.map((r) => ({ id: r.id, state: "done" as const, batch, output: null })),
-        );
-        for (const r of accepted) if (moved.has(r.id)) aggregate = addOutputs(task.task, aggregate, unflatten(r.output!));
-        await q.putBatch(task.id, batch, (b?.count ?? 0) + moved.size, aggregate ?? emptyAggregate(task.task.aggregates));
         return moved.size;
       });
     }
@@ -306,19 +290,12 @@ export class HelperAggregator {
   /** Round 2: add prepared output shares to the leader's batch; answering again for reports already in it. */
   commit(task: StoredTask, batch: number, ids: string[]): Promise<{ id: string; status: string }[]> {
     return this.store.transaction(async (q) => {
-      await q.lockTask(task.id);
-      const b = await q.getBatch(task.id, batch);
-      if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} is already released here; nothing more can join it.`);
-      let aggregate = b?.aggregate ?? null;
-      const rows = await q.prio3InputsById(task.id, ids);
-      const prepared = ids.filter((id) => rows.get(id)?.state === "prepared");
-      const moved = await q.setPrio3States(
-        task.id,
-        ["prepared"],
-        prepared.map((id) => ({ id, state: "done" as const, batch, output: null })),
-      );
-      for (const id of prepared) if (moved.has(id)) aggregate = addOutputs(task.task, aggregate, unflatten(rows.get(id)!.output!));
-      await q.putBatch(task.id, batch, (b?.count ?? 0) + moved.size, aggregate ?? emptyAggregate(task.task.aggregates));
+      let rows = new Map<string, Prio3Row>();
+      const prepared = async () => {
+        rows = await q.prio3InputsById(task.id, ids);
+        return ids.filter((id) => rows.get(id)?.state === "prepared").map((id) => ({ id, output: rows.get(id)!.output! }));
+      };
+      const moved = await commitIntoBatch(q, task, batch, "prepared", prepared, "is already released here; nothing more can join it");
       return ids.map((id) => {
         const row = rows.get(id);
         if (moved.has(id)) return { id, status: "done" };
@@ -328,6 +305,36 @@ export class HelperAggregator {
       });
     });
   }
+}
+
+/**
+ * Both collectors' commit, inside a transaction: takes the task's row lock, then
+ * the rows `pick` reads (after the lock, so it sees what other processes
+ * committed), moves them from state `from` to done in `batch`, and adds the
+ * output shares of those that moved (a report is added to a batch once, whoever
+ * else tried) to the batch's aggregate. A released batch takes nothing: 409.
+ */
+async function commitIntoBatch(
+  q: StoreQueries,
+  task: StoredTask,
+  batch: number,
+  from: Prio3State,
+  pick: () => Promise<{ id: string; output: Record<string, string> }[]>,
+  released: string,
+): Promise<Set<string>> {
+  await q.lockTask(task.id);
+  const b = await q.getBatch(task.id, batch);
+  if (b?.released) throw new HttpError(409, `batch ${batch} of task ${task.id} ${released}.`);
+  const rows = await pick();
+  const moved = await q.setPrio3States(
+    task.id,
+    [from],
+    rows.map((r) => ({ id: r.id, state: "done" as const, batch, output: null })),
+  );
+  let aggregate = b?.aggregate ?? null;
+  for (const r of rows) if (moved.has(r.id)) aggregate = addOutputs(task.task, aggregate, unflatten(r.output));
+  await q.putBatch(task.id, batch, (b?.count ?? 0) + moved.size, aggregate ?? emptyAggregate(task.task.aggregates));
+  return moved;
 }
 
 function emptyAggregate(aggregates: Aggregate[]): Record<string, string[]> {

@@ -50,11 +50,7 @@ let databases = 0;
 /** A fresh database: a new SQLite file, or a new database on the benchmark's PostgreSQL. */
 async function freshDb(s: ScaleSetup, kind: StoreKind, name: string): Promise<string> {
   const db = `${name}_${++databases}`;
-  if (kind === "sqlite") return `${s.dir}/${db}.db`;
-  const admin = new pg.Client({ host: s.postgres.socketDir, port: s.postgres.port, user: s.postgres.user, database: s.postgres.database });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`).finally(() => admin.end());
-  return `postgres://${s.postgres.user}@/${db}?host=${encodeURIComponent(s.postgres.socketDir)}&port=${s.postgres.port}`;
+  return kind === "sqlite" ? `${s.dir}/${db}.db` : s.postgres.createDatabase(db);
 }
 
 /** A helper (one process) and a leader of `processes` processes, on fresh databases of `kind`. */

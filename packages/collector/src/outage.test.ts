@@ -3,7 +3,6 @@
 // resumes by itself once the server is back.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
 import { buildReports, parseTask } from "@veil/task";
 import { startCollector } from "./server.js";
 import { postgresBinDir, startPostgres } from "./postgres-server.js";
@@ -16,11 +15,7 @@ test(
   { skip: postgresBinDir() === null && "no postgresql" },
   async () => {
     const server = await startPostgres();
-    const admin = new pg.Client({ host: server.socketDir, port: server.port, user: server.user, database: server.database });
-    await admin.connect();
-    await admin.query("CREATE DATABASE outage");
-    await admin.end();
-    const c = await startCollector({ database: `postgres://${server.user}@/outage?host=${encodeURIComponent(server.socketDir)}&port=${server.port}` });
+    const c = await startCollector({ database: await server.createDatabase("outage") });
     try {
       const id = await c.addTask(RAW, ANALYST_TOKEN);
       const task = parseTask(RAW);

@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 
 /** A running server: where its socket is, whom to connect as, and how to stop it. */
 export interface PostgresServer {
@@ -22,14 +23,16 @@ export interface PostgresServer {
   dataDir: string;
   /** A connection string for the socket, as `--db postgres://...` will take it. */
   url: string;
-  /** The postmaster's pid (its backends are its children). */
-  pid: number;
+  /** The postmaster's pid (its backends are its children); a new one after `resume`. */
+  readonly pid: number;
   /** Fast shutdown, waits for the server process to exit, then removes every file. */
   stop(): Promise<void>;
   /** Stops the server, keeping its files: what a collector sees when its database goes away. */
   pause(): Promise<void>;
   /** Starts it again on the same files and socket after `pause`. */
   resume(): Promise<void>;
+  /** Creates an empty database `name` (letters, digits, underscores) and returns its connection string. */
+  createDatabase(name: string): Promise<string>;
 }
 
 /** Where Debian puts the binaries: the newest /usr/lib/postgresql/<version>/bin, or null when the package is missing. */
@@ -77,14 +80,28 @@ export async function startPostgres(o: { user?: string; port?: number } = {}): P
     return c;
   };
   let child = await launch();
+  const urlOf = (db: string) => `postgres://${user}@/${db}?host=${encodeURIComponent(root)}&port=${port}`;
   const server: PostgresServer = {
     socketDir: root,
     port,
     user,
     database: "postgres",
     dataDir,
-    url: `postgres://${user}@/postgres?host=${encodeURIComponent(root)}&port=${port}`,
-    pid: child.pid!,
+    url: urlOf("postgres"),
+    get pid() {
+      return child.pid!;
+    },
+    createDatabase: async (name) => {
+      if (!/^\w+$/.test(name)) throw new Error(`a database name of letters, digits and underscores, not ${name}`);
+      const admin = new pg.Client({ connectionString: urlOf("postgres") });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return urlOf(name);
+    },
     stop: async () => {
       await stopServer(child);
       rmSync(root, { recursive: true, force: true });

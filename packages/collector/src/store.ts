@@ -15,6 +15,9 @@ import { PostgresDriver, isPostgresUrl } from "./db/postgres.js";
 import { SqliteDriver } from "./db/sqlite.js";
 import { StoreError, StoreUnavailableError, type Dialect, type Driver, type Sql } from "./db/sql.js";
 
+/** The states a Prio3 input never leaves; reaching one deletes its shares (SQL list). */
+const FINAL_STATES = "('done', 'invalid', 'unmatched')";
+
 /** Rows per counter: enough that a few processes' concurrent reports seldom meet on one. */
 const SHARDS = 16;
 let lastShard = 0;
@@ -177,41 +180,36 @@ export class StoreQueries {
       digest,
       hour,
     ]);
-    if (inserted === 0) {
-      const seen = await this.sql.get<{ digest: string }>("SELECT digest FROM reports WHERE task = ? AND id = ?", [task.id, report.id]);
-      return { status: seen?.digest === digest ? "duplicate" : "conflict" };
-    }
+    if (inserted === 0) return this.#seenBefore(task.id, report.id, digest);
     const shard = nextShard();
     await this.sql.run("INSERT INTO report_counts (task, shard, n) VALUES (?, ?, 1) ON CONFLICT (task, shard) DO UPDATE SET n = report_counts.n + 1", [
       task.id,
       shard,
     ]);
-    for (const a of report.answers) {
-      const q = task.task.questions.find((x) => x.id === a.question)!;
-      if (q.type === "rr")
-        await this.sql.run(
-          "INSERT INTO rr_counts (task, question, value, shard, n) VALUES (?, ?, ?, ?, 1) ON CONFLICT (task, question, value, shard) DO UPDATE SET n = rr_counts.n + 1",
-          [task.id, q.id, a.value, shard],
-        );
-      else {
-        const units = Math.round(a.value / q.step);
-        await this.sql.run(
-          "INSERT INTO bounded_sums (task, question, shard, n, units, units_sq) VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (task, question, shard) DO UPDATE SET n = bounded_sums.n + 1, units = bounded_sums.units + excluded.units, units_sq = bounded_sums.units_sq + excluded.units_sq",
-          [task.id, q.id, shard, units, units * units],
-        );
-      }
+    const { rr, bounded } = answerRows(task, report);
+    for (const [i, question] of rr[0].entries())
+      await this.sql.run(
+        "INSERT INTO rr_counts (task, question, value, shard, n) VALUES (?, ?, ?, ?, 1) ON CONFLICT (task, question, value, shard) DO UPDATE SET n = rr_counts.n + 1",
+        [task.id, question, rr[1][i], shard],
+      );
+    for (const [i, question] of bounded[0].entries()) {
+      const units = bounded[1][i]!;
+      await this.sql.run(
+        "INSERT INTO bounded_sums (task, question, shard, n, units, units_sq) VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (task, question, shard) DO UPDATE SET n = bounded_sums.n + 1, units = bounded_sums.units + excluded.units, units_sq = bounded_sums.units_sq + excluded.units_sq",
+        [task.id, question, shard, units, units * units],
+      );
     }
     if (report.text !== undefined) await this.sql.run("INSERT INTO texts (task, received_hour, text) VALUES (?, ?, ?)", [task.id, hour, report.text]);
-    if (report.prio3.length) {
-      const shares = Object.fromEntries(report.prio3.map((p) => [p.aggregate, [b64(p.publicShare), b64(p.inputShare)]]));
-      await this.sql.run("INSERT INTO prio3_inputs (task, id, shares, state, received) VALUES (?, ?, ?, 'pending', ?)", [
-        task.id,
-        report.id,
-        JSON.stringify(shares),
-        now,
-      ]);
-    }
+    const shares = sharesJson(report);
+    if (shares !== null)
+      await this.sql.run("INSERT INTO prio3_inputs (task, id, shares, state, received) VALUES (?, ?, ?, 'pending', ?)", [task.id, report.id, shares, now]);
     return { status: "stored" };
+  }
+
+  /** A report id already stored: the same report again (a retry), or other content under its id. */
+  async #seenBefore(taskId: string, id: string, digest: string): Promise<IntakeResult> {
+    const seen = await this.sql.get<{ digest: string }>("SELECT digest FROM reports WHERE task = ? AND id = ?", [taskId, id]);
+    return { status: seen?.digest === digest ? "duplicate" : "conflict" };
   }
 
   /**
@@ -220,32 +218,20 @@ export class StoreQueries {
    * trip and, on its own, one implicit transaction.
    */
   async #insertReportInOneStatement(task: StoredTask, report: ParsedReport, digest: string, now: number): Promise<IntakeResult> {
-    const hour = coarseHour(now);
-    const rr: [string[], number[]] = [[], []];
-    const bounded: [string[], number[]] = [[], []];
-    for (const a of report.answers) {
-      const q = task.task.questions.find((x) => x.id === a.question)!;
-      if (q.type === "rr") (rr[0].push(q.id), rr[1].push(a.value));
-      else (bounded[0].push(q.id), bounded[1].push(Math.round(a.value / q.step)));
-    }
-    const shares = report.prio3.length
-      ? JSON.stringify(Object.fromEntries(report.prio3.map((p) => [p.aggregate, [b64(p.publicShare), b64(p.inputShare)]])))
-      : null;
+    const { rr, bounded } = answerRows(task, report);
     const row = await this.sql.get<{ stored: number }>(INTAKE_POSTGRES, [
       task.id,
       report.id,
       digest,
-      hour,
+      coarseHour(now),
       nextShard(),
       ...rr,
       ...bounded,
       report.text ?? null,
-      shares,
+      sharesJson(report),
       now,
     ]);
-    if (row!.stored === 1) return { status: "stored" };
-    const seen = await this.sql.get<{ digest: string }>("SELECT digest FROM reports WHERE task = ? AND id = ?", [task.id, report.id]);
-    return { status: seen?.digest === digest ? "duplicate" : "conflict" };
+    return row!.stored === 1 ? { status: "stored" } : this.#seenBefore(task.id, report.id, digest);
   }
 
   async reportCount(taskId: string): Promise<number> {
@@ -295,10 +281,6 @@ export class StoreQueries {
     else for (const id of ids) await this.sql.run("UPDATE prio3_inputs SET next_try = ? WHERE task = ? AND id = ?", [at, taskId, id]);
   }
 
-  async prio3Input(taskId: string, id: string): Promise<Prio3Row | undefined> {
-    return (await this.prio3InputsById(taskId, [id])).get(id);
-  }
-
   /** The inputs among `ids` that are held, by id (one statement on PostgreSQL). */
   async prio3InputsById(taskId: string, ids: readonly string[]): Promise<Map<string, Prio3Row>> {
     const out = new Map<string, Prio3Row>();
@@ -325,7 +307,7 @@ export class StoreQueries {
     const output = (c: Prio3Change) => c.output && JSON.stringify(c.output);
     if (this.dialect === "postgres") {
       const rows = await this.sql.all<{ id: string }>(
-        "UPDATE prio3_inputs AS p SET state = u.state, batch = u.batch, output = u.output, shares = CASE WHEN u.state IN ('done', 'invalid', 'unmatched') THEN '{}' ELSE p.shares END FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) AS u(id, state, batch, output) WHERE p.task = ? AND p.id = u.id AND p.state = ANY(?::text[]) RETURNING p.id",
+        `UPDATE prio3_inputs AS p SET state = u.state, batch = u.batch, output = u.output, shares = CASE WHEN u.state IN ${FINAL_STATES} THEN '{}' ELSE p.shares END FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) AS u(id, state, batch, output) WHERE p.task = ? AND p.id = u.id AND p.state = ANY(?::text[]) RETURNING p.id`,
         [changes.map((c) => c.id), changes.map((c) => c.state), changes.map((c) => c.batch), changes.map(output), taskId, from],
       );
       return new Set(rows.map((r) => r.id));
@@ -333,7 +315,7 @@ export class StoreQueries {
     const moved = new Set<string>();
     const marks = from.map(() => "?").join(", ");
     for (const c of changes) {
-      const sql = `UPDATE prio3_inputs SET state = ?, batch = ?, output = ?, shares = CASE WHEN ? IN ('done', 'invalid', 'unmatched') THEN '{}' ELSE shares END WHERE task = ? AND id = ? AND state IN (${marks})`;
+      const sql = `UPDATE prio3_inputs SET state = ?, batch = ?, output = ?, shares = CASE WHEN ? IN ${FINAL_STATES} THEN '{}' ELSE shares END WHERE task = ? AND id = ? AND state IN (${marks})`;
       if ((await this.sql.run(sql, [c.state, c.batch, output(c), c.state, taskId, c.id, ...from])) === 1) moved.add(c.id);
     }
     return moved;
@@ -384,7 +366,7 @@ export class ReportStore extends StoreQueries {
     try {
       driver = isPostgresUrl(db) ? new PostgresDriver(db) : new SqliteDriver(db);
     } catch (e) {
-      throw new StoreError(`${db.startsWith("postgres") ? "the PostgreSQL URL" : db} cannot be opened: ${(e as Error).message}`);
+      throw new StoreError(`${isPostgresUrl(db) ? "the PostgreSQL URL" : db} cannot be opened: ${(e as Error).message}`);
     }
     try {
       await migrate(driver);
@@ -458,3 +440,20 @@ const batchRow = (r: RawBatch): BatchRow => ({
 });
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+
+/** A report's answers as the rows they feed: [questions, values] for randomized response, [questions, grid units] for bounded numbers. */
+function answerRows(task: StoredTask, report: ParsedReport): { rr: [string[], number[]]; bounded: [string[], number[]] } {
+  const rr: [string[], number[]] = [[], []];
+  const bounded: [string[], number[]] = [[], []];
+  for (const a of report.answers) {
+    const q = task.task.questions.find((x) => x.id === a.question)!;
+    if (q.type === "rr") (rr[0].push(q.id), rr[1].push(a.value));
+    else (bounded[0].push(q.id), bounded[1].push(Math.round(a.value / q.step)));
+  }
+  return { rr, bounded };
+}
+
+/** The Prio3 shares a report holds, as stored (aggregate -> [public share, input share], base64), or null when it has none. */
+function sharesJson(report: ParsedReport): string | null {
+  return report.prio3.length ? JSON.stringify(Object.fromEntries(report.prio3.map((p) => [p.aggregate, [b64(p.publicShare), b64(p.inputShare)]]))) : null;
+}

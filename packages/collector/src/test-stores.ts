@@ -6,7 +6,6 @@ import { after, test } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { postgresBinDir, startPostgres, type PostgresServer } from "./postgres-server.js";
 
 /** The two stores every collector test runs on. */
@@ -32,16 +31,7 @@ after(async () => {
 /** A fresh database on this test file's PostgreSQL (started on first use). */
 export async function postgresDatabase(name: string): Promise<string> {
   server ??= startPostgres();
-  const s = await server;
-  const db = `${name.replace(/\W/g, "_")}_${++databases}`;
-  const admin = new pg.Client({ host: s.socketDir, port: s.port, user: s.user, database: s.database });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${db}`);
-  } finally {
-    await admin.end();
-  }
-  return `postgres://${s.user}@/${db}?host=${encodeURIComponent(s.socketDir)}&port=${s.port}`;
+  return (await server).createDatabase(`${name.replace(/\W/g, "_")}_${++databases}`);
 }
 
 /** Registers `name` once per store, each run with a Place of its own. */

@@ -56,7 +56,7 @@ const MIGRATIONS: Migration[] = [
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /** A migration's statements in a dialect. */
-export function statementsFor(m: { statements: string[] }, dialect: Dialect): string[] {
+function statementsFor(m: { statements: string[] }, dialect: Dialect): string[] {
   return m.statements.map((s) => s.replace(/\$\{(\w+)\}/g, (_, w: string) => WORDS[dialect][w]!));
 }
 

@@ -19,6 +19,11 @@ export class Mutex {
 export class NamedMutex {
   readonly #tails = new Map<string, Promise<void>>();
 
+  /** Resolves when every section queued so far, under any name, has finished. */
+  async idle(): Promise<void> {
+    await Promise.all(this.#tails.values());
+  }
+
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(name) ?? Promise.resolve();
     let release!: () => void;

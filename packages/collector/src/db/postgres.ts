@@ -117,24 +117,19 @@ export class PostgresDriver implements Driver {
   }
 
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect().catch(unavailable);
-    try {
-      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [name]);
-      try {
-        return await fn();
-      } finally {
-        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [name]);
-      }
-    } finally {
-      client.release();
-    }
+    return ((await this.#underLock(name, true, fn)) as { value: T }).value;
   }
 
-  async tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+  tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    return this.#underLock(name, false, fn);
+  }
+
+  /** Takes the advisory lock on a connection of its own (waiting for it, or only if free), runs `fn`, gives it back. */
+  async #underLock<T>(name: string, wait: boolean, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     const client = await this.#pool.connect().catch(unavailable);
     try {
-      const got = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [name]);
-      if (!got.rows[0]!.ok) return { ran: false };
+      if (wait) await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [name]);
+      else if (!(await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [name])).rows[0]!.ok) return { ran: false };
       try {
         return { ran: true, value: await fn() };
       } finally {
