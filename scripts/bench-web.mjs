@@ -49,7 +49,7 @@ const textOf = (words) => {
 
 /** The packs compared in the README's pack table: the default and the other vector types, built when missing. */
 const PACK_VARIANTS = [
-  { label: "int8, K 24 (default)", file: "packs/glove-6b-100d-50k.veilpack", build: null },
+  { label: "int8, K 20, table as sets (default)", file: "packs/glove-6b-100d-50k.veilpack", build: null },
   { label: "float16, K 24", file: "packs/glove-6b-100d-50k-f16.veilpack", build: ["--vectors", "f16", "--k", "24"] },
   { label: "float32, K 64 (the default before)", file: "packs/glove-6b-100d-50k-f32.veilpack", build: ["--vectors", "f32", "--k", "64"] },
 ];

@@ -11,7 +11,7 @@ test("perturbs in Veil's own module worker with the default pack, under the stri
   expect(r.mode).toBe("worker");
   expect(r.backend.name).toBe("wasm");
   expect(r.pack.n).toBe(50_000);
-  expect(r.pack.K).toBe(24); // the default pack: int8 vectors, a 24-wide table
+  expect(r.pack.K).toBe(20); // the default pack: int8 vectors, a 20-wide table coded as sets
   expect(r.pack.stored.vectorType).toBe("int8");
   expect(r.words).toBe(9);
   expect(r.inVocabulary).toBe(9);

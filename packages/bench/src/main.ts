@@ -100,7 +100,7 @@ try {
     process.stdout.write(packComparisonTable(base, comparePacks(base, others)) + "\n");
   } else if (command === "pack-size") {
     const { packSizeReport } = await import("./pack-size.js");
-    process.stdout.write(packSizeReport(pack) + "\n");
+    process.stdout.write((await packSizeReport(pack)) + "\n");
   } else if (command === "rank-c") {
     const { chooseRankConstant } = await import("./rank-constant-run.js");
     process.stdout.write((await chooseRankConstant(pack, outDir)) + "\n");

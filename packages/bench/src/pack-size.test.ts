@@ -48,8 +48,8 @@ test("pack-size: a report per section, each narrower table no larger than the fu
   try {
     const file = join(dir, "toy.veilpack");
     writeFileSync(file, await writePack({ words: Array.from({ length: n }, (_, i) => `w${i}`), d, vectors, neighbours, K, dMin: 0.1, dMax: 9 }));
-    const report = packSizeReport(file);
-    assert.match(report, /n 400, d 8, K 24/);
+    const report = await packSizeReport(file);
+    assert.match(report, /n 400, d 8, K 24, table stored as ids/);
     // Each table row: label, raw, brotli, entropy, as sets (MB).
     const row = (label: string) =>
       report
@@ -59,9 +59,10 @@ test("pack-size: a report per section, each narrower table no larger than the fu
         .slice(2, -1)
         .map((c) => Number(c.trim().split(" ")[0]));
     assert.equal(row("whole pack")[0], Number((statSync(file).size / 1e6).toFixed(3)));
-    const [full, twenty, sixteen] = [row("neighbour table, first 24"), row("neighbour table, first 20"), row("neighbour table, first 16")];
-    assert.deepEqual([full[0], twenty[0], sixteen[0]], [0.019, 0.016, 0.013], "raw: n × width × 2 bytes");
-    for (const narrower of [twenty, sixteen]) for (let c = 1; c < 4; c++) assert.ok(narrower[c]! <= full[c]!, `${narrower} vs ${full}`);
+    const [full, twenty, sixteen] = ["24", "20", "16"].map((w) => row(`neighbour table as ids, first ${w}`));
+    assert.deepEqual([full![0], twenty![0], sixteen![0]], [0.019, 0.016, 0.013], "raw: n × width × 2 bytes");
+    for (const narrower of [twenty!, sixteen!]) for (let c = 1; c < 5; c++) assert.ok(narrower[c]! <= full![c]!, `${narrower} vs ${full}`);
+    assert.equal(row("neighbour table as stored (ids)")[0], 0.019);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import {
   type BackendPreference,
   type AttackResult,
   type VectorType,
+  type TableCoding,
 } from "@veil/core";
 import { metadataSummary, packSections, quantizationNote } from "./pack-info.js";
 import { COMMON_WORDS_SOURCE, missingCommonWords } from "./pack/common-words.js";
@@ -35,7 +36,7 @@ Usage:
                                                            resumable: run the same command again after a kill
   veil stats   --mechanism <m> --epsilon <x> [--samples N] [--top N] WORD...
                                                            JSON: N_w, S_w, most likely outputs
-  veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--vectors f32|f16|int8] [--out FILE] [--all-tokens]
+  veil pack    [--from wink|glove] [--input FILE] [--words N] [--k K] [--vectors f32|f16|int8] [--table sets|ids] [--out FILE] [--all-tokens]
                [--rank-c c]                                 (c: M10's rank constant, stored in the pack)
                                                            build an embedding pack (--k 0: no table, built at load)
   veil attack  --mechanism <m> --epsilon <x> [--prior FILE|uniform] [--words N] [--samples N] [--top K] [--json]
@@ -81,6 +82,7 @@ const options = {
   words: { type: "string" },
   k: { type: "string" },
   vectors: { type: "string" },
+  table: { type: "string" },
   out: { type: "string" },
   output: { type: "string" },
   format: { type: "string" },
@@ -258,6 +260,7 @@ async function packCommand(v: Values): Promise<number> {
     words: int("words", v.words, 2, 10_000_000) ?? 50_000,
     K: int("k", v.k, 0, 1024) ?? 64,
     vectors: vectorType(v.vectors),
+    tableCoding: tableCoding(v.table),
     out: v.out ?? defaultPackPath(),
     ...(v.threads && { threads: int("threads", v.threads, 1, 256)! }),
     allTokens: v["all-tokens"] === true,
@@ -276,6 +279,12 @@ function positive(name: string, v: string): number {
 function vectorType(v: string | undefined): VectorType {
   if (v === undefined) return "f32";
   if (v !== "f32" && v !== "f16" && v !== "int8") throw new UsageError("--vectors must be f32, f16 or int8");
+  return v;
+}
+
+function tableCoding(v: string | undefined): TableCoding {
+  if (v === undefined) return "sets";
+  if (v !== "sets" && v !== "ids") throw new UsageError("--table must be sets or ids");
   return v;
 }
 

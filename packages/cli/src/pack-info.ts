@@ -6,7 +6,7 @@ export function packSections(file: Uint8Array): { total: number; vectors: number
   const h = readPackHeader(file);
   const type = vectorTypeOf(h.vectorType) ?? "f32";
   const vectors = h.n * h.d * VECTOR_TYPES[type].bytes + (type === "int8" ? h.d * 4 : 0);
-  const table = h.n * h.K * h.idBytes;
+  const table = h.tableCoding === "sets" ? h.tableBytes : h.n * h.K * h.idBytes;
   const total = packByteLength(h);
   return { total, vectors, table, wordsAndMetadata: total - vectors - table - 128 };
 }

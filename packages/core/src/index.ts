@@ -39,8 +39,10 @@ export {
   PACK_VERSION,
   PACK_VERSIONS,
   VECTOR_TYPES,
+  TABLE_CODINGS,
   vectorTypeOf,
   type VectorType,
+  type TableCoding,
   type PackHeader,
   type PackMetadata,
 } from "./embeddings/pack-format.js";

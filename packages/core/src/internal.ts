@@ -4,3 +4,4 @@
 export { afterDeviceLoss } from "./backends/preference.js";
 export { mergeKnn } from "./embeddings/neighbour-table.js";
 export { bodyLayout } from "./embeddings/pack-format.js";
+export { encodeTableSets, decodeTableSets } from "./embeddings/table-codec.js";

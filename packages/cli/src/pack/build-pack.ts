@@ -19,6 +19,7 @@ import {
   type EncodedVectors,
   type NeighbourTable,
   type VectorType,
+  type TableCoding,
 } from "@veil/core";
 import { progressBar } from "../progress.js";
 import { buildNeighbourTableParallel } from "./knn-parallel.js";
@@ -34,6 +35,8 @@ export interface BuildPackOptions {
   K: number;
   /** How the vectors are stored (default f32); the table, d_min and d_max are computed on the stored values. */
   vectors?: VectorType;
+  /** How the table is stored (default "sets": each row's set, its order recomputed at load; pack-format.ts). */
+  tableCoding?: TableCoding;
   out: string;
   threads?: number;
   /** Keep every source entry, punctuation included (reproduces the unfiltered figures the README quotes). */
@@ -90,6 +93,7 @@ export async function buildPack(o: BuildPackOptions): Promise<BuildPackReport> {
     K,
     dMin: table?.dMin ?? 0,
     dMax: table?.dMax ?? 0,
+    tableCoding: o.tableCoding ?? "sets",
     metadata: { ...packMetadata(o, d, words, table, stored), ...derived, ...(o.rankC !== undefined && { [RANK_C_KEY]: o.rankC }) },
   });
   await writeAtomically(o.out, bytes);

@@ -1,4 +1,4 @@
-import type { PackMetadata, VectorType } from "./pack-format.js";
+import type { PackMetadata, TableCoding, VectorType } from "./pack-format.js";
 
 /**
  * A public word embedding: the vocabulary V in frequency order, its float32
@@ -26,7 +26,7 @@ export interface Embedding {
    * How the pack it was read from stores it (absent for an embedding built in
    * memory). `vectors` always holds the float32 values the stored ones mean.
    */
-  readonly stored?: { readonly vectorType: VectorType; readonly idBytes: number; readonly formatVersion: number };
+  readonly stored?: { readonly vectorType: VectorType; readonly idBytes: number; readonly formatVersion: number; readonly tableCoding: TableCoding };
 }
 
 /**

@@ -76,7 +76,7 @@ test("trailing bytes, bad magic, versions, vector type, header fields", async ()
     "bad-magic",
   );
   await rejects(
-    edit((v) => v.setUint16(8, 3, true)),
+    edit((v) => v.setUint16(8, 4, true)),
     "unsupported-version",
   );
   await rejects(
@@ -121,6 +121,10 @@ test("trailing bytes, bad magic, versions, vector type, header fields", async ()
   );
   await rejects(
     edit((_v, b) => (b[100] = 1)),
+    "bad-header",
+  );
+  await rejects(
+    edit((v) => (v.setUint16(8, 2, true), v.setUint8(81, 1))), // format 2 has no table coding byte
     "bad-header",
   );
   assert.equal(readPackHeader(good).n, 50);
@@ -177,21 +181,26 @@ test("random bytes are rejected, never crash", async () => {
   }
 });
 
-test("format 2: float32, float16 and int8 vectors, uint16 ids; each reads back as the values it stores", async () => {
+test("format 3: float32, float16 and int8 vectors, uint16 ids; each reads back as the values it stores", async () => {
   for (const type of ["f32", "f16", "int8"] as VectorType[]) {
     const enc = encodeVectors(toy.vectors, toy.d, type);
     const bytes = await writePack({ ...contents, vectors: enc });
     const h = readPackHeader(bytes);
-    assert.equal(h.version, 2);
+    assert.equal(h.version, 3);
+    assert.equal(h.tableCoding, "ids");
     assert.equal(h.vectorType, VECTOR_TYPES[type].code);
     assert.equal(h.idBytes, 2, "50 words: uint16 ids");
     const e = await readPack(bytes);
     assert.deepEqual(e.vectors, enc.values, type);
     assert.deepEqual(e.neighbours, toy.neighbours, type);
-    assert.deepEqual(e.stored, { vectorType: type, idBytes: 2, formatVersion: 2 });
+    assert.deepEqual(e.stored, { vectorType: type, idBytes: 2, formatVersion: 3, tableCoding: "ids" });
     const lay = bodyLayout(h);
     assert.equal(bytes.length, lay.end);
     assert.equal(lay.end - lay.table, 50 * 8 * 2, "the table is n*K*2 bytes");
+    // Format 2 is format 3 with bytes 81..87 zero: such a pack (the default before the set coding) still loads.
+    const v2 = bytes.slice();
+    new DataView(v2.buffer).setUint16(8, 2, true);
+    assert.deepEqual((await readPack(v2)).stored, { vectorType: type, idBytes: 2, formatVersion: 2, tableCoding: "ids" });
   }
 });
 
@@ -200,7 +209,7 @@ test("format 1 packs (float32, uint32 ids) still load", async () => {
   const e = await readPack(v1);
   assert.deepEqual(e.vectors, toy.vectors);
   assert.deepEqual(e.neighbours, toy.neighbours);
-  assert.deepEqual(e.stored, { vectorType: "f32", idBytes: 4, formatVersion: 1 });
+  assert.deepEqual(e.stored, { vectorType: "f32", idBytes: 4, formatVersion: 1, tableCoding: "ids" });
 });
 
 test("format 2 damage: a bad int8 scale, float16 infinity, non-zero padding after the vectors", async () => {

@@ -5,6 +5,7 @@ import {
   HEADER_BYTES,
   PACK_MAGIC,
   PACK_VERSIONS,
+  TABLE_CODINGS,
   VECTOR_FLOAT32,
   bodyLayout,
   vectorTypeOf,
@@ -13,6 +14,7 @@ import {
   type VectorType,
 } from "./pack-format.js";
 import { float16Values, int8Values } from "./vector-codec.js";
+import { decodeTableSets } from "./table-codec.js";
 import { sha256, toHex } from "./sha256.js";
 
 const MAX_WORDS = 10_000_000;
@@ -38,10 +40,13 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
     wordBytes: v.getUint32(44, true),
     sha256: bytes.slice(48, 80),
     idBytes: v.getUint8(80) || 4,
+    tableCoding: v.getUint8(81) === TABLE_CODINGS.sets ? "sets" : "ids",
+    tableBytes: v.getUint32(84, true),
   };
   if (!PACK_VERSIONS.includes(h.version))
     throw new EmbeddingFormatError("unsupported-version", `format version ${h.version}; this Veil reads versions ${PACK_VERSIONS.join(" and ")}`);
   checkStorage(h, v.getUint8(80));
+  checkTableCoding(h, v);
   if (h.n < 2 || h.n > MAX_WORDS) throw new EmbeddingFormatError("bad-header", `word count ${h.n} is outside [2, ${MAX_WORDS}]`);
   if (h.d < 1 || h.d > MAX_DIM) throw new EmbeddingFormatError("bad-header", `dimension ${h.d} is outside [1, ${MAX_DIM}]`);
   if (h.K > MAX_K || h.K >= h.n)
@@ -50,8 +55,23 @@ export function readPackHeader(bytes: Uint8Array): PackHeader {
   const unknown = h.K === 0 && h.dMin === 0 && h.dMax === 0;
   if (!unknown && !(Number.isFinite(h.dMin) && Number.isFinite(h.dMax) && h.dMin > 0 && h.dMin <= h.dMax))
     throw new EmbeddingFormatError("bad-header", `d_min ${h.dMin} and d_max ${h.dMax} must be finite with 0 < d_min <= d_max`);
-  for (let i = 81; i < HEADER_BYTES; i++) if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
+  for (let i = h.version === 3 ? 88 : 81; i < HEADER_BYTES; i++)
+    if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
   return h;
+}
+
+/** Version 3's table coding (byte 81) and coded length (84..87): a known coding, a length only with sets, within reason. */
+function checkTableCoding(h: PackHeader, v: DataView): void {
+  if (h.version < 3) return; // bytes 81.. are reserved and checked as zero
+  const code = v.getUint8(81);
+  if (code !== TABLE_CODINGS.ids && code !== TABLE_CODINGS.sets)
+    throw new EmbeddingFormatError("bad-header", `table coding ${code}; this Veil reads 0 (ids) and 1 (sets)`);
+  if (v.getUint16(82, true) !== 0) throw new EmbeddingFormatError("bad-header", "reserved header bytes are not zero");
+  if (h.tableCoding === "ids" && h.tableBytes !== 0) throw new EmbeddingFormatError("bad-header", "a coded table length without the set coding");
+  if (h.tableCoding === "sets" && h.K === 0) throw new EmbeddingFormatError("bad-header", "a set-coded table with K = 0");
+  // Each id takes at most 5 varint bytes and at most one back-reference bit per earlier row listing it.
+  if (h.tableCoding === "sets" && h.tableBytes > 4 + h.n * h.K * 6)
+    throw new EmbeddingFormatError("bad-header", `a coded table of ${h.tableBytes} bytes is too long for ${h.n} rows of ${h.K}`);
 }
 
 /** The vector type and id width the header names exist in its format version. */
@@ -124,8 +144,8 @@ function parseSections(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boo
   if (index.size !== h.n) throw new EmbeddingFormatError("bad-words", "the word list has repeated words");
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new EmbeddingFormatError("unsupported-platform", "big-endian platforms are not supported");
   const vectors = readVectors(bytes, h, lay, adopt);
-  const neighbours = h.K > 0 ? readTable(bytes, h, lay, adopt) : null;
-  const stored = { vectorType: vectorTypeOf(h.vectorType)!, idBytes: h.idBytes, formatVersion: h.version };
+  const neighbours = h.K > 0 ? readTable(bytes, h, lay, adopt, vectors) : null;
+  const stored = { vectorType: vectorTypeOf(h.vectorType)!, idBytes: h.idBytes, formatVersion: h.version, tableCoding: h.tableCoding };
   return { n: h.n, d: h.d, K: h.K, words, vectors, neighbours, dMin: h.dMin, dMax: h.dMax, metadata, sha256: toHex(h.sha256), index, stored };
 }
 
@@ -192,9 +212,11 @@ function readVectors(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boole
   return vectors;
 }
 
-function readTable(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean): Int32Array {
+function readTable(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean, vectors: Float32Array): Int32Array {
   let neighbours: Int32Array;
-  if (h.idBytes === 2) {
+  if (h.tableCoding === "sets") {
+    neighbours = decodeTableSets(bytes.subarray(lay.table, lay.end), h.n, h.K, vectors, h.d);
+  } else if (h.idBytes === 2) {
     const s = section(bytes, lay.table, lay.end, true); // widened once into int32: a view is enough
     neighbours = Int32Array.from(new Uint16Array(s.buffer, s.offset, h.n * h.K));
   } else {

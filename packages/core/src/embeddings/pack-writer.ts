@@ -1,5 +1,17 @@
 import { InvalidOptionError } from "../errors.js";
-import { DISTANCES_KEY, HEADER_BYTES, PACK_MAGIC, PACK_VERSION, VECTOR_TYPES, bodyLayout, idBytesFor, type PackMetadata } from "./pack-format.js";
+import {
+  DISTANCES_KEY,
+  HEADER_BYTES,
+  PACK_MAGIC,
+  PACK_VERSION,
+  TABLE_CODINGS,
+  VECTOR_TYPES,
+  bodyLayout,
+  idBytesFor,
+  type PackMetadata,
+  type TableCoding,
+} from "./pack-format.js";
+import { decodeTableSets, encodeTableSets } from "./table-codec.js";
 import { sha256 } from "./sha256.js";
 import type { EncodedVectors } from "./vector-codec.js";
 
@@ -18,9 +30,17 @@ export interface PackContents {
   dMin: number;
   dMax: number;
   metadata?: PackMetadata;
+  /**
+   * How to store the table: "ids" (default: ids in the given order) or "sets"
+   * (table-codec.ts: a fifth of the bytes on the wire smaller with brotli). With
+   * "sets" the reader recomputes each row's order from the vectors, so the rows
+   * must be in that order (exact float64 distance, ties to the lower id), as every
+   * table built by Veil is; the writer checks that by decoding what it wrote.
+   */
+  tableCoding?: TableCoding;
 }
 
-/** Serialises a pack (format version 2, see pack-format.ts): neighbour ids as uint16 when n <= 65,536. */
+/** Serialises a pack (format version 3, see pack-format.ts): neighbour ids as uint16 when n <= 65,536, or the table as sets. */
 export async function writePack(c: PackContents): Promise<Uint8Array> {
   const n = c.words.length;
   const enc: EncodedVectors =
@@ -39,13 +59,15 @@ export async function writePack(c: PackContents): Promise<Uint8Array> {
   const K = c.neighbours ? c.K : 0;
   const idBytes = idBytesFor(n);
   const vectorType = VECTOR_TYPES[enc.type].code;
-  const lay = bodyLayout({ n, d: c.d, K, metaBytes: meta.length, wordBytes: wordBytes.length, vectorType, idBytes });
+  const table = K > 0 && c.neighbours ? tableSection(c, c.neighbours, enc, idBytes) : { coding: "ids" as const, bytes: new Uint8Array(0) };
+  const tableBytes = table.coding === "sets" ? table.bytes.length : 0;
+  const lay = bodyLayout({ n, d: c.d, K, metaBytes: meta.length, wordBytes: wordBytes.length, vectorType, idBytes, tableCoding: table.coding, tableBytes });
   const out = new Uint8Array(lay.end);
   out.set(meta, lay.meta);
   out.set(wordBytes, lay.words);
   if (enc.scales) out.set(new Uint8Array(enc.scales.buffer, enc.scales.byteOffset, enc.scales.byteLength), lay.scales);
   out.set(enc.data, lay.vectors);
-  if (K > 0 && c.neighbours) out.set(tableBytes(c.neighbours, idBytes), lay.table);
+  out.set(table.bytes, lay.table);
   out.set(text.encode(PACK_MAGIC), 0);
   const v = new DataView(out.buffer);
   v.setUint16(8, PACK_VERSION, true);
@@ -58,11 +80,26 @@ export async function writePack(c: PackContents): Promise<Uint8Array> {
   v.setUint32(40, meta.length, true);
   v.setUint32(44, wordBytes.length, true);
   v.setUint8(80, idBytes);
+  v.setUint8(81, TABLE_CODINGS[table.coding]);
+  v.setUint32(84, tableBytes, true);
   out.set(await sha256(out.subarray(HEADER_BYTES)), 48);
   return out;
 }
 
-function tableBytes(ids: Int32Array, idBytes: 2 | 4): Uint8Array {
+/** The table section: ids in order, or sets checked to decode back to the same rows. */
+function tableSection(c: PackContents, ids: Int32Array, enc: EncodedVectors, idBytes: 2 | 4): { coding: TableCoding; bytes: Uint8Array } {
+  if (c.tableCoding !== "sets") return { coding: "ids", bytes: idBytesOf(ids, idBytes) };
+  const bytes = encodeTableSets(ids, c.words.length, c.K);
+  const back = decodeTableSets(bytes, c.words.length, c.K, enc.values, c.d);
+  const row = back.findIndex((y, i) => y !== ids[i]);
+  if (row >= 0)
+    throw new InvalidOptionError(
+      `row ${Math.floor(row / c.K)} of the neighbour table is not in distance order (exact float64, ties to the lower id), which the set coding needs; use tableCoding "ids"`,
+    );
+  return { coding: "sets", bytes };
+}
+
+function idBytesOf(ids: Int32Array, idBytes: 2 | 4): Uint8Array {
   const narrow = idBytes === 2 ? Uint16Array.from(ids) : ids;
   return new Uint8Array(narrow.buffer, narrow.byteOffset, narrow.byteLength);
 }
