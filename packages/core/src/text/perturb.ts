@@ -2,7 +2,8 @@ import type { Backend } from "../backends/backend.js";
 import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors.js";
 import { guaranteeOf, privatizeDetailed, privatizeDetailedAsync, prepare, type Prepared, type Privatized } from "../mechanisms/run.js";
 import type { MechanismName, MechanismOptions } from "../mechanisms/options.js";
-import { applyCase, casePattern, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
+import { applyCase, casePatternAt, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
+import { ASK_THE_MAP, NOT_IN_VOCABULARY, asciiWordIndex } from "./word-index.js";
 import { isStopword } from "./stopwords.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
@@ -77,8 +78,6 @@ interface TextJob {
   text: string;
   prepared: Prepared;
   spans: WordSpans;
-  /** Each word-like segment's text. */
-  sources: string[];
   /** The vocabulary words' ids, in order. */
   ids: Int32Array;
   /** Whether each segment is a vocabulary word. */
@@ -98,24 +97,35 @@ function parseText(backend: Backend, text: string, options: PerturbOptions): Tex
     throw new InvalidOptionError(`oov must be "redact" or "keep", got ${String(options.oov)}.`);
   const prepared: Prepared = prepare(backend.embedding, options); // validates before any randomness is drawn
   const index = backend.embedding.index;
+  const fast = asciiWordIndex(backend.embedding);
   const spans = wordSpans(text);
-  const sources: string[] = [];
-  const ids: number[] = [];
+  const ids = new Int32Array(spans.count);
   const known: boolean[] = [];
   const stop: boolean[] = [];
   const keepStop = prepared.keepStopwords === true;
+  let found = 0;
   for (let i = 0; i < spans.count; i++) {
-    const source = text.slice(spans.starts[i]!, spans.ends[i]!);
-    const key = lookupKey(source);
-    // A kept stopword passes whether or not the pack has it ("a" and "i" are not in the default pack).
-    const isStop = keepStop && isStopword(key);
-    const id = isStop ? undefined : index.get(key);
-    sources.push(source);
+    const start = spans.starts[i]!,
+      end = spans.ends[i]!;
+    // Found in place when it can be (word-index.ts); the Map for non-ASCII words and for the stopword check.
+    let id = keepStop ? ASK_THE_MAP : fast.lookup(text, start, end);
+    let isStop = false;
+    if (id === ASK_THE_MAP) {
+      const key = lookupKey(text.slice(start, end));
+      // A kept stopword passes whether or not the pack has it ("a" and "i" are not in the default pack).
+      isStop = keepStop && isStopword(key);
+      id = isStop ? NOT_IN_VOCABULARY : (index.get(key) ?? NOT_IN_VOCABULARY);
+    }
     stop.push(isStop);
-    known.push(id !== undefined);
-    if (id !== undefined) ids.push(id);
+    known.push(id >= 0);
+    if (id >= 0) ids[found++] = id;
   }
-  return { text, prepared, spans, sources, ids: Int32Array.from(ids), known, stop, index };
+  return { text, prepared, spans, ids: ids.subarray(0, found), known, stop, index };
+}
+
+/** Word i's text as it stands in the input. */
+function sourceOf(job: TextJob, i: number): string {
+  return job.text.slice(job.spans.starts[i]!, job.spans.ends[i]!);
 }
 
 /**
@@ -129,7 +139,7 @@ const LAZY_WORDS = 2000;
 
 /** The output text (everything between the words as it was) and each word's result. */
 function assemble(backend: Backend, job: TextJob, privatized: Privatized, options: PerturbOptions, seeded: boolean): PerturbResult {
-  const { text, spans, sources, known, stop } = job;
+  const { text, spans, known, stop } = job;
   const outIds = privatized.out;
   const vocab = backend.embedding.words;
   const keep = (options.oov ?? "redact") === "keep";
@@ -138,7 +148,11 @@ function assemble(backend: Backend, job: TextJob, privatized: Privatized, option
   const pieces: string[] = []; // joined once: flat, where += would leave a rope to flatten later
   let prev = 0;
   for (let i = 0, k = 0; i < spans.count; i++) {
-    const output = known[i] ? applyCase(vocab[outIds[k++]!]!, casePattern(sources[i]!)) : keep || stop[i] ? sources[i]! : placeholder;
+    const output = known[i]
+      ? applyCase(vocab[outIds[k++]!]!, casePatternAt(text, spans.starts[i]!, spans.ends[i]!))
+      : keep || stop[i]
+        ? sourceOf(job, i)
+        : placeholder;
     outputs.push(output);
     pieces.push(text.slice(prev, spans.starts[i]!), output);
     prev = spans.ends[i]!;
@@ -160,14 +174,14 @@ function assemble(backend: Backend, job: TextJob, privatized: Privatized, option
 
 /** Each word's result, from the parsed text and the outputs. */
 function wordResults(job: TextJob, outputs: string[], privatized: Privatized, options: PerturbOptions): WordResult[] {
-  const { spans, sources, known, stop, ids } = job;
+  const { spans, known, stop, ids } = job;
   const { out: outIds, unprotected } = privatized;
   const keep = (options.oov ?? "redact") === "keep";
   const { mechanism, epsilon } = options;
   const words: WordResult[] = [];
   // One object literal per kind of word, so every result has the same shape (V8 keeps them fast).
   for (let i = 0, k = 0; i < spans.count; i++) {
-    const source = sources[i]!;
+    const source = sourceOf(job, i);
     const output = outputs[i]!;
     const start = spans.starts[i]!;
     if (known[i]) {

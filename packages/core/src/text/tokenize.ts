@@ -118,18 +118,24 @@ export function lookupKey(word: string): string {
 
 export type CasePattern = "lower" | "title" | "upper" | "other";
 
+/** The case pattern of a word: all lower, title, all upper, or other. */
 export function casePattern(word: string): CasePattern {
-  // ASCII fast path (most words): count cases by char code, no string copies.
+  return casePatternAt(word, 0, word.length);
+}
+
+/** `casePattern` of text[start, end), without cutting it out when it is ASCII (most words). */
+export function casePatternAt(text: string, start: number, end: number): CasePattern {
+  // ASCII fast path: count cases by char code, no string copies.
   let lower = 0,
     upper = 0,
     firstUpper = false;
-  for (let i = 0; i < word.length; i++) {
-    const c = word.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c >= 97 && c <= 122) lower++;
     else if (c >= 65 && c <= 90) {
       upper++;
-      if (i === 0) firstUpper = true;
-    } else if (c > 127) return casePatternUnicode(word);
+      if (i === start) firstUpper = true;
+    } else if (c > 127) return casePatternUnicode(text.slice(start, end));
   }
   if (upper === 0) return lower === 0 ? "other" : "lower";
   if (lower === 0) return upper > 1 ? "upper" : "title";
@@ -153,6 +159,8 @@ export function applyCase(word: string, pattern: CasePattern): string {
     case "upper":
       return word.toUpperCase();
     case "title": {
+      // An ASCII first letter (most words) is one code unit: no need to split by code point.
+      if (word.length > 0 && word.charCodeAt(0) < 128) return word.charAt(0).toUpperCase() + word.slice(1);
       const [first, ...rest] = [...word];
       return first === undefined ? word : first.toUpperCase() + rest.join("");
     }
