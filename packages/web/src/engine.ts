@@ -321,7 +321,8 @@ async function obtainVerifiedPack(run: LoadRun, key: string | null): Promise<Obt
     run.progress({ phase: "download", loaded: bytes.length, total: bytes.length, fromCache: true });
   } else ({ bytes, source } = fresh ? { bytes: fresh, source: "network" as const } : await fetchPack(run, validator));
   const t1 = performance.now();
-  const verified = await verifyPack(run, bytes, source, key, cached?.manifest, validator);
+  const orderedTable = source === "cache" ? cached?.orderedTable : undefined;
+  const verified = await verifyPack(run, bytes, source, key, cached?.manifest, validator, orderedTable);
   const t2 = performance.now();
   const cacheKey = key ?? `sha256:${verified.embedding.sha256}`;
   if (verified.source !== "cache") await storeInCache(run, cacheKey, verified.bytes, verified.embedding, validator);
@@ -329,12 +330,12 @@ async function obtainVerifiedPack(run: LoadRun, key: string | null): Promise<Obt
 }
 
 /** The cached copy, if there is a good one; a stale or corrupt entry is reported (`cache-dropped`). */
-async function readFromCache(run: LoadRun, key: string | null): Promise<{ bytes: Uint8Array; manifest: CacheManifest } | null> {
+async function readFromCache(run: LoadRun, key: string | null): Promise<{ bytes: Uint8Array; manifest: CacheManifest; orderedTable?: Int32Array } | null> {
   const { store } = run.cache;
   if (!store || !key) return null;
   try {
     const r = await readCachedPack(store, key, { packVersions: PACK_VERSIONS, ...(run.req.sha256 && { sha256: run.req.sha256 }) });
-    if (r.hit) return { bytes: r.bytes, manifest: r.manifest };
+    if (r.hit) return r;
     if (r.why !== "absent") run.emit({ type: "cache-dropped", why: r.why, detail: r.detail ?? "" });
   } catch (err) {
     run.cache.fallBack(describe(err));
@@ -377,13 +378,14 @@ async function verifyPack(
   key: string | null,
   manifest: CacheManifest | undefined,
   validator: PackValidator,
+  orderedTable?: Int32Array,
 ): Promise<{ bytes: Uint8Array; embedding: Embedding; source: PackInfo["source"] }> {
   const { req } = run;
   run.progress({ phase: "verify", loaded: 0, total: bytes.length, fromCache: source === "cache" });
   let embedding: Embedding;
   try {
     // Downloaded or cached bytes are the engine's own and never change afterwards; bytes the app gave may be its own buffer.
-    embedding = await readPack(bytes, { adopt: source !== "bytes" });
+    embedding = await readPack(bytes, { adopt: source !== "bytes", ...(orderedTable && { orderedTable }) });
   } catch (err) {
     const store = run.cache.store;
     if (source !== "cache" || !(err instanceof EmbeddingFormatError) || !store || !key) throw err;
@@ -403,7 +405,10 @@ async function verifyPack(
 async function storeInCache(run: LoadRun, cacheKey: string, bytes: Uint8Array, embedding: Embedding, validator: PackValidator): Promise<void> {
   if (!run.cache.store) return;
   const packVersion = embedding.stored?.formatVersion ?? 1; // readPack accepted it, so it is one of PACK_VERSIONS
-  const put = (s: CacheStore) => writeCachedPack(s, cacheKey, bytes, { sha256: embedding.sha256, packVersion, validator });
+  // A set-coded table is kept in order beside the pack: the next start need not order its rows again.
+  const orderedTable = embedding.stored?.tableCoding === "sets" && embedding.neighbours ? embedding.neighbours : undefined;
+  const put = (s: CacheStore) =>
+    writeCachedPack(s, cacheKey, bytes, { sha256: embedding.sha256, packVersion, validator, ...(orderedTable && { orderedTable }) });
   try {
     await put(run.cache.store);
   } catch (err) {

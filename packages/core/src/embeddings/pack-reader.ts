@@ -101,6 +101,15 @@ export interface ReadPackOptions {
    * pack; the caller must not change the bytes afterwards.
    */
   adopt?: boolean;
+  /**
+   * For a pack whose table is stored as sets (format 3): its table in order, as
+   * an earlier `readPack` of the same pack returned it (the web worker keeps it in
+   * IndexedDB beside the pack, with its own SHA-256). Used instead of decoding the
+   * sets and putting every row in order (hundreds of milliseconds on the default
+   * pack); checked like any table (length, ids in range, no self or repeat), not
+   * for its order, so it must come from this pack. Ignored for other packs.
+   */
+  orderedTable?: Int32Array;
 }
 
 /**
@@ -123,7 +132,7 @@ export async function readPack(input: Uint8Array | ArrayBuffer, options: ReadPac
   const digest = sha256(bytes.subarray(HEADER_BYTES));
   const parsed = (() => {
     try {
-      return { embedding: parseSections(bytes, h, lay, options.adopt === true) };
+      return { embedding: parseSections(bytes, h, lay, options.adopt === true, options.orderedTable) };
     } catch (error) {
       return { error };
     }
@@ -137,14 +146,14 @@ export async function readPack(input: Uint8Array | ArrayBuffer, options: ReadPac
 type Layout = ReturnType<typeof bodyLayout>;
 
 /** Every section after the header, checked: metadata, words, vectors, table. */
-function parseSections(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean): Embedding {
+function parseSections(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean, orderedTable?: Int32Array): Embedding {
   const metadata = readMetadata(bytes, h, lay);
   const words = readWords(bytes, h, lay);
   const index = makeIndex(words);
   if (index.size !== h.n) throw new EmbeddingFormatError("bad-words", "the word list has repeated words");
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new EmbeddingFormatError("unsupported-platform", "big-endian platforms are not supported");
   const vectors = readVectors(bytes, h, lay, adopt);
-  const neighbours = h.K > 0 ? readTable(bytes, h, lay, adopt, vectors) : null;
+  const neighbours = h.K > 0 ? readTable(bytes, h, lay, adopt, vectors, orderedTable) : null;
   const stored = { vectorType: vectorTypeOf(h.vectorType)!, idBytes: h.idBytes, formatVersion: h.version, tableCoding: h.tableCoding };
   return { n: h.n, d: h.d, K: h.K, words, vectors, neighbours, dMin: h.dMin, dMax: h.dMax, metadata, sha256: toHex(h.sha256), index, stored };
 }
@@ -212,9 +221,11 @@ function readVectors(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boole
   return vectors;
 }
 
-function readTable(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean, vectors: Float32Array): Int32Array {
+function readTable(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean, vectors: Float32Array, orderedTable?: Int32Array): Int32Array {
   let neighbours: Int32Array;
-  if (h.tableCoding === "sets") {
+  if (h.tableCoding === "sets" && orderedTable?.length === h.n * h.K) {
+    neighbours = orderedTable.slice(); // the caller's array stays the caller's
+  } else if (h.tableCoding === "sets") {
     neighbours = decodeTableSets(bytes.subarray(lay.table, lay.end), h.n, h.K, vectors, h.d);
   } else if (h.idBytes === 2) {
     const s = section(bytes, lay.table, lay.end, true); // widened once into int32: a view is enough

@@ -106,3 +106,19 @@ function toyEmbeddingWith(vectors: Float32Array, n: number, d: number, K: number
   const t = buildNeighbourTable(new JsBackend(e), K);
   return { ...e, neighbours: t.ids, K: t.K, dMin: t.dMin, dMax: t.dMax };
 }
+
+test("readPack takes a set-coded pack's table in order from a cache when given one, and checks it like any table", async () => {
+  const sets = await writePack({ ...contents, tableCoding: "sets" });
+  const fromCache = Int32Array.from(toy.neighbours!);
+  const e = await readPack(sets, { orderedTable: fromCache });
+  assert.deepEqual(e.neighbours, toy.neighbours);
+  assert.notEqual(e.neighbours, fromCache, "a copy: the caller's array stays the caller's");
+  // Proof that it was used rather than the sets: a row reordered in the cached copy comes back so.
+  const swapped = fromCache.slice();
+  [swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!];
+  assert.equal((await readPack(sets, { orderedTable: swapped })).neighbours![0], toy.neighbours![1]);
+  const selfRef = fromCache.slice();
+  selfRef[toy.K] = 1; // row 1 lists itself
+  await assert.rejects(readPack(sets, { orderedTable: selfRef }), (err: unknown) => err instanceof EmbeddingFormatError && err.reason === "bad-neighbours");
+  assert.deepEqual((await readPack(sets, { orderedTable: fromCache.subarray(1) })).neighbours, toy.neighbours, "a copy of the wrong length is ignored");
+});

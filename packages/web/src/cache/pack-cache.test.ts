@@ -74,3 +74,27 @@ test("an interrupted write (no manifest) reads as absent; clearStore removes orp
   await clearStore(store);
   assert.deepEqual(await store.keys(), []);
 });
+
+test("a set-coded pack's ordered table is kept beside it, and a damaged copy is not used (the pack still is)", async () => {
+  const table = Int32Array.from({ length: 5000 }, (_, i) => (i * 7919) % 1000);
+  const store = memoryCacheStore();
+  const m = await writeCachedPack(store, "k", bytesOf(100), { sha256: "ab", packVersion: 3, orderedTable: table });
+  assert.equal(m.table?.bytes, table.byteLength);
+  const r = await readCachedPack(store, "k", { packVersions: [3] });
+  assert.ok(r.hit);
+  assert.deepEqual(r.orderedTable, table);
+  const damaged = new Uint8Array(table.buffer.slice(0));
+  damaged[123]! ^= 1;
+  for (const blob of [new Blob([damaged]), new Blob([damaged.subarray(4)])]) {
+    await store.setMany([[["table", "k"], blob]]);
+    const again = await readCachedPack(store, "k", { packVersions: [3] });
+    assert.ok(again.hit, "the pack itself is fine");
+    assert.equal(again.orderedTable, undefined);
+  }
+  await writeCachedPack(store, "k", bytesOf(100), { sha256: "ab", packVersion: 3 });
+  assert.deepEqual(
+    (await store.keys()).filter((k) => Array.isArray(k) && k[0] === "table"),
+    [],
+    "rewriting the entry without a table drops the old one",
+  );
+});
