@@ -61,6 +61,36 @@ test("perturb keeps layout, restores case, redacts out-of-vocabulary words by de
   for (const w of r.words.filter((x) => x.inVocabulary)) assert.equal(w.changed, w.output.toLowerCase() !== w.source.toLowerCase(), w.source);
 });
 
+test("everything between the words passes through exactly: a leading BOM, unpaired surrogates, emoji, CJK, any length", async () => {
+  const v = await createVeil({ pack: e, backend: "wasm" });
+  useSeededRandom(v, 3);
+  // A long text without surrogates is written into one UTF-16 buffer; a short one or one with them is joined (perturb.ts, spliceWords).
+  const plain = ["\uFEFF", " 猫 ", "\r\n\t", " — ", " "];
+  const surrogates = ["\uFEFF", " \uD800 ", " \uDC00x ", " 😀 ", " "];
+  for (const [between, short] of [
+    [plain, true],
+    [plain, false],
+    [surrogates, true],
+    [surrogates, false],
+  ] as const) {
+    const parts: string[] = [];
+    for (let i = 0; i < (short ? 8 : 3000); i++) parts.push(between[i % between.length]!, words[i % words.length]!);
+    const text = parts.join("") + "!";
+    const r = v.perturb(text, { mechanism: "laplace", epsilon: 1, oov: "keep" });
+    // Put each source word back where its output is: the text must come back exactly.
+    let back = "",
+      at = 0;
+    for (const w of r.words) {
+      const i = r.text.indexOf(w.output, at);
+      back += r.text.slice(at, i) + w.source;
+      at = i + w.output.length;
+    }
+    back += r.text.slice(at);
+    assert.equal(back, text, `${short ? "short" : "long"}, ${between === plain ? "no surrogates" : "surrogates"}`);
+    assert.ok(r.text.startsWith("\uFEFF"));
+  }
+});
+
 test("oov: keep lets unknown words through and marks them unprotected", async () => {
   const v = await createVeil({ pack: e, backend: "js" });
   const r = v.perturb("Alice sat", { mechanism: "exponential", epsilon: 1000, oov: "keep" });
