@@ -68,11 +68,17 @@ export interface Rate {
  * last run's. `run` returns the units it processed.
  */
 export function timeBoxed(run: (size: number) => number, start: number, minSeconds: number, maxSize = Infinity): Rate {
-  run(Math.min(start, maxSize)); // warm-up: JIT, caches, lazily built tables
+  return timeBoxedOn((size) => size, run, start, minSeconds, maxSize);
+}
+
+/** As `timeBoxed`, with each size's input made by `prepare` outside the timed call (building a text is not what is measured). */
+export function timeBoxedOn<T>(prepare: (size: number) => T, run: (input: T) => number, start: number, minSeconds: number, maxSize = Infinity): Rate {
+  run(prepare(Math.min(start, maxSize))); // warm-up: JIT, caches, lazily built tables
   let size = start;
   for (;;) {
+    const input = prepare(size);
     const t = performance.now();
-    const units = run(size);
+    const units = run(input);
     const seconds = (performance.now() - t) / 1000;
     if (seconds >= minSeconds || size >= maxSize) return { units, seconds, perSecond: units / seconds };
     size = Math.min(maxSize, size * Math.max(2, Math.ceil(minSeconds / Math.max(seconds, 1e-3) / 1.5)));

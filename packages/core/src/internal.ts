@@ -5,3 +5,5 @@ export { afterDeviceLoss } from "./backends/preference.js";
 export { mergeKnn } from "./embeddings/neighbour-table.js";
 export { bodyLayout } from "./embeddings/pack-format.js";
 export { encodeTableSets, decodeTableSets } from "./embeddings/table-codec.js";
+export { wordSpans, casePatternAt } from "./text/tokenize.js";
+export { asciiWordIndex, ASK_THE_MAP } from "./text/word-index.js";
