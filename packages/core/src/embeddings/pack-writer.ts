@@ -32,7 +32,7 @@ export interface PackContents {
   metadata?: PackMetadata;
   /**
    * How to store the table: "ids" (default: ids in the given order) or "sets"
-   * (table-codec.ts: a fifth of the bytes on the wire smaller with brotli). With
+   * (table-codec.ts: about a quarter smaller on the wire with brotli). With
    * "sets" the reader recomputes each row's order from the vectors, so the rows
    * must be in that order (exact float64 distance, ties to the lower id), as every
    * table built by Veil is; the writer checks that by decoding what it wrote.

@@ -13,7 +13,7 @@
 //   - the rest of the row, sorted, as LEB128 varint gaps (the first from 0). Their
 //     count is K minus the bits set, so no lengths are stored.
 // Section: uint32 byte length of the first stream, the first stream, the second.
-// Measured on the default pack's 20-wide table: 1.37 MB with brotli (sorted gaps
+// Measured on the default pack's 20-wide table: 1.35 MB with brotli (sorted gaps
 // alone 1.52 MB, ids in order 1.86 MB); `node packages/bench/dist/main.js pack-size`.
 import { EmbeddingFormatError } from "../errors.js";
 import { wordDistance } from "./embedding.js";
