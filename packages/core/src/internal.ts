@@ -4,6 +4,7 @@
 export { afterDeviceLoss } from "./backends/preference.js";
 export { mergeKnn } from "./embeddings/neighbour-table.js";
 export { bodyLayout } from "./embeddings/pack-format.js";
-export { encodeTableSets, decodeTableSets } from "./embeddings/table-codec.js";
+export { encodeTableSets } from "./embeddings/table-codec.js";
 export { wordSpans, casePatternAt } from "./text/tokenize.js";
 export { asciiWordIndex, ASK_THE_MAP } from "./text/word-index.js";
+export { sha256, toHex } from "./embeddings/sha256.js";

@@ -8,6 +8,7 @@
 // Blob took 216 ms and reading it 142-188 ms, against 1,079 ms and 707-747 ms for
 // eight 4 MB ArrayBuffers (cache format 1), which are copied through structured
 // clone on every read.
+import { sha256, toHex } from "@veil/core/internal";
 import type { CacheStore } from "./store.js";
 
 /** Bumped when the cache layout changes: entries of another version are stale. Format 1 kept 4 MB ArrayBuffer chunks. */
@@ -81,8 +82,7 @@ async function readOrderedTable(store: CacheStore, key: string, want: { bytes: n
 }
 
 async function hexDigest(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(await sha256(bytes));
 }
 
 /** Why a manifest no longer matches what the caller expects (null when it does). */
