@@ -7,13 +7,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createVeil, readPack, tokenize, lookupKey, firstSensitive, DEFAULT_SANTEXT_S, type Embedding, type MechanismOptions, type Veil } from "@veil/core";
+import { createVeil, readPack, tokenize, firstSensitive, DEFAULT_SANTEXT_S, type Embedding, type MechanismOptions, type Veil } from "@veil/core";
 import { backendOf } from "@veil/core/testing";
 import { readDataset } from "./datasets.js";
 import { ProgressBar } from "./progress.js";
 import { environment, REPO_ROOT, SHARED_DATA, writeResult } from "./results.js";
 import { measureBounds, timeBoxed, timeBoxedOn, type MachineBounds } from "./speed.js";
-import { ASK_THE_MAP, asciiWordIndex, casePatternAt, wordSpans } from "@veil/core/internal";
+import { asciiWordIndex, casePatternAt, wordSpans } from "@veil/core/internal";
 
 export interface SpeedOptions {
   pack: string;
@@ -197,8 +197,7 @@ function textHandlingRow(veil: Veil, ctx: RunContext): SpeedRow {
       let found = 0;
       for (let i = 0; i < spans.count; i++) {
         const [s, t] = [spans.starts[i]!, spans.ends[i]!];
-        const id = index.lookup(text, s, t);
-        if ((id === ASK_THE_MAP ? (e.index.get(lookupKey(text.slice(s, t))) ?? -1) : id) >= 0) found++;
+        if (index.idOf(text, s, t, e.index) >= 0) found++;
         casePatternAt(text, s, t);
       }
       return found >= 0 ? spans.count : 0; // found is read, so the look-ups stay

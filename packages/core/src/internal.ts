@@ -6,5 +6,5 @@ export { mergeKnn } from "./embeddings/neighbour-table.js";
 export { bodyLayout } from "./embeddings/pack-format.js";
 export { encodeTableSets } from "./embeddings/table-codec.js";
 export { wordSpans, casePatternAt } from "./text/tokenize.js";
-export { asciiWordIndex, ASK_THE_MAP } from "./text/word-index.js";
+export { asciiWordIndex } from "./text/word-index.js";
 export { sha256, toHex } from "./embeddings/sha256.js";

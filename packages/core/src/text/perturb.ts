@@ -3,7 +3,7 @@ import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors
 import { guaranteeOf, privatizeDetailed, privatizeDetailedAsync, prepare, type Prepared, type Privatized } from "../mechanisms/run.js";
 import type { MechanismName, MechanismOptions } from "../mechanisms/options.js";
 import { applyCase, casePatternAt, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
-import { ASK_THE_MAP, NOT_IN_VOCABULARY, asciiWordIndex } from "./word-index.js";
+import { NOT_IN_VOCABULARY, asciiWordIndex } from "./word-index.js";
 import { isStopword } from "./stopwords.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
@@ -104,15 +104,14 @@ function parseText(backend: Backend, text: string, options: PerturbOptions): Tex
   for (let i = 0; i < spans.count; i++) {
     const start = spans.starts[i]!,
       end = spans.ends[i]!;
-    // Found in place when it can be (word-index.ts); the Map for non-ASCII words and for the stopword check.
-    let id = keepStop ? ASK_THE_MAP : fast.lookup(text, start, end);
+    let id: number;
     let isStop = false;
-    if (id === ASK_THE_MAP) {
+    if (keepStop) {
       const key = lookupKey(text.slice(start, end));
       // A kept stopword passes whether or not the pack has it ("a" and "i" are not in the default pack).
-      isStop = keepStop && isStopword(key);
+      isStop = isStopword(key);
       id = isStop ? NOT_IN_VOCABULARY : (index.get(key) ?? NOT_IN_VOCABULARY);
-    }
+    } else id = fast.idOf(text, start, end, index); // in place for ASCII words (word-index.ts)
     kind[i] = id >= 0 ? KNOWN : isStop ? STOP : UNKNOWN;
     if (id >= 0) ids[found++] = id;
   }

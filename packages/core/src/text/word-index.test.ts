@@ -39,3 +39,7 @@ test("a span with any non-ASCII character goes back to the Map", () => {
   for (const w of ["naïve", "café", "CAFÉ", "ﬁne", "the\u0301"]) assert.equal(index.lookup(w, 0, w.length), ASK_THE_MAP, w);
   assert.equal(viaMap("CAFÉ"), map.get("café"));
 });
+
+test("idOf: the Map's answer for every span, in place or through the Map", () => {
+  for (const w of ["the", "THE", "naïve", "NAÏVE", "café", "nope", "zz", "Upper"]) assert.equal(index.idOf(` ${w} `, 1, 1 + w.length, map), viaMap(w), w);
+});

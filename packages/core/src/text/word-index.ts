@@ -8,6 +8,7 @@
 // cannot answer (a non-ASCII character) goes back to the Map, so the answers are
 // the Map's (pinned by word-index.test.ts).
 import type { Embedding } from "../embeddings/embedding.js";
+import { lookupKey } from "./tokenize.js";
 
 /** `lookup`'s answer for a span with a non-ASCII character: ask the Map (with `lookupKey`). */
 export const ASK_THE_MAP = -2;
@@ -44,6 +45,16 @@ export class AsciiWordIndex {
       if (slot === 0) return NOT_IN_VOCABULARY;
       if (this.matches(slot - 1, text, start, end)) return slot - 1;
     }
+  }
+
+  /**
+   * The id of the word text[start, end) as `map` (the pack's index) would give it
+   * through `lookupKey`, or NOT_IN_VOCABULARY: found in place when the word is
+   * ASCII, through the Map otherwise.
+   */
+  idOf(text: string, start: number, end: number, map: ReadonlyMap<string, number>): number {
+    const id = this.lookup(text, start, end);
+    return id !== ASK_THE_MAP ? id : (map.get(lookupKey(text.slice(start, end))) ?? NOT_IN_VOCABULARY);
   }
 
   private matches(id: number, text: string, start: number, end: number): boolean {
