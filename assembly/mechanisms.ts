@@ -3,7 +3,7 @@
 // in the same order.
 
 import { uniform, skipUniforms } from "./random";
-import { truncatedGumbel, poissonFromCdf } from "./samplers";
+import { poissonFromCdf } from "./samplers";
 import { dist64 } from "./distances";
 
 /**
@@ -13,8 +13,18 @@ import { dist64 } from "./distances";
  * argmin of distance - noise (ties: lower vocabulary id). Always consumes 1 + (K+1)
  * uniforms per word, whatever k is, so randomness use does not depend on the input.
  *
+ * The argmin is taken in its exponential-race form (docs/mechanisms.md, M4, "How the
+ * sampler finds the argmin"): with V = F(-m) + U (F(m) - F(-m)), the noise is
+ * g = -b ln(-ln V), so d - g = b ln(c E) with c = exp(d/b) and E = -ln V, and the
+ * winner is the candidate with the smallest key c E. A tangent of -ln at `tangentAt`
+ * bounds every key from below for the price of a multiply-add; only candidates
+ * whose bound does not rule them out get their logarithm (about 1.1 a word on the
+ * default pack instead of 2 per candidate). The result is the full argmin's.
+ *
  * `distCache` (f64[n*K]) memoises exact float64 distances from a word to its
- * table neighbours; see `cachedDistance` for its encoding.
+ * table neighbours (see `cachedDistance`); `scaleCache` (f64[n*K]) memoises
+ * c = exp(d/b) for the b of this call (the host clears it when b changes; 0 means
+ * not computed, and c >= 1). `scratch` is f64[3(K+1)].
  */
 export function gumbelBatch(
   ids: usize,
@@ -28,28 +38,94 @@ export function gumbelBatch(
   b: f64,
   fLow: f64,
   fRange: f64,
+  tangentAt: f64,
   distCache: usize,
+  scaleCache: usize,
+  scratch: usize,
 ): void {
+  const lnT = Math.log(tangentAt);
+  const invT = 1.0 / tangentAt;
   const rowBytes = (<usize>d) << 2;
   for (let i = 0; i < count; i++) {
     const w = load<i32>(ids + ((<usize>i) << 2));
     const k = poissonFromCdf(cdf, K);
-    let bestId = w;
-    let bestVal = -truncatedGumbel(b, fLow, fRange); // distance 0 minus noise
     const base = <usize>w * <usize>K;
+    const x = vecs + <usize>w * rowBytes;
     for (let j = 0; j < k; j++) {
       const slot = base + <usize>j;
-      const y = load<i32>(table + (slot << 2));
-      const dy = cachedDistance(distCache + (slot << 3), vecs + <usize>w * rowBytes, vecs + <usize>y * rowBytes, d);
-      const val = dy - truncatedGumbel(b, fLow, fRange);
-      if (val < bestVal || (val == bestVal && y < bestId)) {
-        bestVal = val;
-        bestId = y;
+      let c = load<f64>(scaleCache + (slot << 3));
+      if (c == 0) {
+        // Not computed yet for this b: the neighbour's row is read only now, so a warm word touches just its c row.
+        const y = vecs + <usize>load<i32>(table + (slot << 2)) * rowBytes;
+        c = Math.exp(cachedDistance(distCache + (slot << 3), x, y, d) / b);
+        store<f64>(scaleCache + (slot << 3), c);
       }
+      store<f64>(scratch + ((<usize>(j + 1)) << 3), c);
     }
+    const first = drawRace(scratch, k, fLow, fRange, lnT, invT);
+    store<i32>(out + ((<usize>i) << 2), raceWinner(scratch, k, first, w, table + (base << 2)));
     skipUniforms(K - k);
-    store<i32>(out + ((<usize>i) << 2), bestId);
   }
+}
+
+/**
+ * Draws the k + 1 uniforms of one word's race. `scratch` holds three rows of k + 1
+ * f64: c (c_0 = 1 for the word itself, set here; c_1..c_k already written), then
+ * V, then the lower bound L = c (1 - ln t - V/t) <= c E (the tangent of -ln at t).
+ * Returns the candidate with the smallest bound, whose key is computed first.
+ */
+function drawRace(scratch: usize, k: i32, fLow: f64, fRange: f64, lnT: f64, invT: f64): i32 {
+  const n = <usize>(k + 1);
+  const vRow = scratch + (n << 3),
+    lRow = scratch + (n << 4);
+  store<f64>(scratch, 1.0);
+  let first = 0;
+  let firstBound = Infinity;
+  for (let j = 0; j <= k; j++) {
+    const off = (<usize>j) << 3;
+    const v = fLow + uniform() * fRange;
+    const bound = load<f64>(scratch + off) * (1.0 - lnT - v * invT);
+    store<f64>(vRow + off, v);
+    store<f64>(lRow + off, bound);
+    if (bound < firstBound) {
+      firstBound = bound;
+      first = j;
+    }
+  }
+  return first;
+}
+
+/** The race's winner (smallest key c E, ties to the lower id): exact keys only where the bound leaves a chance. */
+function raceWinner(scratch: usize, k: i32, first: i32, w: i32, row: usize): i32 {
+  const n = <usize>(k + 1);
+  const vRow = scratch + (n << 3),
+    lRow = scratch + (n << 4);
+  let bestId = candidateId(first, w, row);
+  let best = load<f64>(scratch + ((<usize>first) << 3)) * -Math.log(load<f64>(vRow + ((<usize>first) << 3)));
+  for (let j = 0; j <= k; j++) {
+    if (j == first) continue;
+    const off = (<usize>j) << 3;
+    const c = load<f64>(scratch + off);
+    if (load<f64>(lRow + off) > best + (best + c) * RACE_MARGIN) continue; // cannot win, nor tie
+    const key = c * -Math.log(load<f64>(vRow + off));
+    const id = candidateId(j, w, row);
+    if (key < best || (key == best && id < bestId)) {
+      best = key;
+      bestId = id;
+    }
+  }
+  return bestId;
+}
+
+/**
+ * Slack on the bound test, relative to the key and to c: far above the few ulps by
+ * which a computed bound can exceed the computed key it bounds (docs/mechanisms.md, M4).
+ */
+const RACE_MARGIN: f64 = 1e-12;
+
+/** Candidate j's vocabulary id: 0 is the word itself, j >= 1 the table row's entry j - 1. */
+function candidateId(j: i32, w: i32, row: usize): i32 {
+  return j == 0 ? w : load<i32>(row + ((<usize>(j - 1)) << 2));
 }
 
 /**

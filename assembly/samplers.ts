@@ -19,14 +19,22 @@ export function truncatedGumbel(b: f64, fLow: f64, fRange: f64): f64 {
   return -b * Math.log(-Math.log(fLow + uniform() * fRange));
 }
 
-/** Poisson by inversion against a cumulative table `cdf[0..kMax]` (last entry 1: the cap). */
+/**
+ * Poisson by inversion against a cumulative table `cdf[0..kMax]` (last entry 1: the cap):
+ * the first k with u <= cdf[k], which, cdf being non-decreasing, is the number of
+ * entries below u among the first kMax. Counted without branches, two lanes at a time.
+ */
 // @ts-ignore: decorator
 @inline
 export function poissonFromCdf(cdf: usize, kMax: i32): i32 {
   const u = uniform();
+  const uu = f64x2.splat(u);
+  let below = i64x2.splat(0);
   let k = 0;
-  while (k < kMax && u > load<f64>(cdf + (<usize>k << 3))) k++;
-  return k;
+  for (; k + 2 <= kMax; k += 2) below = i64x2.sub(below, f64x2.lt(v128.load(cdf + (<usize>k << 3)), uu)); // lt is all ones (-1) per lane
+  let count = <i32>(i64x2.extract_lane(below, 0) + i64x2.extract_lane(below, 1));
+  if (k < kMax && load<f64>(cdf + (<usize>k << 3)) < u) count++;
+  return count;
 }
 
 let spare: f64 = 0;

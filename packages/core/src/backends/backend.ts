@@ -13,6 +13,12 @@ export interface GumbelSamplerParams {
   /** F(-m) and F(m) - F(-m), F(x) = exp(-e^(-x/b)), m = d_max. */
   fLow: number;
   fRange: number;
+  /**
+   * Where the sampler's tangent of -ln touches, inside (F(-m), F(m)): it bounds each
+   * candidate's key from below, so most candidates need no logarithm (docs/mechanisms.md, M4).
+   * Changes only the speed, never an output.
+   */
+  tangentAt: number;
 }
 
 /** The two nearest words to each of `count` points: ids[2i] at dists[2i] ≤ ids[2i+1] at dists[2i+1]. */

@@ -5,8 +5,9 @@ import type { Embedding } from "../embeddings/embedding.js";
 import { wordDistance } from "../embeddings/embedding.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
 import { UniformStream } from "../random/uniform-stream.js";
-import { laplaceNoise, poissonFromCdf, truncatedGumbel } from "../random/samplers.js";
+import { laplaceNoise } from "../random/samplers.js";
 import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "./backend.js";
+import { gumbelRace } from "./gumbel-race.js";
 import { knnRowExact, nearestExact, nearestTwoBatch, nearestTwoExact } from "./exact.js";
 
 /** The plain TypeScript backend: the reference the others are tested against, and the last fallback. */
@@ -14,6 +15,8 @@ export class JsBackend implements Backend {
   readonly name = "js" as const;
   private readonly stream: UniformStream;
   private readonly distCache: Float64Array | null;
+  private scaleCache: Float64Array | null = null;
+  private scaleB = NaN;
 
   constructor(
     readonly embedding: Embedding,
@@ -49,42 +52,39 @@ export class JsBackend implements Backend {
   }
 
   neighbourDistances(w: number, k: number): Float64Array {
-    const e = this.embedding;
     const out = new Float64Array(k);
-    if (!e.neighbours || !this.distCache) return out;
-    for (let j = 0; j < k; j++) {
-      const slot = w * e.K + j;
-      let dy = this.distCache[slot]!;
-      if (Number.isNaN(dy)) this.distCache[slot] = dy = wordDistance(e, w, e.neighbours[slot]!);
-      out[j] = dy;
-    }
+    if (!this.embedding.neighbours || !this.distCache) return out;
+    for (let j = 0; j < k; j++) out[j] = this.neighbourDistance(w, j);
     return out;
+  }
+
+  /** The exact distance from w to its table neighbour j, through the cache. */
+  private neighbourDistance(w: number, j: number): number {
+    const e = this.embedding;
+    const slot = w * e.K + j;
+    let dy = this.distCache![slot]!;
+    if (Number.isNaN(dy)) this.distCache![slot] = dy = wordDistance(e, w, e.neighbours![slot]!);
+    return dy;
   }
 
   gumbelBatch(ids: Int32Array, p: GumbelSamplerParams): Int32Array {
     const e = this.embedding;
-    const K = e.K;
-    const table = e.neighbours!;
-    const s = this.stream;
-    const out = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const w = ids[i]!;
-      const k = poissonFromCdf(s, p.poissonCdf);
-      let bestId = w;
-      let bestVal = -truncatedGumbel(s, p.b, p.fLow, p.fRange);
-      const dist = this.neighbourDistances(w, k);
-      for (let j = 0; j < k; j++) {
-        const y = table[w * K + j]!;
-        const val = dist[j]! - truncatedGumbel(s, p.b, p.fLow, p.fRange);
-        if (val < bestVal || (val === bestVal && y < bestId)) {
-          bestVal = val;
-          bestId = y;
-        }
-      }
-      s.skip(K - k);
-      out[i] = bestId;
-    }
-    return out;
+    const cache = this.scaleCacheFor(p.b);
+    const scaleOf = (w: number, j: number): number => {
+      const slot = w * e.K + j;
+      let c = cache[slot]!;
+      if (c === 0) cache[slot] = c = Math.exp(this.neighbourDistance(w, j) / p.b);
+      return c;
+    };
+    return gumbelRace(e, this.stream, ids, p, scaleOf);
+  }
+
+  /** exp(d/b) per table slot for the latest b (0 = not computed; c >= 1), cleared when b changes. */
+  private scaleCacheFor(b: number): Float64Array {
+    if (!this.scaleCache) this.scaleCache = new Float64Array(this.embedding.n * this.embedding.K);
+    else if (this.scaleB !== b) this.scaleCache.fill(0);
+    this.scaleB = b;
+    return this.scaleCache;
   }
 
   forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {

@@ -46,7 +46,10 @@ export interface VeilWasmExports {
     b: number,
     fLow: number,
     fRange: number,
+    tangentAt: number,
     distCache: number,
+    scaleCache: number,
+    scratch: number,
   ): void;
   neighbourDistances(w: number, k: number, vecs: number, d: number, table: number, K: number, distCache: number, out: number): void;
   expSample(dist: number, n: number, scale: number, u: number, weights: number): number;

@@ -49,6 +49,7 @@ export class WasmBackend implements Backend {
   private readonly vecs: number;
   private readonly table: number;
   private readonly distCache: number;
+  private scaleB = NaN;
   private panels = 0;
   private vNorms = 0;
   private vNormMax = 0;
@@ -144,10 +145,26 @@ export class WasmBackend implements Backend {
     const pIds = this.buf("ids", m * 4);
     const pOut = this.buf("out", m * 4);
     const pCdf = this.buf("cdf", p.poissonCdf.byteLength);
+    const pRace = this.buf("race", 3 * (e.K + 1) * 8);
+    const pScale = this.scaleCacheFor(p.b);
     this.i32(pIds, m).set(ids);
     this.f64(pCdf, p.poissonCdf.length).set(p.poissonCdf);
-    this.ex.gumbelBatch(pIds, m, pOut, this.vecs, e.d, this.table, e.K, pCdf, p.b, p.fLow, p.fRange, this.distCache);
+    this.ex.gumbelBatch(pIds, m, pOut, this.vecs, e.d, this.table, e.K, pCdf, p.b, p.fLow, p.fRange, p.tangentAt, this.distCache, pScale, pRace);
     return this.i32(pOut, m).slice();
+  }
+
+  /**
+   * M4's cache of exp(d/b) per table slot (f64[n*K], 0 = not computed) for the
+   * latest b: allocated at the first M4 call, cleared when b changes (8 MB on the
+   * default pack, about 2 ms to clear).
+   */
+  private scaleCacheFor(b: number): number {
+    const bytes = this.embedding.n * this.embedding.K * 8;
+    const fresh = this.scaleB !== b;
+    const ptr = this.buf("scale", bytes);
+    if (fresh) this.u8(ptr, bytes).fill(0);
+    this.scaleB = b;
+    return ptr;
   }
 
   neighbourDistances(w: number, k: number): Float64Array {

@@ -52,8 +52,14 @@ export function calibrateGumbel(e: Embedding, epsilon: number, opts: { scale?: n
   const m = e.dMax;
   const F = (x: number) => Math.exp(-Math.exp(-x / b));
   const fLow = F(-m);
-  return { b, fLow, fRange: F(m) - fLow, poissonCdf: poissonCdf(lambda, e.K), calibrated: opts.scale === undefined, lambda, m, minEpsilon };
+  const fRange = F(m) - fLow;
+  // Near the top of the range, where the winners' V lie: 1.0 to 1.2 logarithms a word on the default pack, from b = 0.5 to 128 (a simulation on its distances).
+  const tangentAt = fLow + TANGENT_FRACTION * fRange;
+  return { b, fLow, fRange, tangentAt, poissonCdf: poissonCdf(lambda, e.K), calibrated: opts.scale === undefined, lambda, m, minEpsilon };
 }
+
+/** The sampler's tangent point, as a fraction of the CDF range (GumbelSamplerParams.tangentAt). */
+const TANGENT_FRACTION = 0.9;
 
 /** Cumulative Poisson(lambda) over k = 0..K with the tail folded into K (the cap). */
 export function poissonCdf(lambda: number, K: number): Float64Array {

@@ -30,7 +30,17 @@ export class UniformStream {
     return (hi * 1048576 + (lo >>> 12) + 0.5) * TWO_M52;
   }
 
+  /** Skips `count` uniforms' bytes, refilling exactly where `count` calls to next() would. */
   skip(count: number): void {
-    for (let i = 0; i < count; i++) this.next();
+    let left = count;
+    while (left > 0) {
+      if (this.pos + 8 > POOL_BYTES) {
+        this.source.fill(this.pool);
+        this.pos = 0;
+      }
+      const take = Math.min(left, (POOL_BYTES - this.pos) >> 3);
+      this.pos += take << 3;
+      left -= take;
+    }
   }
 }
