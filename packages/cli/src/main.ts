@@ -18,7 +18,7 @@ import {
 } from "@veil/core";
 import { metadataSummary, packSections, quantizationNote } from "./pack-info.js";
 import { COMMON_WORDS_SOURCE, missingCommonWords } from "./pack/common-words.js";
-import { defaultPackPath } from "./paths.js";
+import { defaultPackPath, readPackFile } from "./paths.js";
 import { buildPack } from "./pack/build-pack.js";
 import type { RecordFormat } from "./bulk/records.js";
 
@@ -134,13 +134,7 @@ function mechanismOptions(v: Values): MechanismOptions {
 }
 
 async function loadVeil(v: Values): Promise<Veil> {
-  const file = v.pack ?? defaultPackPath();
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    throw new VeilError("MISSING_PACK", `No embedding pack at ${file}. Build the default one with \`npm start\` (or \`pnpm veil pack\`), or pass --pack PATH.`);
-  }
+  const bytes = await readPackFile(v.pack ?? defaultPackPath());
   const veil = await createVeil({ pack: bytes, backend: (v.backend ?? "auto") as BackendPreference });
   const seed = int("seed", v.seed, 0, 2 ** 32 - 1);
   if (seed !== undefined) {

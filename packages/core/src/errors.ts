@@ -137,6 +137,16 @@ export class BudgetExceededError extends VeilError {
   }
 }
 
+/** One text of a batch (`Veil.perturbBatch`) cannot be perturbed: `index` says which, `cause` why. Nothing was perturbed. */
+export class BatchTextError extends VeilError {
+  override name = "BatchTextError";
+  readonly index: number;
+  constructor(index: number, cause: VeilError) {
+    super("BATCH_TEXT", `Text ${index} of the batch: ${cause.message} Nothing in the batch was perturbed.`, { cause });
+    this.index = index;
+  }
+}
+
 /**
  * The ledger is not there (never created, or cleared by the user or the browser),
  * was replaced by another one, is corrupt, or could not be written. Veil never
@@ -171,4 +181,5 @@ export const ERROR_CLASSES: Readonly<Record<string, { prototype: Error }>> = {
   UnknownWordError,
   BudgetExceededError,
   LedgerUnavailableError,
+  BatchTextError,
 };

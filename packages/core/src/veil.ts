@@ -13,7 +13,7 @@ import type { RandomSource } from "./random/source.js";
 import { wordStats, type WordStats } from "./stats/privacy-stats.js";
 import { corpusPrior, reconstructionRate, type AttackOptions, type AttackResult } from "./stats/attack.js";
 import { realizedPrivacy, type RealizedPrivacy } from "./stats/realized-privacy.js";
-import { perturbText, perturbTextAsync, type PerturbOptions, type PerturbResult } from "./text/perturb.js";
+import { perturbText, perturbTextAsync, perturbTexts, type PerturbOptions, type PerturbResult } from "./text/perturb.js";
 import { lookupKey } from "./text/tokenize.js";
 
 /** What `createVeil` needs: the pack (bytes, a URL, `{ url, sha256 }` as @veil/pack-en-50k gives it, or an embedding already read), and how to run. */
@@ -84,6 +84,18 @@ export class Veil {
   /** Rewrites `text` word by word with a differentially private mechanism. */
   perturb(text: string, options: PerturbOptions): PerturbResult {
     return perturbText(this.impl, text, options, this.#seeded);
+  }
+
+  /**
+   * Rewrites each text as `perturb` would (same mechanism, same law, every word
+   * drawn independently) and returns the output texts only: for corpora of short
+   * records, where one `perturb` per record and its word results cost more than
+   * the mechanism. An empty text stays empty. A text that is not a string or is
+   * longer than `MAX_TEXT_LENGTH` is a `BatchTextError` with its `index`, before
+   * any randomness is drawn.
+   */
+  perturbBatch(texts: readonly string[], options: PerturbOptions): string[] {
+    return perturbTexts(this.impl, texts, options);
   }
 
   /**

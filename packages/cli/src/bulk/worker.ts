@@ -1,15 +1,17 @@
-// A bulk worker thread: loads the pack once, then reads byte ranges of the input
-// itself and privatizes each line with perturb() (the same law as one call per
-// record), posting the range's output back as one string.
+// A bulk worker thread: takes the pack the main thread read and verified (in
+// shared memory), then reads byte ranges of the input itself and privatizes each
+// range's lines with one perturbBatch() (privatize.ts: the same law as one
+// perturb() per record), posting the range's output back as one string.
 import { parentPort, workerData } from "node:worker_threads";
-import { openSync, readFileSync, readSync } from "node:fs";
+import { openSync, readSync } from "node:fs";
 import { createVeil, type BackendPreference, type PerturbOptions } from "@veil/core";
-import { privatizeRecord } from "./privatize.js";
-import { RecordProblem, type RecordFormat } from "./records.js";
+import { embeddingFromShared, type SharedEmbedding } from "@veil/core/internal";
+import { privatizeRecords, type RangeOutcome } from "./privatize.js";
+import type { RecordFormat } from "./records.js";
 
 interface Setup {
   input: string;
-  pack: string;
+  embedding: SharedEmbedding;
   backend: BackendPreference;
   options: PerturbOptions;
   format: RecordFormat;
@@ -18,7 +20,7 @@ interface Setup {
 }
 
 const setup = workerData as Setup;
-const veil = await createVeil({ pack: readFileSync(setup.pack), backend: setup.backend });
+const veil = await createVeil({ pack: embeddingFromShared(setup.embedding), backend: setup.backend });
 if (setup.seed !== undefined) {
   const { useSeededRandom } = await import("@veil/core/testing");
   useSeededRandom(veil, setup.seed);
@@ -36,17 +38,14 @@ function readLines(start: number, end: number): string[] {
 }
 
 parentPort!.on("message", (m: { id: number; start: number; end: number }) => {
-  const lines = readLines(m.start, m.end);
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    try {
-      out.push(privatizeRecord(veil, lines[i]!, setup.format, setup.options));
-    } catch (err) {
-      if (err instanceof RecordProblem) return parentPort!.postMessage({ id: m.id, failed: { lineInRange: i, what: err.message } });
-      const e = err as Error & { code?: string };
-      return parentPort!.postMessage({ id: m.id, error: { code: e.code, message: `${e.name}: ${e.message}` } });
-    }
+  let r: RangeOutcome;
+  try {
+    r = privatizeRecords(veil, readLines(m.start, m.end), setup.format, setup.options);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    return parentPort!.postMessage({ id: m.id, error: { code: e.code, message: `${e.name}: ${e.message}` } });
   }
-  parentPort!.postMessage({ id: m.id, text: out.length ? out.join("\n") + "\n" : "", count: out.length });
+  if ("failed" in r) return parentPort!.postMessage({ id: m.id, failed: r.failed });
+  parentPort!.postMessage({ id: m.id, text: r.lines.length ? r.lines.join("\n") + "\n" : "", count: r.lines.length });
 });
 parentPort!.postMessage({ ready: true });

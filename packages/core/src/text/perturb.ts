@@ -1,5 +1,5 @@
 import type { Backend } from "../backends/backend.js";
-import { EmptyTextError, InvalidOptionError, TextTooLargeError } from "../errors.js";
+import { BatchTextError, EmptyTextError, InvalidOptionError, TextTooLargeError, type VeilError } from "../errors.js";
 import { guaranteeOf, privatizeDetailed, privatizeDetailedAsync, prepare, type Prepared, type Privatized } from "../mechanisms/run.js";
 import type { MechanismName, MechanismOptions } from "../mechanisms/options.js";
 import { applyCase, casePatternAt, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
@@ -88,12 +88,26 @@ interface TextJob {
 
 /** Validates everything (before any randomness is drawn), finds the words, and looks them up. */
 function parseText(backend: Backend, text: string, options: PerturbOptions): TextJob {
+  checkText(text);
+  return findWords(backend, text, prepareText(backend, options));
+}
+
+/** The text's own checks: a non-empty string within MAX_TEXT_LENGTH. */
+function checkText(text: string): void {
   if (typeof text !== "string") throw new InvalidOptionError("text must be a string.");
   if (text.length === 0) throw new EmptyTextError();
   if (text.length > MAX_TEXT_LENGTH) throw new TextTooLargeError(text.length, MAX_TEXT_LENGTH);
+}
+
+/** The options checked and the mechanism prepared, once for any number of texts. */
+function prepareText(backend: Backend, options: PerturbOptions): Prepared {
   if (options?.oov !== undefined && options.oov !== "redact" && options.oov !== "keep")
     throw new InvalidOptionError(`oov must be "redact" or "keep", got ${String(options.oov)}.`);
-  const prepared: Prepared = prepare(backend.embedding, options); // validates before any randomness is drawn
+  return prepare(backend.embedding, options); // validates before any randomness is drawn
+}
+
+/** The text's word-like segments, each looked up: vocabulary ids in order, and each segment's kind. */
+function findWords(backend: Backend, text: string, prepared: Prepared): TextJob {
   const index = backend.embedding.index;
   const fast = asciiWordIndex(backend.embedding);
   const spans = wordSpans(text);
@@ -118,6 +132,89 @@ function parseText(backend: Backend, text: string, options: PerturbOptions): Tex
   return { text, prepared, spans, ids: ids.subarray(0, found), kind, index };
 }
 
+/**
+ * Each text rewritten as `perturbText` would, returning the texts only. The texts
+ * are joined with a line separator that none of them holds (a word boundary, so
+ * the words are those of each text) and rewritten as one text, up to
+ * BATCH_GROUP_LENGTH characters at a time (a text longer than that alone): under
+ * a seeded stream the outputs are those of `perturbText` on each joined text, split again. An empty text stays empty. A text
+ * that is not a string or is too long is a `BatchTextError` naming its index,
+ * before any randomness is drawn.
+ */
+export function perturbTexts(backend: Backend, texts: readonly string[], options: PerturbOptions): string[] {
+  if (!Array.isArray(texts)) throw new InvalidOptionError("texts must be an array of strings.");
+  texts.forEach((t, i) => {
+    try {
+      if (t !== "") checkText(t);
+    } catch (err) {
+      throw new BatchTextError(i, err as VeilError);
+    }
+  });
+  const prepared = prepareText(backend, options);
+  const sep = separatorFor(backend.embedding.words, texts, options.placeholder ?? DEFAULT_PLACEHOLDER);
+  const rewrite = (t: string): string => {
+    const job = findWords(backend, t, prepared);
+    return spliceWords(t, job.spans, outputsOf(backend, job, privatizeDetailed(backend, job.ids, forIds(prepared)).out, options));
+  };
+  if (sep === null) return texts.map((t) => (t === "" ? "" : rewrite(t))); // every separator is taken: one text at a time
+  const out: string[] = [];
+  for (const group of groupsUpTo(texts, BATCH_GROUP_LENGTH, sep.length)) {
+    const joined = group.join(sep);
+    for (const t of joined.length === 0 ? [""] : rewrite(joined).split(sep)) out.push(t);
+  }
+  return out;
+}
+
+/**
+ * How long a joined text of a batch grows: 32,768 UTF-16 units keeps its strings
+ * and arrays in V8's ordinary heap pages; joined texts of 1 MB went to fresh
+ * pages each time (veil perturb --input on 30 MB of SST-2: 108,000 page faults
+ * against 88,000, and 15% slower on one thread).
+ */
+const BATCH_GROUP_LENGTH = 32_768;
+
+/**
+ * Line separators: each is a word boundary in every text (Unicode's word rules
+ * break before and after them), so joining texts with one changes no text's words.
+ */
+const SEPARATORS = ["\n", "\u2028", "\u2029", "\u000b", "\u000c", "\u0085"];
+
+/** The first separator that no text, no vocabulary word and not the placeholder holds (then splitting the output is exact), or null. */
+function separatorFor(vocab: readonly string[], texts: readonly string[], placeholder: string): string | null {
+  for (const sep of SEPARATORS) {
+    if (placeholder.includes(sep) || vocabularyHolds(vocab, sep)) continue;
+    if (!texts.some((t) => t.includes(sep))) return sep;
+  }
+  return null;
+}
+
+const holds = new WeakMap<readonly string[], Map<string, boolean>>();
+
+/** Whether a vocabulary word holds `sep` (a pack may have any word), computed once per vocabulary. */
+function vocabularyHolds(vocab: readonly string[], sep: string): boolean {
+  let m = holds.get(vocab);
+  if (!m) holds.set(vocab, (m = new Map()));
+  let h = m.get(sep);
+  if (h === undefined) m.set(sep, (h = vocab.some((w) => w.includes(sep))));
+  return h;
+}
+
+/** Consecutive runs of texts whose joined length stays within `limit`, or one text longer than it. */
+function* groupsUpTo(texts: readonly string[], limit: number, sepLength: number): Generator<string[]> {
+  let group: string[] = [];
+  let length = 0;
+  for (const t of texts) {
+    const add = (group.length ? sepLength : 0) + t.length;
+    if (group.length && length + add > limit) {
+      yield group;
+      ((group = []), (length = 0));
+    }
+    length += (group.length ? sepLength : 0) + t.length;
+    group.push(t);
+  }
+  if (group.length) yield group;
+}
+
 const UNKNOWN = 0;
 const KNOWN = 1;
 const STOP = 2;
@@ -138,20 +235,9 @@ const LAZY_WORDS = 2000;
 
 /** The output text (everything between the words as it was) and each word's result. */
 function assemble(backend: Backend, job: TextJob, privatized: Privatized, options: PerturbOptions, seeded: boolean): PerturbResult {
-  const { text, spans, kind } = job;
-  const outIds = privatized.out;
-  const vocab = backend.embedding.words;
-  const keep = (options.oov ?? "redact") === "keep";
-  const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
-  const outputs: string[] = new Array(spans.count);
-  for (let i = 0, k = 0; i < spans.count; i++)
-    outputs[i] =
-      kind[i] === KNOWN
-        ? applyCase(vocab[outIds[k++]!]!, casePatternAt(text, spans.starts[i]!, spans.ends[i]!))
-        : keep || kind[i] === STOP
-          ? sourceOf(job, i)
-          : placeholder;
-  const out = spliceWords(text, spans, outputs);
+  const outputs = outputsOf(backend, job, privatized.out, options);
+  const out = spliceWords(job.text, job.spans, outputs);
+  const spans = job.spans;
   const result = resultOf(backend, job, out, options, seeded);
   if (spans.count < LAZY_WORDS) {
     result.words = wordResults(job, outputs, privatized, options);
@@ -163,6 +249,23 @@ function assemble(backend: Backend, job: TextJob, privatized: Privatized, option
     configurable: true,
     get: () => (words ??= wordResults(job, outputs, privatized, options)),
   });
+}
+
+/** What each word-like segment becomes: a vocabulary word's output in the source's case, a kept word as it was, or the placeholder. */
+function outputsOf(backend: Backend, job: TextJob, outIds: Int32Array, options: PerturbOptions): string[] {
+  const { text, spans, kind } = job;
+  const vocab = backend.embedding.words;
+  const keep = (options.oov ?? "redact") === "keep";
+  const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
+  const outputs: string[] = new Array(spans.count);
+  for (let i = 0, k = 0; i < spans.count; i++)
+    outputs[i] =
+      kind[i] === KNOWN
+        ? applyCase(vocab[outIds[k++]!]!, casePatternAt(text, spans.starts[i]!, spans.ends[i]!))
+        : keep || kind[i] === STOP
+          ? sourceOf(job, i)
+          : placeholder;
+  return outputs;
 }
 
 /**
