@@ -19,15 +19,18 @@ export function resetRandomPool(): void {
   pos = POOL_BYTES;
 }
 
+/** The pool filled afresh from the host (allocated on first use), read from its start. */
+function refill(): void {
+  if (pool == 0) pool = heap.alloc(<usize>POOL_BYTES);
+  fillRandom(pool, POOL_BYTES);
+  pos = 0;
+}
+
 /** Uniform double in (0, 1): `(m + 0.5) / 2^52` with 52 random bits `m`, never 0 or 1. */
 // @ts-ignore: decorator
 @inline
 export function uniform(): f64 {
-  if (pos + 8 > POOL_BYTES) {
-    if (pool == 0) pool = heap.alloc(<usize>POOL_BYTES);
-    fillRandom(pool, POOL_BYTES);
-    pos = 0;
-  }
+  if (pos + 8 > POOL_BYTES) refill();
   const x = load<u64>(pool + <usize>pos);
   pos += 8;
   return (<f64>(x >> 12) + 0.5) * 2.220446049250313e-16; // 2^-52
@@ -39,11 +42,7 @@ export function skipUniforms(count: i32): void {
   // exactly where `count` calls to uniform() would make it.
   let left = count;
   while (left > 0) {
-    if (pos + 8 > POOL_BYTES) {
-      if (pool == 0) pool = heap.alloc(<usize>POOL_BYTES);
-      fillRandom(pool, POOL_BYTES);
-      pos = 0;
-    }
+    if (pos + 8 > POOL_BYTES) refill();
     const take = min(left, (POOL_BYTES - pos) >> 3);
     pos += take << 3;
     left -= take;

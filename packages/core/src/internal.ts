@@ -8,4 +8,4 @@ export { encodeTableSets } from "./embeddings/table-codec.js";
 export { wordSpans, casePatternAt } from "./text/tokenize.js";
 export { asciiWordIndex } from "./text/word-index.js";
 export { sha256, toHex } from "./embeddings/sha256.js";
-export { shareEmbedding, embeddingFromShared, type SharedEmbedding } from "./embeddings/shared-embedding.js";
+export { shareEmbedding, embeddingFromShared, toShared, type SharedEmbedding } from "./embeddings/shared-embedding.js";

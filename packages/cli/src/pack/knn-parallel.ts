@@ -2,7 +2,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { KnnResult } from "@veil/core";
 import type { NeighbourTable } from "@veil/core";
-import { mergeKnn } from "@veil/core/internal";
+import { mergeKnn, toShared } from "@veil/core/internal";
 
 /**
  * Exact k-NN table over all cores: the vocabulary's rows are split into one
@@ -16,8 +16,7 @@ export async function buildNeighbourTableParallel(
   onProgress?: (done: number, total: number) => void,
   threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
 ): Promise<NeighbourTable> {
-  const shared = new Float32Array(new SharedArrayBuffer(vectors.byteLength));
-  shared.set(vectors);
+  const shared = toShared(vectors);
   const parts = Math.min(threads, Math.ceil(n / 64));
   let done = 0;
   const results = await Promise.all(

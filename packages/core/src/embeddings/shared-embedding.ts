@@ -20,7 +20,8 @@ export function embeddingFromShared(s: SharedEmbedding): Embedding {
   return { ...s, index: makeIndex(s.words) };
 }
 
-function toShared<T extends Float32Array | Int32Array>(a: T): T {
+/** A copy of `a` in a SharedArrayBuffer, for worker threads to read without a copy each. */
+export function toShared<T extends Float32Array | Int32Array>(a: T): T {
   const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
   copy.set(a);
   return copy;

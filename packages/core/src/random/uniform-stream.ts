@@ -19,10 +19,7 @@ export class UniformStream {
   }
 
   next(): number {
-    if (this.pos + 8 > POOL_BYTES) {
-      this.source.fill(this.pool);
-      this.pos = 0;
-    }
+    if (this.pos + 8 > POOL_BYTES) this.refill();
     const lo = this.view.getUint32(this.pos, true);
     const hi = this.view.getUint32(this.pos + 4, true);
     this.pos += 8;
@@ -30,14 +27,17 @@ export class UniformStream {
     return (hi * 1048576 + (lo >>> 12) + 0.5) * TWO_M52;
   }
 
+  /** The pool filled afresh from the source, read from its start. */
+  private refill(): void {
+    this.source.fill(this.pool);
+    this.pos = 0;
+  }
+
   /** Skips `count` uniforms' bytes, refilling exactly where `count` calls to next() would. */
   skip(count: number): void {
     let left = count;
     while (left > 0) {
-      if (this.pos + 8 > POOL_BYTES) {
-        this.source.fill(this.pool);
-        this.pos = 0;
-      }
+      if (this.pos + 8 > POOL_BYTES) this.refill();
       const take = Math.min(left, (POOL_BYTES - this.pos) >> 3);
       this.pos += take << 3;
       left -= take;

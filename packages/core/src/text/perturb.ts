@@ -137,9 +137,9 @@ function findWords(backend: Backend, text: string, prepared: Prepared): TextJob 
  * are joined with a line separator that none of them holds (a word boundary, so
  * the words are those of each text) and rewritten as one text, up to
  * BATCH_GROUP_LENGTH characters at a time (a text longer than that alone): under
- * a seeded stream the outputs are those of `perturbText` on each joined text, split again. An empty text stays empty. A text
- * that is not a string or is too long is a `BatchTextError` naming its index,
- * before any randomness is drawn.
+ * a seeded stream the outputs are those of `perturbText` on each joined text,
+ * split again. An empty text stays empty. A text that is not a string or is too
+ * long is a `BatchTextError` naming its index, before any randomness is drawn.
  */
 export function perturbTexts(backend: Backend, texts: readonly string[], options: PerturbOptions): string[] {
   if (!Array.isArray(texts)) throw new InvalidOptionError("texts must be an array of strings.");
@@ -204,8 +204,7 @@ function* groupsUpTo(texts: readonly string[], limit: number, sepLength: number)
   let group: string[] = [];
   let length = 0;
   for (const t of texts) {
-    const add = (group.length ? sepLength : 0) + t.length;
-    if (group.length && length + add > limit) {
+    if (group.length && length + sepLength + t.length > limit) {
       yield group;
       ((group = []), (length = 0));
     }
