@@ -10,6 +10,7 @@ export { laplaceNoise } from "./samplers";
 export { packPanels, rowNorms, distTile, dist64, sqrtRow } from "./distances";
 export { topkInit } from "./topk";
 export { gumbelBatch, neighbourDistances, expSample, expSampleMany, temSelect, temSelectMany } from "./mechanisms";
+export { weightSums, weightBlock } from "./weights";
 
 export function alloc(size: usize): usize {
   return heap.alloc(size);

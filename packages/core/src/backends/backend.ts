@@ -1,5 +1,6 @@
 import type { Embedding } from "../embeddings/embedding.js";
 import type { RandomSource } from "../random/source.js";
+import type { WeightRow } from "./weight-row.js";
 
 /** The backends: WebGPU kernels, WebAssembly SIMD, plain TypeScript. */
 export type BackendName = "webgpu" | "wasm" | "js";
@@ -87,6 +88,13 @@ export interface Backend {
    * its table neighbours are exact; see the backend for the rest.
    */
   forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void;
+  /**
+   * M2's and M3's weights for each word: exp(−scale·d(w, y)) over the vocabulary for d
+   * within `radius` (Infinity for all), else 0 (docs/mechanisms.md, M2, "The weights
+   * kernel"). The row is only valid during the callback; the sampler and the exact law
+   * read the same weights.
+   */
+  forEachWeightRow(ids: Int32Array, scale: number, radius: number, fn: (i: number, row: WeightRow) => void): void;
   /** One draw from P(j) proportional to exp(-scale * row[j]) with uniform u (docs/mechanisms.md, M2). */
   expSample(row: Float64Array, scale: number, u: number): number;
   /** expSample for each of `us` against one row: the same results, with the weights computed once. */

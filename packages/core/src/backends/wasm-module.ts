@@ -56,6 +56,8 @@ export interface VeilWasmExports {
   temSelectMany(dist: number, cnt: number, halfEps: number, logCatch: number, us: number, m: number, prefix: number, out: number): void;
   expSampleMany(dist: number, n: number, scale: number, us: number, m: number, weights: number, prefix: number, out: number): void;
   temSelect(dist: number, cnt: number, halfEps: number, logCatch: number, u: number): number;
+  weightSums(tile: number, n: number, scale: number, radius: number, sums: number, counts: number): void;
+  weightBlock(tile: number, n: number, b: number, scale: number, radius: number, out: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;

@@ -21,6 +21,15 @@ import {
 } from "./shortlist.js";
 import { nearestTwoBatch, type NearestTwo } from "./exact.js";
 import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
+import {
+  distanceWeight,
+  weightRowFromDistances,
+  withExactWeights,
+  WEIGHT_BLOCK,
+  WEIGHT_EXPONENT_FLOOR,
+  type ExactWeights,
+  type WeightRow,
+} from "./weight-row.js";
 
 const QUERY_BLOCK = 64;
 const CHUNK_PANELS = 128; // 1024 vocabulary columns per tile: 64 x 1024 floats = 256 KiB
@@ -309,6 +318,56 @@ export class WasmBackend implements Backend {
   }
 
   forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {
+    const e = this.embedding;
+    const pRow = this.buf("row64", e.n * 8);
+    this.buf("weights", e.n * 8); // reserved now so a sampler called from `fn` never grows memory under `row`
+    this.forEachTileRow(ids, (i, w, tile) => {
+      this.ex.sqrtRow(tile, e.n, pRow);
+      const row = this.f64(pRow, e.n);
+      exactWhereTheMassIs(e, w, row, (x, k) => this.neighbourDistances(x, k));
+      fn(i, row);
+    });
+  }
+
+  /** The float32 kernel of assembly/weights.ts on each word's tile row, with float64-exact weights for the word and its table neighbours. */
+  forEachWeightRow(ids: Int32Array, scale: number, radius: number, fn: (i: number, row: WeightRow) => void): void {
+    // The kernel tells the radius by the exponent, which stops at -708: a radius past it goes through the float64 rows.
+    if (Number.isFinite(radius) && scale * radius >= -WEIGHT_EXPONENT_FLOOR - 1)
+      return this.forEachDistanceRow(ids, (i, row) => fn(i, weightRowFromDistances(row, scale, radius)));
+    const e = this.embedding;
+    const nBlocks = Math.ceil(e.n / WEIGHT_BLOCK);
+    const pSums = this.buf("wsums", nBlocks * 8);
+    const pCounts = this.buf("wcounts", nBlocks * 4);
+    const pBlock = this.buf("wblock", WEIGHT_BLOCK * 8);
+    this.forEachTileRow(ids, (i, w, tile) => {
+      this.ex.weightSums(tile, e.n, scale, radius, pSums, pCounts);
+      const readBlock = (b: number, out: Float64Array): void => {
+        this.ex.weightBlock(tile, e.n, b, scale, radius, pBlock);
+        out.set(this.f64(pBlock, WEIGHT_BLOCK));
+      };
+      const sums = this.f64(pSums, nBlocks).slice();
+      const counts = this.i32(pCounts, nBlocks).slice();
+      fn(i, withExactWeights(e.n, sums, counts, readBlock, this.exactWeights(w, scale, radius)));
+    });
+  }
+
+  /** The word itself and its table neighbours, where nearly all the mass is: their weights from float64-exact distances. */
+  private exactWeights(w: number, scale: number, radius: number): ExactWeights {
+    const e = this.embedding;
+    const K = e.neighbours ? e.K : 0;
+    const ids = new Int32Array(1 + K);
+    const weights = new Float64Array(1 + K);
+    ids[0] = w;
+    weights[0] = distanceWeight(0, scale, radius);
+    if (K > 0) {
+      const nd = this.neighbourDistances(w, K);
+      for (let j = 0; j < K; j++) ((ids[j + 1] = e.neighbours![w * K + j]!), (weights[j + 1] = distanceWeight(nd[j]!, scale, radius)));
+    }
+    return { ids, weights };
+  }
+
+  /** Runs the distance kernel on `ids`, 16 words at a time, and hands each word's row of float32 squared distances (a pointer into the tile) to `fn`. */
+  private forEachTileRow(ids: Int32Array, fn: (i: number, w: number, tile: number) => void): void {
     this.ensurePanels();
     const e = this.embedding;
     const d = e.d;
@@ -318,8 +377,6 @@ export class WasmBackend implements Backend {
     const pQ = this.buf("rq", block * d * 4);
     const pQn = this.buf("rqn", block * 4);
     const pTile = this.buf("rtile", block * stride * 4);
-    const pRow = this.buf("row64", e.n * 8);
-    this.buf("weights", e.n * 8); // reserved now so a sampler called from `fn` never grows memory under `row`
     for (let i0 = 0; i0 < ids.length; i0 += block) {
       const nq = Math.min(block, ids.length - i0);
       const nq4 = (nq + 3) & ~3;
@@ -328,13 +385,7 @@ export class WasmBackend implements Backend {
       for (let q = 0; q < nq; q++) qv.set(e.vectors.subarray(ids[i0 + q]! * d, (ids[i0 + q]! + 1) * d), q * d);
       this.ex.rowNorms(pQ, nq4, d, pQn);
       this.ex.distTile(pQ, pQn, nq4, d, this.panels, this.vNorms, 0, nPanels, pTile, stride);
-      for (let q = 0; q < nq; q++) {
-        const w = ids[i0 + q]!;
-        this.ex.sqrtRow(pTile + q * stride * 4, e.n, pRow);
-        const row = this.f64(pRow, e.n);
-        exactWhereTheMassIs(e, w, row, (x, k) => this.neighbourDistances(x, k));
-        fn(i0 + q, row);
-      }
+      for (let q = 0; q < nq; q++) fn(i0 + q, ids[i0 + q]!, pTile + q * stride * 4);
     }
   }
 

@@ -1,6 +1,7 @@
 // M2: the exponential mechanism over the whole vocabulary (docs/mechanisms.md, M2).
 // P[M(w) = y] proportional to exp(-epsilon * d(w, y) / 2). Sampled by one uniform
-// against the cumulative normalised weights (one uniform per word whatever the word).
+// against the cumulative weights (one uniform per word whatever the word); the weights
+// come from the backend's forEachWeightRow, which the exact law reads too.
 import type { Backend } from "../backends/backend.js";
 import { OutputLaw } from "./law.js";
 
@@ -8,14 +9,9 @@ export function exponentialMechanism(backend: Backend, ids: Int32Array, epsilon:
   const us = backend.uniforms(ids.length); // drawn first, in text order
   const out = new Int32Array(ids.length);
   const { unique, occurrences } = groupOccurrences(ids);
-  backend.forEachDistanceRow(unique, (i, row) => {
-    const at = occurrences[i]!;
-    drawFromRow(
-      backend,
-      row,
-      epsilon / 2,
-      Float64Array.from(at, (pos) => us[pos]!),
-    ).forEach((y, k) => (out[at[k]!] = y));
+  // Each distinct word's weights are summed once; each occurrence is one inverse-CDF draw against them.
+  backend.forEachWeightRow(unique, epsilon / 2, Infinity, (i, row) => {
+    for (const pos of occurrences[i]!) out[pos] = row.pick(us[pos]! * row.total);
   });
   return out;
 }
@@ -40,18 +36,24 @@ export function expWeights(row: Float64Array, scale: number): Float64Array {
   return p;
 }
 
-/** Exact law of M2 for word w (the same float64 distances the sampler uses). */
+/** Exact law of M2 for word w: the weights its sampler draws from (the backend's forEachWeightRow). */
 export function exponentialLaw(backend: Backend, w: number, epsilon: number): OutputLaw {
   let law: OutputLaw | null = null;
-  backend.forEachDistanceRow(Int32Array.of(w), (_i, row) => {
-    const n = row.length;
+  backend.forEachWeightRow(Int32Array.of(w), epsilon / 2, Infinity, (_i, row) => {
     law = new OutputLaw(
-      Int32Array.from({ length: n }, (_, j) => j),
-      expWeights(row, epsilon / 2),
-      n,
+      Int32Array.from({ length: row.n }, (_, j) => j),
+      normalised(row.weights()),
+      row.n,
     );
   });
   return law!;
+}
+
+/** `weights` divided by their sum. */
+export function normalised(weights: Float64Array): Float64Array {
+  let total = 0;
+  for (const x of weights) total += x;
+  return weights.map((x) => x / total);
 }
 
 /** Unique ids in first-seen order and, for each, the positions where it occurs. */

@@ -7,6 +7,7 @@
 // a fixed two uniforms per word so randomness use does not depend on the input.
 import type { Backend } from "../backends/backend.js";
 import { hasTable } from "../embeddings/embedding.js";
+import type { WeightRow } from "../backends/weight-row.js";
 import { OutputLaw } from "./law.js";
 import { groupOccurrences } from "./exponential.js";
 
@@ -30,47 +31,31 @@ export function temNeedsRow(backend: Backend, w: number, gamma: number): boolean
 }
 
 /**
- * L_w with exact distances for each word, from the neighbour table when the radius
- * ends inside it, else from a full row. Each set is handed to `fn` and valid only
- * during the call: a long text's sets are never all held at once (a full-row set
- * at a small epsilon is most of the vocabulary, 12 bytes a word).
+ * L_w from the neighbour table, with exact distances, for each word whose radius ends inside
+ * its table row (`fn` gets the set, valid only during the call); returns the indices of the
+ * words that need a full row instead.
  */
-function forEachCandidateSet(backend: Backend, words: Int32Array, gamma: number, fn: (i: number, c: Candidates) => void): void {
+function forEachTableSet(backend: Backend, words: Int32Array, gamma: number, fn: (i: number, c: Candidates) => void): number[] {
   const e = backend.embedding;
   const needRow: number[] = [];
   words.forEach((w, i) => {
-    if (hasTable(e)) {
-      const nd = backend.neighbourDistances(w, e.K);
-      if (nd[e.K - 1]! > gamma) {
-        let c = 0;
-        while (c < e.K && nd[c]! <= gamma) c++;
-        const ids = new Int32Array(c + 1);
-        const dists = new Float64Array(c + 1);
-        ids[0] = w;
-        for (let j = 0; j < c; j++) {
-          ids[j + 1] = e.neighbours[w * e.K + j]!;
-          dists[j + 1] = nd[j]!;
-        }
-        fn(i, { ids, dists });
-        return;
-      }
-    }
-    needRow.push(i);
-  });
-  if (needRow.length === 0) return;
-  const ids = new Int32Array(e.n);
-  const dists = new Float64Array(e.n);
-  backend.forEachDistanceRow(
-    Int32Array.from(needRow, (i) => words[i]!),
-    (r, row) => {
-      const w = words[needRow[r]!]!;
+    const nd = hasTable(e) ? backend.neighbourDistances(w, e.K) : null;
+    if (nd && hasTable(e) && nd[e.K - 1]! > gamma) {
+      let c = 0;
+      while (c < e.K && nd[c]! <= gamma) c++;
+      const ids = new Int32Array(c + 1);
+      const dists = new Float64Array(c + 1);
       ids[0] = w;
-      dists[0] = 0;
-      let c = 1;
-      for (let y = 0; y < row.length; y++) if (y !== w && row[y]! <= gamma) ((ids[c] = y), (dists[c++] = row[y]!));
-      fn(needRow[r]!, { ids: ids.subarray(0, c), dists: dists.subarray(0, c) });
-    },
-  );
+      for (let j = 0; j < c; j++) ((ids[j + 1] = e.neighbours[w * e.K + j]!), (dists[j + 1] = nd[j]!));
+      fn(i, { ids, dists });
+    } else needRow.push(i);
+  });
+  return needRow;
+}
+
+/** The catch-all's weight, exp(−ε·γ/2 + ln(outside)): every word outside L_w at the radius's weight. */
+function catchAllLogWeight(epsilon: number, gamma: number, outside: number): number {
+  return outside > 0 ? (-epsilon * gamma) / 2 + Math.log(outside) : -Infinity;
 }
 
 export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number, beta = DEFAULT_BETA): Int32Array {
@@ -80,10 +65,10 @@ export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number,
   const { unique, occurrences } = groupOccurrences(ids);
   const out = new Int32Array(ids.length);
   // Each distinct word's weights are computed once for all its occurrences (same results as one at a time).
-  forEachCandidateSet(backend, unique, gamma, (i, c) => {
+  const needRow = forEachTableSet(backend, unique, gamma, (i, c) => {
     const positions = occurrences[i]!;
     const outside = n - c.ids.length;
-    const logCatch = outside > 0 ? (-epsilon * gamma) / 2 + Math.log(outside) : -Infinity;
+    const logCatch = catchAllLogWeight(epsilon, gamma, outside);
     const js =
       positions.length === 1
         ? Int32Array.of(backend.temSelect(c.dists, epsilon / 2, logCatch, us[2 * positions[0]!]!))
@@ -99,6 +84,21 @@ export function temMechanism(backend: Backend, ids: Int32Array, epsilon: number,
       out[pos] = j >= 0 ? c.ids[j]! : nthOutsideSorted((sorted ??= Int32Array.from(c.ids).sort()), Math.floor(us[2 * pos + 1]! * outside), n);
     });
   });
+  if (needRow.length === 0) return out;
+  // Beyond the table: the word's weights over the whole vocabulary, zero outside the radius, then the catch-all last.
+  backend.forEachWeightRow(
+    Int32Array.from(needRow, (i) => unique[i]!),
+    epsilon / 2,
+    gamma,
+    (r, row) => {
+      const outside = n - row.inside;
+      const wCatch = Math.exp(catchAllLogWeight(epsilon, gamma, outside));
+      for (const pos of occurrences[needRow[r]!]!) {
+        const target = us[2 * pos]! * (row.total + wCatch);
+        out[pos] = target <= row.total ? row.pick(target) : row.nthOutside(Math.floor(us[2 * pos + 1]! * outside));
+      }
+    },
+  );
   return out;
 }
 
@@ -118,12 +118,18 @@ function nthOutsideSorted(sorted: Int32Array, r: number, n: number): number {
   return Math.min(id, n - 1);
 }
 
-/** Exact law of M3 for word w. */
+/** Exact law of M3 for word w: the weights its sampler draws from. */
 export function temLaw(backend: Backend, w: number, epsilon: number, beta = DEFAULT_BETA): OutputLaw {
   const n = backend.embedding.n;
   const gamma = temRadius(n, epsilon, beta);
-  let c: Candidates = { ids: new Int32Array(0), dists: new Float64Array(0) };
-  forEachCandidateSet(backend, Int32Array.of(w), gamma, (_, set) => (c = { ids: set.ids.slice(), dists: set.dists.slice() }));
+  let law: OutputLaw | undefined;
+  const needRow = forEachTableSet(backend, Int32Array.of(w), gamma, (_, c) => (law = tableLaw(c, n, epsilon, gamma)));
+  if (needRow.length > 0) backend.forEachWeightRow(Int32Array.of(w), epsilon / 2, gamma, (_, row) => (law = rowLaw(row, epsilon, gamma)));
+  return law!;
+}
+
+/** The law from L_w in the table: weights exp(−ε·d/2), each outside word at the radius's weight. */
+function tableLaw(c: Candidates, n: number, epsilon: number, gamma: number): OutputLaw {
   const outside = n - c.ids.length;
   // Work relative to the largest log-weight (w itself, score 0) to avoid overflow.
   const wIn = Float64Array.from(c.dists, (dy) => Math.exp((-epsilon * dy) / 2));
@@ -135,5 +141,25 @@ export function temLaw(backend: Backend, w: number, epsilon: number, beta = DEFA
     wIn.map((x) => x / z),
     n,
     outside > 0 ? each / z : 0,
+  );
+}
+
+/** The law from a full weight row: the words within the radius at their weights, the catch-all shared by the others. */
+function rowLaw(row: WeightRow, epsilon: number, gamma: number): OutputLaw {
+  const all = row.weights();
+  const outside = row.n - row.inside;
+  const wCatch = Math.exp(catchAllLogWeight(epsilon, gamma, outside));
+  const ids = new Int32Array(row.inside);
+  const wIn = new Float64Array(row.inside);
+  let z = wCatch,
+    c = 0;
+  all.forEach((x, y) => {
+    if (x > 0) ((ids[c] = y), (wIn[c++] = x), (z += x));
+  });
+  return new OutputLaw(
+    ids,
+    wIn.map((x) => x / z),
+    row.n,
+    outside > 0 ? wCatch / outside / z : 0,
   );
 }
