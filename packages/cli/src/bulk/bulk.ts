@@ -272,9 +272,14 @@ async function readSharedPack(file: string): Promise<SharedEmbedding> {
   return shareEmbedding(await readPack(bytes, { adopt: true }));
 }
 
-/** Worker threads, each with the pack loaded, reading and privatizing ranges; at most two ranges in flight per worker. */
+/**
+ * Worker threads, each with the pack loaded, reading and privatizing ranges; at most two
+ * ranges in flight per worker, each new range to the worker with the fewest (so a worker
+ * that a busy core slows down never holds ranges another could be doing).
+ */
 class WorkerPool {
   #workers: Worker[] = [];
+  #queued: number[] = [];
   #inFlight = 0;
   #ids = 0;
   #room: (() => void) | null = null;
@@ -296,6 +301,7 @@ class WorkerPool {
           },
         });
         pool.#workers.push(w);
+        pool.#queued.push(0);
         w.on("error", (e) => pool.#fail(e));
         w.on("exit", (code) => code !== 0 && code !== 1 && pool.#fail(new VeilError("BULK_WORKER", `a worker thread stopped (exit code ${code}).`)));
         return new Promise<void>((resolve, reject) => {
@@ -323,8 +329,10 @@ class WorkerPool {
     if (this.#failure) throw this.#failure;
     if (writer.failed) return writer.drained(); // a bad record ahead: stop reading
     const id = this.#ids++;
-    const w = this.#workers[id % this.#workers.length]!;
+    const k = this.#leastLoaded();
+    const w = this.#workers[k]!;
     this.#inFlight++;
+    this.#queued[k]!++;
     const onMessage = (m: {
       id: number;
       text?: string;
@@ -335,12 +343,20 @@ class WorkerPool {
       if (m.id !== id) return;
       w.off("message", onMessage);
       this.#inFlight--;
+      this.#queued[k]!--;
       if (m.error) this.#failure ??= new VeilError(m.error.code ?? "BULK_WORKER", m.error.message);
       else writer.put(id, m.failed ? { failed: m.failed } : { text: m.text!, count: m.count!, end });
       this.#wake();
     };
     w.on("message", onMessage);
     w.postMessage({ id, start, end });
+  }
+
+  /** The worker with the fewest ranges in flight (the first of them on a tie). */
+  #leastLoaded(): number {
+    let best = 0;
+    for (let k = 1; k < this.#queued.length; k++) if (this.#queued[k]! < this.#queued[best]!) best = k;
+    return best;
   }
 
   /** Waits for the ranges in flight, then stops the workers; rethrows a worker's failure. */
