@@ -40,15 +40,14 @@ function forEachTableSet(backend: Backend, words: Int32Array, gamma: number, fn:
   const needRow: number[] = [];
   words.forEach((w, i) => {
     const nd = hasTable(e) ? backend.neighbourDistances(w, e.K) : null;
-    if (nd && hasTable(e) && nd[e.K - 1]! > gamma) {
-      let c = 0;
-      while (c < e.K && nd[c]! <= gamma) c++;
-      const ids = new Int32Array(c + 1);
-      const dists = new Float64Array(c + 1);
-      ids[0] = w;
-      for (let j = 0; j < c; j++) ((ids[j + 1] = e.neighbours[w * e.K + j]!), (dists[j + 1] = nd[j]!));
-      fn(i, { ids, dists });
-    } else needRow.push(i);
+    if (!nd || !(nd[e.K - 1]! > gamma)) return void needRow.push(i);
+    let c = 0;
+    while (c < e.K && nd[c]! <= gamma) c++;
+    const ids = new Int32Array(c + 1);
+    const dists = new Float64Array(c + 1);
+    ids[0] = w;
+    for (let j = 0; j < c; j++) ((ids[j + 1] = e.neighbours![w * e.K + j]!), (dists[j + 1] = nd[j]!));
+    fn(i, { ids, dists });
   });
   return needRow;
 }
