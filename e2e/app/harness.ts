@@ -177,7 +177,9 @@ const harness = {
   /** A long text perturbed with `workers` workers: its words (source, offset), what was spent, and the time. */
   async perturbWithWorkers(workers: number, text: string, mechanism: "gumbel" | "laplace" = "gumbel", epsilon = 60) {
     const veil = await loadVeil({ pack: PACK_URL, workers });
-    await veil.perturb("warm up the kernels", { mechanism, epsilon });
+    // Long enough to be split across every worker (parts of at least 2,048 characters), so each one's
+    // kernels are compiled to their optimised tier and its panels packed before the timed call.
+    await veil.perturb("warm up the kernels ".repeat(150 * workers), { mechanism, epsilon });
     const t0 = performance.now();
     const r = await veil.perturb(text, { mechanism, epsilon });
     const ms = performance.now() - t0;

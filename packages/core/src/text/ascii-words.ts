@@ -57,6 +57,31 @@ export function asciiSegments(text: string, from: number, to: number, emit: (sta
   }
 }
 
+/** Where word spans go: `push(start, end)` for each word-like segment, in order. */
+export interface SpanSink {
+  push(start: number, end: number): void;
+}
+
+/**
+ * The word-like segments of text[from, to) (all ASCII) into `sink`: exactly those of
+ * `asciiSegments`, without a call for the segments between them. A character that is
+ * not a letter, digit or "_" is never inside a word-like segment unless `wordEnd`
+ * joined it, so the scan steps over such characters one at a time.
+ */
+export function asciiWords(text: string, from: number, to: number, sink: SpanSink): void {
+  let i = from;
+  while (i < to) {
+    const k = CLASS[text.charCodeAt(i)]!;
+    if (!isWordChar(k)) {
+      i++;
+      continue;
+    }
+    const end = wordEnd(text, i, to);
+    if (!(k === Cls.Under && end === i + 1)) sink.push(i, end);
+    i = end;
+  }
+}
+
 /** The end of the word that starts at `i` (a letter, digit or "_"). */
 function wordEnd(text: string, i: number, to: number): number {
   let prev = CLASS[text.charCodeAt(i)]!;

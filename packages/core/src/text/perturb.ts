@@ -283,15 +283,15 @@ function spliceWords(text: string, spans: WordSpans, outputs: readonly string[])
   let at = 0,
     prev = 0,
     any = 0;
-  const copy = (from: string, start: number, end: number) => {
-    for (let j = start; j < end; j++) any |= buf[at++] = from.charCodeAt(j);
-  };
+  // The copies are written out rather than a closure over `at` and `any`, which V8 would keep in a context object.
   for (let i = 0; i < spans.count; i++) {
-    copy(text, prev, spans.starts[i]!);
-    copy(outputs[i]!, 0, outputs[i]!.length);
+    const start = spans.starts[i]!;
+    for (let j = prev; j < start; j++) any |= buf[at++] = text.charCodeAt(j);
+    const o = outputs[i]!;
+    for (let j = 0; j < o.length; j++) any |= buf[at++] = o.charCodeAt(j);
     prev = spans.ends[i]!;
   }
-  copy(text, prev, text.length);
+  for (let j = prev; j < text.length; j++) any |= buf[at++] = text.charCodeAt(j);
   // `any` ORs every code unit: below 0xD800 means no surrogate at all; otherwise look.
   if (any >= 0xd800 && buf.some((c) => (c & 0xf800) === 0xd800)) return joinWords(text, spans, outputs);
   return utf16.decode(buf);

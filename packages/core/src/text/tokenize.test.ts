@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { tokenize } from "./tokenize.js";
+import { tokenize, wordSpans } from "./tokenize.js";
 import { UniformStream } from "../random/uniform-stream.js";
 import { seededSource } from "../random/seeded.js";
 
@@ -25,10 +25,23 @@ function randomText(u: UniformStream, pieces: string[], max: number, space: numb
 function agrees(text: string, what: string): void {
   const got = tokenize(text);
   const want = reference(text);
+  spansAgree(text, want, what);
   if (got.length === want.length && got.every((t, i) => t.text === want[i]!.text && t.start === want[i]!.start && t.wordLike === want[i]!.wordLike)) return;
   const i = got.findIndex((t, j) => !want[j] || t.text !== want[j]!.text || t.wordLike !== want[j]!.wordLike);
   assert.fail(
     `${what}: ${JSON.stringify(text.slice(0, 120))}\n  first difference at token ${i}: got ${JSON.stringify(got[i])}, Intl.Segmenter ${JSON.stringify(want[i])}`,
+  );
+}
+
+/** wordSpans (perturb's path: word spans only, plain or typed arrays by length) gives the reference's word-like segments. */
+function spansAgree(text: string, want: { text: string; start: number; wordLike: boolean }[], what: string): void {
+  const spans = wordSpans(text);
+  const words = want.filter((t) => t.wordLike);
+  const got = Array.from({ length: spans.count }, (_, i) => [spans.starts[i], spans.ends[i]]);
+  assert.deepEqual(
+    got,
+    words.map((t) => [t.start, t.start + t.text.length]),
+    `${what}: word spans of ${JSON.stringify(text.slice(0, 120))}`,
   );
 }
 
@@ -67,6 +80,11 @@ test("ASCII: every joining rule, against Intl.Segmenter (random strings over the
     "\u007f",
   ];
   for (let c = 0; c < 20_000; c++) agrees(randomText(u, alphabet, 40, 0), `random ASCII case ${c}`);
+  // Long texts take wordSpans' typed arrays (from 4,096 characters) and make them grow.
+  for (let c = 0; c < 20; c++) {
+    const long = Array.from({ length: 400 }, () => randomText(u, alphabet, 40, 0)).join("");
+    spansAgree(long, reference(long), `long random ASCII case ${c}`);
+  }
 });
 
 test("mixed Unicode: non-ASCII stretches go to the segmenter, cut where every rule has a boundary", () => {

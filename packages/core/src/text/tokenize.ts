@@ -1,6 +1,6 @@
 // docs/mechanisms.md, "Text handling": Intl.Segmenter at word granularity; only word-like
 // segments are perturbed, everything else passes through untouched.
-import { asciiSegments } from "./ascii-words.js";
+import { asciiSegments, asciiWords, type SpanSink } from "./ascii-words.js";
 import { isSafeCut } from "./safe-cut.js";
 
 /** One `Intl.Segmenter` segment of a text, where it starts, and whether it is a word. */
@@ -41,27 +41,46 @@ const TYPED_SPANS = 4096;
 
 /** The text's word-like segments, exactly those of `tokenize`, as start and end offsets. */
 export function wordSpans(text: string): WordSpans {
-  if (text.length >= TYPED_SPANS) return typedWordSpans(text);
-  // Plain arrays: a short text (the common case) would pay more for allocating typed arrays than it saves.
-  const starts: number[] = [];
-  const ends: number[] = [];
-  forEachSegment(text, (start, end, wordLike) => {
-    if (wordLike) (starts.push(start), ends.push(end));
-  });
-  return { starts, ends, count: starts.length };
+  // Plain arrays for a short text (the common case), which would pay more for allocating typed arrays than it saves.
+  const sink = text.length >= TYPED_SPANS ? new TypedSpans(text.length >> 2) : new ArraySpans();
+  forEachStretch(
+    text,
+    (from, to) => asciiWords(text, from, to, sink),
+    (from, to) => segmentWithIntl(text, from, to, (start, end, wordLike) => wordLike && sink.push(start, end)),
+  );
+  return sink.spans();
 }
 
-function typedWordSpans(text: string): WordSpans {
-  let starts = new Int32Array(text.length >> 2);
-  let ends = new Int32Array(text.length >> 2);
-  let count = 0;
-  forEachSegment(text, (start, end, wordLike) => {
-    if (!wordLike) return;
-    if (count === starts.length) ((starts = grown(starts)), (ends = grown(ends)));
-    starts[count] = start;
-    ends[count++] = end;
-  });
-  return { starts: starts.subarray(0, count), ends: ends.subarray(0, count), count };
+/** Spans in plain arrays. */
+class ArraySpans implements SpanSink {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  push(start: number, end: number): void {
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+  spans(): WordSpans {
+    return { starts: this.starts, ends: this.ends, count: this.starts.length };
+  }
+}
+
+/** Spans in typed arrays that double as they fill. */
+class TypedSpans implements SpanSink {
+  private starts: Int32Array<ArrayBuffer>;
+  private ends: Int32Array<ArrayBuffer>;
+  private count = 0;
+  constructor(capacity: number) {
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+  }
+  push(start: number, end: number): void {
+    if (this.count === this.starts.length) ((this.starts = grown(this.starts)), (this.ends = grown(this.ends)));
+    this.starts[this.count] = start;
+    this.ends[this.count++] = end;
+  }
+  spans(): WordSpans {
+    return { starts: this.starts.subarray(0, this.count), ends: this.ends.subarray(0, this.count), count: this.count };
+  }
 }
 
 function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
@@ -72,17 +91,29 @@ function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
 
 /** Every segment in order, as (start, end, wordLike): the ASCII fast path, or the segmenter for other stretches. */
 function forEachSegment(text: string, emit: (start: number, end: number, wordLike: boolean) => void): void {
+  forEachStretch(
+    text,
+    (from, to) => asciiSegments(text, from, to, emit),
+    (from, to) => segmentWithIntl(text, from, to, emit),
+  );
+}
+
+/**
+ * The text cut into stretches, in order: all-ASCII ones to `ascii`, and each stretch
+ * around other characters, cut at safe boundaries, to `other` (the segmenter).
+ */
+function forEachStretch(text: string, ascii: (from: number, to: number) => void, other: (from: number, to: number) => void): void {
   let i = 0;
   while (i < text.length) {
     const firstOther = nextNonAscii(text, i);
     if (firstOther === text.length) {
-      asciiSegments(text, i, text.length, emit);
+      ascii(i, text.length);
       break;
     }
     const start = safeCutBefore(text, i, firstOther);
-    asciiSegments(text, i, start, emit);
+    ascii(i, start);
     const end = safeCutAfter(text, firstOther);
-    segmentWithIntl(text, start, end, emit);
+    other(start, end);
     i = end;
   }
 }
