@@ -155,6 +155,12 @@ export function neighbourDistances(w: i32, k: i32, vecs: usize, d: i32, table: u
 }
 
 /**
+ * The smallest exponent of a weight, as in packages/core/src/backends/weight-row.ts and
+ * assembly/weights.ts: every entry keeps a weight of at least e^-708, so none is impossible.
+ */
+const EXP_FLOOR: f64 = -708.0;
+
+/**
  * One draw from P(j) proportional to exp(-scale * dist[j]) over `n` float64
  * distances by one uniform against the cumulative weights (docs/mechanisms.md, M2: the same law
  * as Gumbel-max, one exp per entry). `weights` is scratch f64[n]. Ties in the
@@ -165,7 +171,7 @@ export function expSample(dist: usize, n: i32, scale: f64, u: f64, weights: usiz
   for (let j = 0; j < n; j++) dmin = min(dmin, load<f64>(dist + ((<usize>j) << 3)));
   let total: f64 = 0;
   for (let j = 0; j < n; j++) {
-    const w = Math.exp(-scale * (load<f64>(dist + ((<usize>j) << 3)) - dmin));
+    const w = Math.exp(max(-scale * (load<f64>(dist + ((<usize>j) << 3)) - dmin), EXP_FLOOR));
     store<f64>(weights + ((<usize>j) << 3), w);
     total += w;
   }
@@ -205,7 +211,7 @@ export function expSampleMany(dist: usize, n: i32, scale: f64, us: usize, m: i32
   let acc: f64 = 0;
   let last = 0;
   for (let j = 0; j < n; j++) {
-    const w = Math.exp(-scale * (load<f64>(dist + ((<usize>j) << 3)) - dmin));
+    const w = Math.exp(max(-scale * (load<f64>(dist + ((<usize>j) << 3)) - dmin), EXP_FLOOR));
     store<f64>(weights + ((<usize>j) << 3), w);
     acc += w;
     store<f64>(prefix + ((<usize>j) << 3), acc);

@@ -8,7 +8,7 @@ import { UniformStream } from "../random/uniform-stream.js";
 import { laplaceNoise } from "../random/samplers.js";
 import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "./backend.js";
 import { gumbelRace } from "./gumbel-race.js";
-import { weightRowFromDistances, type WeightRow } from "./weight-row.js";
+import { weightRowFromDistances, WEIGHT_EXPONENT_FLOOR, type WeightRow } from "./weight-row.js";
 import { knnRowExact, nearestExact, nearestTwoBatch, nearestTwoExact } from "./exact.js";
 
 /** The plain TypeScript backend: the reference the others are tested against, and the last fallback. */
@@ -143,7 +143,7 @@ export function expSampleJs(row: Float64Array, scale: number, u: number): number
   const weights = new Float64Array(n);
   let total = 0;
   for (let j = 0; j < n; j++) {
-    const w = Math.exp(-scale * (row[j]! - dmin));
+    const w = Math.exp(Math.max(-scale * (row[j]! - dmin), WEIGHT_EXPONENT_FLOOR));
     weights[j] = w;
     total += w;
   }

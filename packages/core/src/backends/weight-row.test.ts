@@ -8,6 +8,7 @@ import { createWasmBackend } from "./wasm.js";
 import type { Backend } from "./backend.js";
 import { WEIGHT_EXPONENT_FLOOR, type WeightRow } from "./weight-row.js";
 import { toyEmbedding } from "../test-support/toy.js";
+import { expWeights } from "../mechanisms/exponential.js";
 import { seededSource } from "../random/seeded.js";
 
 // 1003 words: a last block of 43 and a last group of 3, so the row's end is crossed.
@@ -87,6 +88,8 @@ test("within a radius: weights beyond it are 0, inside counts the rest, nthOutsi
 });
 
 test("every word keeps a weight of at least e^-708, however large the scale (no output impossible for one word and possible for another)", async () => {
+  // The row samplers' law (M7's) floors the same way.
+  assert.ok(expWeights(Float64Array.of(0, 1, 100), 1e4).every((p) => p > 0));
   for (const b of await backends()) {
     rowsOf(b, IDS, 1e4, Infinity, (w, _row, weights) => {
       for (let y = 0; y < toy.n; y++) assert.ok(weights[y]! >= Math.exp(WEIGHT_EXPONENT_FLOOR) * 0.999, `${b.name} word ${w}, y ${y}: ${weights[y]}`);

@@ -4,6 +4,7 @@
 // come from the backend's forEachWeightRow, which the exact law reads too.
 import type { Backend } from "../backends/backend.js";
 import { OutputLaw } from "./law.js";
+import { WEIGHT_EXPONENT_FLOOR } from "../backends/weight-row.js";
 
 export function exponentialMechanism(backend: Backend, ids: Int32Array, epsilon: number): Int32Array {
   const us = backend.uniforms(ids.length); // drawn first, in text order
@@ -25,11 +26,11 @@ export function drawFromRow(backend: Backend, row: Float64Array, scale: number, 
   return us.length === 1 ? Int32Array.of(backend.expSample(row, scale, us[0]!)) : backend.expSampleMany(row, scale, us);
 }
 
-/** P(j) ∝ exp(−scale·row[j]), normalised in float64 relative to the row's smallest entry (no overflow). */
+/** P(j) ∝ exp(−scale·row[j]), normalised in float64 relative to the row's smallest entry (no overflow), each exponent floored as the samplers floor it. */
 export function expWeights(row: Float64Array, scale: number): Float64Array {
   let dmin = Infinity;
   for (const x of row) dmin = Math.min(dmin, x);
-  const p = Float64Array.from(row, (x) => Math.exp(-scale * (x - dmin)));
+  const p = Float64Array.from(row, (x) => Math.exp(Math.max(-scale * (x - dmin), WEIGHT_EXPONENT_FLOOR)));
   let total = 0;
   for (const x of p) total += x;
   for (let j = 0; j < p.length; j++) p[j] = p[j]! / total;
