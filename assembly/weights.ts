@@ -2,8 +2,9 @@
 // w(y) = exp(-scale * d(w, y)) where d <= radius, else 0, straight from the float32 squared
 // distances that distTile (distances.ts) wrote, four words at a time. Why float32: those
 // distances already carry float32 error (below 1e-4), so a float32 square root and a float32
-// exponential (relative error below 2e-7) add nothing that matters, and four lanes with no
-// float64 row in between cost a quarter of the scalar Math.exp the sampler ran before.
+// exponential (relative error below 2e-7 on its float32 argument) add nothing that matters, and
+// four lanes with no float64 row in between cost about a third of what the float64 row and the
+// scalar Math.exp cost before (88 µs against about 280 µs a word on the default pack, one script).
 //
 // The exponential: x = max(-scale d, X_FLOOR); k = round(x / ln 2) and r = x - k ln 2 (two-part
 // ln 2, so k ln 2's high part is exact for |k| < 2^15); e^r by a polynomial of degree 6
