@@ -9,3 +9,4 @@ export { wordSpans, casePatternAt } from "./text/tokenize.js";
 export { asciiWordIndex } from "./text/word-index.js";
 export { sha256, toHex } from "./embeddings/sha256.js";
 export { shareEmbedding, embeddingFromShared, toShared, type SharedEmbedding } from "./embeddings/shared-embedding.js";
+export { finishSymmetric, symmetricRanges, symmetricShortlistLength, type SymmetricShortlists } from "./backends/knn-symmetric.js";

@@ -1,5 +1,7 @@
-// A worker_threads worker computing the k-NN rows of one range of the vocabulary
-// with the WebAssembly backend. Vectors arrive in a SharedArrayBuffer.
+// A worker_threads worker running one range of the vocabulary's query blocks of the
+// symmetric k-NN build (each pair once; @veil/core's knn-symmetric.ts) with the
+// WebAssembly backend, and returning a float32 shortlist for every row. Vectors
+// arrive in a SharedArrayBuffer.
 import { parentPort, workerData } from "node:worker_threads";
 import { createWasmBackend, type Embedding } from "@veil/core";
 
@@ -28,10 +30,10 @@ const e: Embedding = {
 };
 const backend = await createWasmBackend(e);
 let last = 0;
-const res = backend.knn(job.K, job.rowStart, job.rowEnd, (done) => {
+const res = backend.knnSymmetricPart(job.K, job.rowStart, job.rowEnd, (done) => {
   if (done - last >= 256 || done === job.rowEnd - job.rowStart) {
     parentPort!.postMessage({ type: "progress", done: done - last });
     last = done;
   }
 });
-parentPort!.postMessage({ type: "result", res }, [res.ids.buffer, res.nearest.buffer, res.farthest.buffer, res.farthestId.buffer] as ArrayBuffer[]);
+parentPort!.postMessage({ type: "result", res }, [res.heapD.buffer, res.heapI.buffer, res.rowMax.buffer, res.rowArg.buffer] as ArrayBuffer[]);

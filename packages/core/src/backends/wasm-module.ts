@@ -34,6 +34,25 @@ export interface VeilWasmExports {
     rowArg: number,
     trackMax: number,
   ): void;
+  knnBlockSym(
+    q: number,
+    qNorms: number,
+    nq: number,
+    nqPadded: number,
+    d: number,
+    panels: number,
+    vNorms: number,
+    n: number,
+    tile: number,
+    chunkPanels: number,
+    rowBase: number,
+    heapD: number,
+    heapI: number,
+    kk: number,
+    rowMax: number,
+    rowArg: number,
+    tBuf: number,
+  ): void;
   gumbelBatch(
     ids: number,
     count: number,

@@ -21,6 +21,7 @@ import {
 } from "./shortlist.js";
 import { nearestTwoBatch, type NearestTwo } from "./exact.js";
 import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
+import { symmetricShortlistLength, type SymmetricShortlists } from "./knn-symmetric.js";
 import {
   distanceWeight,
   weightRowFromDistances,
@@ -405,6 +406,43 @@ export class WasmBackend implements Backend {
       onProgress ? (done) => onProgress(done, rows) : undefined,
     );
     return res;
+  }
+
+  /**
+   * Float32 shortlists of every row of the vocabulary from the query blocks of rows
+   * [rowStart, rowEnd) (rowStart a multiple of 64), each pair's distance computed once
+   * (knn-symmetric.ts); the parts that cover [0, n) together give the table through finishSymmetric.
+   */
+  knnSymmetricPart(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): SymmetricShortlists {
+    if (rowStart % 64 !== 0) throw new RangeError(`knnSymmetricPart: rowStart ${rowStart} is not a multiple of 64`);
+    this.ensurePanels();
+    const e = this.embedding;
+    const d = e.d;
+    const kk = symmetricShortlistLength(e.n, K);
+    const pQ = this.buf("q", QUERY_BLOCK * d * 4);
+    const pQn = this.buf("qn", QUERY_BLOCK * 4);
+    const pTile = this.buf("tile", QUERY_BLOCK * CHUNK_PANELS * 8 * 4);
+    const pT = this.buf("tileT", QUERY_BLOCK * CHUNK_PANELS * 8 * 4);
+    const [pHd, pHi] = [this.buf("symHeapD", e.n * kk * 4), this.buf("symHeapI", e.n * kk * 4)];
+    const [pMax, pArg] = [this.buf("symMax", e.n * 4), this.buf("symArg", e.n * 4)];
+    this.ex.topkInit(pHd, pHi, e.n, kk, pMax, pArg);
+    for (let r0 = rowStart; r0 < rowEnd; r0 += QUERY_BLOCK) {
+      const nq = Math.min(QUERY_BLOCK, rowEnd - r0);
+      const nq4 = (nq + 3) & ~3;
+      const qv = this.f32(pQ, nq4 * d);
+      qv.set(e.vectors.subarray(r0 * d, (r0 + nq) * d));
+      qv.fill(0, nq * d);
+      this.ex.rowNorms(pQ, nq4, d, pQn);
+      this.ex.knnBlockSym(pQ, pQn, nq, nq4, d, this.panels, this.vNorms, e.n, pTile, CHUNK_PANELS, r0, pHd, pHi, kk, pMax, pArg, pT);
+      onProgress?.(r0 + nq - rowStart, rowEnd - rowStart);
+    }
+    return {
+      kk,
+      heapD: this.f32(pHd, e.n * kk).slice(),
+      heapI: this.i32(pHi, e.n * kk).slice(),
+      rowMax: this.f32(pMax, e.n).slice(),
+      rowArg: this.i32(pArg, e.n).slice(),
+    };
   }
 
   dispose(): void {
