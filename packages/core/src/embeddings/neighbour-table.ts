@@ -1,5 +1,7 @@
 import type { Backend, KnnProgress, KnnResult } from "../backends/backend.js";
 import type { Embedding } from "./embedding.js";
+import type { WasmBackend } from "../backends/wasm.js";
+import { finishSymmetric } from "../backends/knn-symmetric.js";
 
 /** The exact K-nearest-neighbour table (ids, row-major) with d_min and d_max and the pairs that attain them. */
 export interface NeighbourTable {
@@ -37,14 +39,26 @@ export function mergeKnn(parts: KnnResult[], n: number, K: number): NeighbourTab
 /** Exact K-nearest-neighbour table of the whole vocabulary on one backend (one thread). */
 export function buildNeighbourTable(backend: Backend, K: number, onProgress?: KnnProgress): NeighbourTable {
   const n = backend.embedding.n;
-  return mergeKnn([backend.knn(Math.min(K, n - 1), 0, n, onProgress)], n, Math.min(K, n - 1));
+  const k = Math.min(K, n - 1);
+  return mergeKnn([wholeTable(backend, k, onProgress)], n, k);
+}
+
+/** Every row's K-NN on a synchronous backend: WebAssembly computes each pair's distance once (backends/knn-symmetric.ts), the others scan. */
+function wholeTable(backend: Backend, k: number, onProgress?: KnnProgress): KnnResult {
+  const n = backend.embedding.n;
+  if (!hasSymmetricKnn(backend)) return backend.knn(k, 0, n, onProgress);
+  return finishSymmetric(backend.embedding, [backend.knnSymmetricPart(k, 0, n, onProgress)], k);
+}
+
+function hasSymmetricKnn(b: Backend): b is Backend & Pick<WasmBackend, "knnSymmetricPart"> {
+  return typeof (b as Partial<WasmBackend>).knnSymmetricPart === "function";
 }
 
 /** As `buildNeighbourTable`, on the backend's asynchronous kernels (WebGPU) when it has them. */
 export async function buildNeighbourTableAsync(backend: Backend, K: number, onProgress?: KnnProgress): Promise<NeighbourTable> {
   const n = backend.embedding.n;
   const k = Math.min(K, n - 1);
-  const part = backend.async && !backend.async.lost ? await backend.async.knn(k, 0, n, onProgress) : backend.knn(k, 0, n, onProgress);
+  const part = backend.async && !backend.async.lost ? await backend.async.knn(k, 0, n, onProgress) : wholeTable(backend, k, onProgress);
   return mergeKnn([part], n, k);
 }
 
