@@ -46,10 +46,8 @@ export function knnBlock(
   const nPanels = (n + PANEL - 1) / PANEL;
   const stride = chunkPanels * PANEL;
   for (let p0 = 0; p0 < nPanels; p0 += chunkPanels) {
-    const p1 = min(p0 + chunkPanels, nPanels);
-    distTile(q, qNorms, nq, d, panels, vNorms, p0, p1, tile, stride);
+    const width = chunkTile(q, qNorms, nq, d, panels, vNorms, n, tile, chunkPanels, p0);
     const colBase = p0 * PANEL;
-    const width = min((p1 - p0) * PANEL, n - colBase);
     topkFeed(tile, stride, nq, width, colBase, selfBase, heapD, heapI, kk, rowMax, rowArg, trackMax);
   }
 }
@@ -90,10 +88,8 @@ export function knnBlockSym(
   const rowOff = (<usize>rowBase) << 2;
   const heapOff = (<usize>rowBase * <usize>kk) << 2;
   for (let p0 = rowBase / PANEL; p0 < nPanels; p0 += chunkPanels) {
-    const p1 = min(p0 + chunkPanels, nPanels);
-    distTile(q, qNorms, nqPadded, d, panels, vNorms, p0, p1, tile, stride);
+    const width = chunkTile(q, qNorms, nqPadded, d, panels, vNorms, n, tile, chunkPanels, p0);
     const colBase = p0 * PANEL;
-    const width = min((p1 - p0) * PANEL, n - colBase);
     topkFeed(tile, stride, nq, width, colBase, rowBase, heapD + heapOff, heapI + heapOff, kk, rowMax + rowOff, rowArg + rowOff, true);
     // Columns past the block: their rows get this block's queries as columns.
     const c0 = max(colBase, rowBase + nq);
@@ -103,6 +99,13 @@ export function knnBlockSym(
     const off = (<usize>c0 * <usize>kk) << 2;
     topkFeed(tBuf, nq, rows, nq, rowBase, -1, heapD + off, heapI + off, kk, rowMax + ((<usize>c0) << 2), rowArg + ((<usize>c0) << 2), true);
   }
+}
+
+/** The tile of panels [p0, p0 + chunkPanels) (fewer at the end) for `nq` queries; returns how many vocabulary columns it holds. */
+function chunkTile(q: usize, qNorms: usize, nq: i32, d: i32, panels: usize, vNorms: usize, n: i32, tile: usize, chunkPanels: i32, p0: i32): i32 {
+  const p1 = min(p0 + chunkPanels, (n + PANEL - 1) / PANEL);
+  distTile(q, qNorms, nq, d, panels, vNorms, p0, p1, tile, chunkPanels * PANEL);
+  return min((p1 - p0) * PANEL, n - p0 * PANEL);
 }
 
 /** dst[c * rows + r] = src[r * stride + c] for r < rows, c < cols: a tile's columns as rows. */

@@ -279,8 +279,8 @@ async function readSharedPack(file: string): Promise<SharedEmbedding> {
  */
 class WorkerPool {
   #workers: Worker[] = [];
+  /** Ranges in flight per worker. */
   #queued: number[] = [];
-  #inFlight = 0;
   #ids = 0;
   #room: (() => void) | null = null;
   #failure: Error | null = null;
@@ -325,13 +325,12 @@ class WorkerPool {
 
   /** Sends range [start, end) to the next worker, waiting while every worker already has two (or the writer has failed). */
   async submit(start: number, end: number, writer: OrderedWriter): Promise<void> {
-    while (this.#inFlight >= 2 * this.#workers.length && !this.#failure) await new Promise<void>((r) => (this.#room = r));
+    while (this.#inFlight() >= 2 * this.#workers.length && !this.#failure) await new Promise<void>((r) => (this.#room = r));
     if (this.#failure) throw this.#failure;
     if (writer.failed) return writer.drained(); // a bad record ahead: stop reading
     const id = this.#ids++;
     const k = this.#leastLoaded();
     const w = this.#workers[k]!;
-    this.#inFlight++;
     this.#queued[k]!++;
     const onMessage = (m: {
       id: number;
@@ -342,7 +341,6 @@ class WorkerPool {
     }) => {
       if (m.id !== id) return;
       w.off("message", onMessage);
-      this.#inFlight--;
       this.#queued[k]!--;
       if (m.error) this.#failure ??= new VeilError(m.error.code ?? "BULK_WORKER", m.error.message);
       else writer.put(id, m.failed ? { failed: m.failed } : { text: m.text!, count: m.count!, end });
@@ -350,6 +348,11 @@ class WorkerPool {
     };
     w.on("message", onMessage);
     w.postMessage({ id, start, end });
+  }
+
+  /** Ranges in flight over all workers. */
+  #inFlight(): number {
+    return this.#queued.reduce((a, b) => a + b, 0);
   }
 
   /** The worker with the fewest ranges in flight (the first of them on a tie). */
@@ -361,7 +364,7 @@ class WorkerPool {
 
   /** Waits for the ranges in flight, then stops the workers; rethrows a worker's failure. */
   async stop(): Promise<void> {
-    while (this.#inFlight > 0 && !this.#failure) await new Promise<void>((r) => (this.#room = r));
+    while (this.#inFlight() > 0 && !this.#failure) await new Promise<void>((r) => (this.#room = r));
     await Promise.all(this.#workers.map((w) => w.terminate()));
     if (this.#failure) throw this.#failure;
   }

@@ -8,7 +8,7 @@ import { UniformStream } from "../random/uniform-stream.js";
 import { laplaceNoise } from "../random/samplers.js";
 import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "./backend.js";
 import { gumbelRace } from "./gumbel-race.js";
-import { weightRowFromDistances, WEIGHT_EXPONENT_FLOOR, type WeightRow } from "./weight-row.js";
+import { forEachWeightRowFromDistances, WEIGHT_EXPONENT_FLOOR, type WeightRow } from "./weight-row.js";
 import { knnRowExact, nearestExact, nearestTwoBatch, nearestTwoExact } from "./exact.js";
 
 /** The plain TypeScript backend: the reference the others are tested against, and the last fallback. */
@@ -98,7 +98,7 @@ export class JsBackend implements Backend {
   }
 
   forEachWeightRow(ids: Int32Array, scale: number, radius: number, fn: (i: number, row: WeightRow) => void): void {
-    this.forEachDistanceRow(ids, (i, row) => fn(i, weightRowFromDistances(row, scale, radius)));
+    forEachWeightRowFromDistances(this, ids, scale, radius, fn);
   }
 
   expSample(row: Float64Array, scale: number, u: number): number {

@@ -6,7 +6,7 @@
 // exactly as a plain build's are (shortlist.ts, knnRowFromShortlist), so the table is the same.
 import type { Embedding } from "../embeddings/embedding.js";
 import { emptyKnnResult, type KnnResult } from "./backend.js";
-import { float32DistanceErrorBound, knnRowFromShortlist, SHORTLIST_EXTRA } from "./shortlist.js";
+import { float32DistanceErrorBound, knnRowFromShortlist, SHORTLIST_EXTRA, squaredNorm } from "./shortlist.js";
 
 /** One part's float32 shortlists: every row's kk best (squared distance, id) and its largest distance and where. */
 export interface SymmetricShortlists {
@@ -95,11 +95,5 @@ function mergedFarthest(parts: SymmetricShortlists[], w: number): number {
 
 /** Each vector's squared norm as the kernel has it: summed in float64, rounded to float32. */
 function squaredNorms32(e: Embedding): Float32Array {
-  const out = new Float32Array(e.n);
-  for (let w = 0; w < e.n; w++) {
-    let s = 0;
-    for (let k = 0; k < e.d; k++) s += e.vectors[w * e.d + k]! * e.vectors[w * e.d + k]!;
-    out[w] = s;
-  }
-  return out;
+  return Float32Array.from({ length: e.n }, (_, w) => squaredNorm(e.vectors, w, e.d));
 }

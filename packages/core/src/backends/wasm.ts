@@ -24,7 +24,7 @@ import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wa
 import { symmetricShortlistLength, type SymmetricShortlists } from "./knn-symmetric.js";
 import {
   distanceWeight,
-  weightRowFromDistances,
+  forEachWeightRowFromDistances,
   withExactWeights,
   WEIGHT_BLOCK,
   WEIGHT_EXPONENT_FLOOR,
@@ -257,11 +257,7 @@ export class WasmBackend implements Backend {
     const pArg = this.buf("rowArg", QUERY_BLOCK * 4);
     for (let q0 = 0; q0 < count; q0 += QUERY_BLOCK) {
       const nq = Math.min(QUERY_BLOCK, count - q0);
-      const nq4 = (nq + 3) & ~3;
-      const qv = this.f32(pQ, nq4 * d);
-      qv.set(queries.subarray(q0 * d, (q0 + nq) * d));
-      qv.fill(0, nq * d);
-      this.ex.rowNorms(pQ, nq4, d, pQn);
+      const nq4 = this.loadQueryBlock(queries, q0, nq, pQ, pQn);
       this.ex.topkInit(pHd, pHi, nq4, kk, pMax, pArg);
       this.ex.knnBlock(
         pQ,
@@ -291,6 +287,17 @@ export class WasmBackend implements Backend {
       }
       onBlock?.(q0 + nq);
     }
+  }
+
+  /** Query vectors q0 .. q0 + nq of `queries` into pQ, padded with zero rows to a multiple of 4 (the kernel's), and their norms into pQn; returns the padded count. */
+  private loadQueryBlock(queries: Float32Array, q0: number, nq: number, pQ: number, pQn: number): number {
+    const d = this.embedding.d;
+    const nq4 = (nq + 3) & ~3;
+    const qv = this.f32(pQ, nq4 * d);
+    qv.set(queries.subarray(q0 * d, (q0 + nq) * d));
+    qv.fill(0, nq * d);
+    this.ex.rowNorms(pQ, nq4, d, pQn);
+    return nq4;
   }
 
   private errorBound(qNorm: number): number {
@@ -333,8 +340,7 @@ export class WasmBackend implements Backend {
   /** The float32 kernel of assembly/weights.ts on each word's tile row, with float64-exact weights for the word and its table neighbours. */
   forEachWeightRow(ids: Int32Array, scale: number, radius: number, fn: (i: number, row: WeightRow) => void): void {
     // The kernel tells the radius by the exponent, which stops at -708: a radius past it goes through the float64 rows.
-    if (Number.isFinite(radius) && scale * radius >= -WEIGHT_EXPONENT_FLOOR - 1)
-      return this.forEachDistanceRow(ids, (i, row) => fn(i, weightRowFromDistances(row, scale, radius)));
+    if (Number.isFinite(radius) && scale * radius >= -WEIGHT_EXPONENT_FLOOR - 1) return forEachWeightRowFromDistances(this, ids, scale, radius, fn);
     const e = this.embedding;
     const nBlocks = Math.ceil(e.n / WEIGHT_BLOCK);
     const pSums = this.buf("wsums", nBlocks * 8);
@@ -428,11 +434,7 @@ export class WasmBackend implements Backend {
     this.ex.topkInit(pHd, pHi, e.n, kk, pMax, pArg);
     for (let r0 = rowStart; r0 < rowEnd; r0 += QUERY_BLOCK) {
       const nq = Math.min(QUERY_BLOCK, rowEnd - r0);
-      const nq4 = (nq + 3) & ~3;
-      const qv = this.f32(pQ, nq4 * d);
-      qv.set(e.vectors.subarray(r0 * d, (r0 + nq) * d));
-      qv.fill(0, nq * d);
-      this.ex.rowNorms(pQ, nq4, d, pQn);
+      const nq4 = this.loadQueryBlock(e.vectors, r0, nq, pQ, pQn);
       this.ex.knnBlockSym(pQ, pQn, nq, nq4, d, this.panels, this.vNorms, e.n, pTile, CHUNK_PANELS, r0, pHd, pHi, kk, pMax, pArg, pT);
       onProgress?.(r0 + nq - rowStart, rowEnd - rowStart);
     }

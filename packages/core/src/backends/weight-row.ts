@@ -2,6 +2,7 @@
 // "The weights kernel"). A draw walks the block sums to its block and only then looks at that
 // block's 64 weights, so a word costs one pass that sums the weights and never a pass that
 // stores 50,000 of them; the exact law asks for every weight and gets them block by block.
+import type { Backend } from "./backend.js";
 
 /** Words per block: assembly/weights.ts BLOCK. */
 export const WEIGHT_BLOCK = 64;
@@ -109,6 +110,20 @@ export class BlockedWeightRow implements WeightRow {
     this.readBlock(b, this.scratch);
     return this.scratch;
   }
+}
+
+/**
+ * `forEachWeightRow` from a backend's float64 distance rows, with distanceWeight per word: the
+ * JS backend, the WebGPU backend's prefetched rows, and WebAssembly past the kernel's floor.
+ */
+export function forEachWeightRowFromDistances(
+  backend: Pick<Backend, "forEachDistanceRow">,
+  ids: Int32Array,
+  scale: number,
+  radius: number,
+  fn: (i: number, row: WeightRow) => void,
+): void {
+  backend.forEachDistanceRow(ids, (i, row) => fn(i, weightRowFromDistances(row, scale, radius)));
 }
 
 /** A WeightRow from float64 distances (the JS and WebGPU backends), with distanceWeight per word. */

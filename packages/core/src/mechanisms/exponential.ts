@@ -30,11 +30,7 @@ export function drawFromRow(backend: Backend, row: Float64Array, scale: number, 
 export function expWeights(row: Float64Array, scale: number): Float64Array {
   let dmin = Infinity;
   for (const x of row) dmin = Math.min(dmin, x);
-  const p = Float64Array.from(row, (x) => Math.exp(Math.max(-scale * (x - dmin), WEIGHT_EXPONENT_FLOOR)));
-  let total = 0;
-  for (const x of p) total += x;
-  for (let j = 0; j < p.length; j++) p[j] = p[j]! / total;
-  return p;
+  return normalised(Float64Array.from(row, (x) => Math.exp(Math.max(-scale * (x - dmin), WEIGHT_EXPONENT_FLOOR))));
 }
 
 /** Exact law of M2 for word w: the weights its sampler draws from (the backend's forEachWeightRow). */
@@ -51,7 +47,7 @@ export function exponentialLaw(backend: Backend, w: number, epsilon: number): Ou
 }
 
 /** `weights` divided by their sum. */
-export function normalised(weights: Float64Array): Float64Array {
+function normalised(weights: Float64Array): Float64Array {
   let total = 0;
   for (const x of weights) total += x;
   return weights.map((x) => x / total);

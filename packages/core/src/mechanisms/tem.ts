@@ -26,8 +26,15 @@ interface Candidates {
 
 /** Whether word w's candidate set needs a full distance row (its radius ends beyond the table). */
 export function temNeedsRow(backend: Backend, w: number, gamma: number): boolean {
+  return tableDistancesWithin(backend, w, gamma) === null;
+}
+
+/** w's exact distances to its table row when the radius ends inside that row, else null (a full row is needed). */
+function tableDistancesWithin(backend: Backend, w: number, gamma: number): Float64Array | null {
   const e = backend.embedding;
-  return !(hasTable(e) && backend.neighbourDistances(w, e.K)[e.K - 1]! > gamma);
+  if (!hasTable(e)) return null;
+  const nd = backend.neighbourDistances(w, e.K);
+  return nd[e.K - 1]! > gamma ? nd : null;
 }
 
 /**
@@ -39,8 +46,8 @@ function forEachTableSet(backend: Backend, words: Int32Array, gamma: number, fn:
   const e = backend.embedding;
   const needRow: number[] = [];
   words.forEach((w, i) => {
-    const nd = hasTable(e) ? backend.neighbourDistances(w, e.K) : null;
-    if (!nd || !(nd[e.K - 1]! > gamma)) return void needRow.push(i);
+    const nd = tableDistancesWithin(backend, w, gamma);
+    if (!nd) return void needRow.push(i);
     let c = 0;
     while (c < e.K && nd[c]! <= gamma) c++;
     const ids = new Int32Array(c + 1);

@@ -31,7 +31,7 @@ import {
   squaredNorm,
 } from "../shortlist.js";
 import { createWasmBackend, type WasmBackend } from "../wasm.js";
-import { weightRowFromDistances, type WeightRow } from "../weight-row.js";
+import { forEachWeightRowFromDistances, type WeightRow } from "../weight-row.js";
 import { DISTANCES_WGSL, MAX_KK, topkWgsl } from "./kernels.js";
 
 /** Queries per dispatch at most (progress granularity for the table build). */
@@ -202,7 +202,7 @@ export class WebGpuBackend implements Backend {
   forEachWeightRow(ids: Int32Array, scale: number, radius: number, fn: (i: number, row: WeightRow) => void): void {
     const rows = this.rows;
     if (!rows || !ids.every((w) => rows.has(w))) return this.inner.forEachWeightRow(ids, scale, radius, fn);
-    this.forEachDistanceRow(ids, (i, row) => fn(i, weightRowFromDistances(row, scale, radius)));
+    forEachWeightRowFromDistances(this, ids, scale, radius, fn);
   }
 
   // --- the asynchronous kernels ----------------------------------------------
