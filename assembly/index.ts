@@ -1,6 +1,7 @@
-// Veil's WebAssembly module: the distance kernel, top-K selection, the samplers
-// and the per-word mechanism loops. Built with `--runtime stub`: memory is managed
-// from JavaScript through alloc/free and raw pointers, never copied by glue code.
+// Veil's WebAssembly module: the distance kernel, top-K selection, the samplers,
+// the per-word mechanism loops and the text pass for ASCII text. Built with
+// `--runtime stub`: memory is managed from JavaScript through alloc/free and raw
+// pointers, never copied by glue code.
 
 import { distTile, PANEL } from "./distances";
 import { topkFeed } from "./topk";
@@ -11,6 +12,7 @@ export { packPanels, rowNorms, distTile, dist64, sqrtRow } from "./distances";
 export { topkInit } from "./topk";
 export { gumbelBatch, neighbourDistances, expSample, expSampleMany, temSelect, temSelectMany } from "./mechanisms";
 export { weightSums, weightBlock } from "./weights";
+export { textVocabulary, textLoad, textScanStart, textScan, textAddWord, textCount, textFound, textOutputLength, textWrite } from "./text";
 
 export function alloc(size: usize): usize {
   return heap.alloc(size);

@@ -1,6 +1,7 @@
 import type { Embedding } from "../embeddings/embedding.js";
 import type { RandomSource } from "../random/source.js";
 import type { WeightRow } from "./weight-row.js";
+import type { TextKernel } from "../text/text-kernel.js";
 
 /** The backends: WebGPU kernels, WebAssembly SIMD, plain TypeScript. */
 export type BackendName = "webgpu" | "wasm" | "js";
@@ -107,6 +108,8 @@ export interface Backend {
   knn(K: number, rowStart: number, rowEnd: number, onProgress?: KnnProgress): KnnResult;
   /** Kernels that run asynchronously (WebGPU); absent on synchronous backends. */
   readonly async?: AsyncKernels;
+  /** The backend's own pass over a text's words (WebAssembly); absent where perturb() handles text in JavaScript. */
+  readonly text?: TextKernel;
   dispose(): void;
 }
 

@@ -77,6 +77,15 @@ export interface VeilWasmExports {
   temSelect(dist: number, cnt: number, halfEps: number, logCatch: number, u: number): number;
   weightSums(tile: number, n: number, scale: number, radius: number, sums: number, counts: number): void;
   weightBlock(tile: number, n: number, b: number, scale: number, radius: number, out: number): void;
+  textVocabulary(table: number, mask: number, units: number, starts: number, flags: number): void;
+  textLoad(bytes: number, n: number, units: number): number;
+  textScanStart(starts: number, ends: number, kinds: number, cases: number, ids: number): void;
+  textScan(text: number, from: number, to: number): void;
+  textAddWord(start: number, end: number, id: number, pattern: number): void;
+  textCount(): number;
+  textFound(): number;
+  textOutputLength(len: number, outIds: number, keep: number, phLen: number): number;
+  textWrite(text: number, len: number, outIds: number, keep: number, ph: number, phLen: number, out: number): number;
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;

@@ -21,6 +21,7 @@ import {
 } from "./shortlist.js";
 import { nearestTwoBatch, type NearestTwo } from "./exact.js";
 import { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./wasm-module.js";
+import { WasmTextKernel } from "./wasm-text.js";
 import { symmetricShortlistLength, type SymmetricShortlists } from "./knn-symmetric.js";
 import {
   distanceWeight,
@@ -64,6 +65,8 @@ export class WasmBackend implements Backend {
   private vNorms = 0;
   private vNormMax = 0;
   private readonly scratch = new Map<string, { ptr: number; bytes: number }>();
+  /** Spans, look-up and output of all-ASCII texts in the module (assembly/text.ts). */
+  readonly text: WasmTextKernel;
 
   constructor(
     readonly embedding: Embedding,
@@ -72,6 +75,7 @@ export class WasmBackend implements Backend {
   ) {
     this.ex = ex;
     this.source = source;
+    this.text = new WasmTextKernel(ex, embedding, (name, bytes) => this.buf(name, bytes));
     const e = embedding;
     this.vecs = ex.alloc(e.vectors.byteLength);
     this.u8(this.vecs, e.vectors.byteLength).set(new Uint8Array(e.vectors.buffer, e.vectors.byteOffset, e.vectors.byteLength));

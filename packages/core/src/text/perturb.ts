@@ -84,6 +84,8 @@ interface TextJob {
   kind: Uint8Array;
   /** The pack's word index (lower-case). */
   index: ReadonlyMap<string, number>;
+  /** Found by the backend's text pass, which can then write the output too. */
+  scanned: boolean;
 }
 
 /** Validates everything (before any randomness is drawn), finds the words, and looks them up. */
@@ -106,8 +108,19 @@ function prepareText(backend: Backend, options: PerturbOptions): Prepared {
   return prepare(backend.embedding, options); // validates before any randomness is drawn
 }
 
-/** The text's word-like segments, each looked up: vocabulary ids in order, and each segment's kind. */
+/**
+ * The text's word-like segments, each looked up: vocabulary ids in order, and each
+ * segment's kind. The backend's own text pass answers when it takes the text (all
+ * ASCII on WebAssembly, text/text-kernel.ts); kept stopwords are looked at here.
+ */
 function findWords(backend: Backend, text: string, prepared: Prepared): TextJob {
+  const index = backend.embedding.index;
+  const scanned = prepared.keepStopwords === true ? null : (backend.text?.scan(text) ?? null);
+  return scanned ? { text, prepared, ...scanned, index, scanned: true } : findWordsHere(backend, text, prepared);
+}
+
+/** `findWords` in JavaScript. */
+function findWordsHere(backend: Backend, text: string, prepared: Prepared): TextJob {
   const index = backend.embedding.index;
   const fast = asciiWordIndex(backend.embedding);
   const spans = wordSpans(text);
@@ -129,7 +142,7 @@ function findWords(backend: Backend, text: string, prepared: Prepared): TextJob 
     kind[i] = id >= 0 ? KNOWN : isStop ? STOP : UNKNOWN;
     if (id >= 0) ids[found++] = id;
   }
-  return { text, prepared, spans, ids: ids.subarray(0, found), kind, index };
+  return { text, prepared, spans, ids: ids.subarray(0, found), kind, index, scanned: false };
 }
 
 /**
@@ -154,7 +167,8 @@ export function perturbTexts(backend: Backend, texts: readonly string[], options
   const sep = separatorFor(backend.embedding.words, texts, options.placeholder ?? DEFAULT_PLACEHOLDER);
   const rewrite = (t: string): string => {
     const job = findWords(backend, t, prepared);
-    return spliceWords(t, job.spans, outputsOf(backend, job, privatizeDetailed(backend, job.ids, forIds(prepared)).out, options));
+    const outIds = privatizeDetailed(backend, job.ids, forIds(prepared)).out;
+    return outputText(backend, job, outIds, options, () => outputsOf(backend, job, outIds, options));
   };
   if (sep === null) return texts.map((t) => (t === "" ? "" : rewrite(t))); // every separator is taken: one text at a time
   const out: string[] = [];
@@ -234,20 +248,29 @@ const LAZY_WORDS = 2000;
 
 /** The output text (everything between the words as it was) and each word's result. */
 function assemble(backend: Backend, job: TextJob, privatized: Privatized, options: PerturbOptions, seeded: boolean): PerturbResult {
-  const outputs = outputsOf(backend, job, privatized.out, options);
-  const out = spliceWords(job.text, job.spans, outputs);
-  const spans = job.spans;
-  const result = resultOf(backend, job, out, options, seeded);
-  if (spans.count < LAZY_WORDS) {
-    result.words = wordResults(job, outputs, privatized, options);
+  let outputs: string[] | null = null;
+  const outputsNow = (): string[] => (outputs ??= outputsOf(backend, job, privatized.out, options));
+  const result = resultOf(backend, job, outputText(backend, job, privatized.out, options, outputsNow), options, seeded);
+  if (job.spans.count < LAZY_WORDS) {
+    result.words = wordResults(job, outputsNow(), privatized, options);
     return result;
   }
   let words: WordResult[] | null = null;
   return Object.defineProperty(result, "words", {
     enumerable: true,
     configurable: true,
-    get: () => (words ??= wordResults(job, outputs, privatized, options)),
+    get: () => (words ??= wordResults(job, outputsNow(), privatized, options)),
   });
+}
+
+/**
+ * The output text: written by the backend's text pass when it found the words and
+ * can write every one (text/text-kernel.ts), else spliced here from `outputs()`.
+ */
+function outputText(backend: Backend, job: TextJob, outIds: Int32Array, options: PerturbOptions, outputs: () => string[]): string {
+  const keep = (options.oov ?? "redact") === "keep";
+  const written = job.scanned ? backend.text!.write(job.text, outIds, keep, options.placeholder ?? DEFAULT_PLACEHOLDER) : null;
+  return written ?? spliceWords(job.text, job.spans, outputs());
 }
 
 /** What each word-like segment becomes: a vocabulary word's output in the source's case, a kept word as it was, or the placeholder. */

@@ -33,6 +33,7 @@ import {
 import { createWasmBackend, type WasmBackend } from "../wasm.js";
 import { forEachWeightRowFromDistances, type WeightRow } from "../weight-row.js";
 import { DISTANCES_WGSL, MAX_KK, topkWgsl } from "./kernels.js";
+import type { TextKernel } from "../../text/text-kernel.js";
 
 /** Queries per dispatch at most (progress granularity for the table build). */
 const QUERY_BLOCK = 4096;
@@ -86,6 +87,11 @@ export class WebGpuBackend implements Backend {
   private readonly distancePipeline: GPUComputePipeline;
   private readonly topkPipelines = new Map<number, GPUComputePipeline>();
   private rows: Map<number, Float32Array> | null = null;
+
+  /** Text is handled in the WebAssembly module this backend keeps beside the GPU. */
+  get text(): TextKernel {
+    return this.inner.text;
+  }
 
   constructor(
     readonly embedding: Embedding,
