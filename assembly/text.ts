@@ -142,41 +142,66 @@ function addWord(start: i32, end: i32, id: i32, caseByte: u8): void {
   }
 }
 
-/** The word-like segments of text[from, to), which is all ASCII, each looked up, after those found so far. */
+/**
+ * The word-like segments of text[from, to), which is all ASCII, each looked up, after
+ * those found so far. Eight units are classified at a time (`wordMask`), so a word
+ * costs a few branches rather than one per character. The text must be readable
+ * seven units past `to`.
+ */
 export function textScan(text: usize, from: i32, to: i32): void {
   let i = from;
   while (i < to) {
-    const k = classAt(text, i);
-    if (!isWordClass(k)) {
-      i++;
+    const m = wordMask(text, i) & lanesBelow(to - i);
+    if (m == 0) {
+      i += 8;
       continue;
     }
+    i += ctz(m);
     const end = wordEnd(text, i, to);
-    if (!(k == UNDER && end == i + 1)) addWord(i, end, lookup(text, i, end), CASE_FROM_SOURCE); // a lone "_" is not word-like
+    if (!(unitAt(text, i) == 95 && end == i + 1)) addWord(i, end, lookup(text, i, end), CASE_FROM_SOURCE); // a lone "_" is not word-like
     i = end;
   }
 }
 
-/** The end of the word that starts at `i` (a letter, digit or "_"): ascii-words.ts wordEnd. */
+/** Bit j set when text[i + j] is a letter, digit or "_" (ASCII), for j < 8. */
+function wordMask(text: usize, i: i32): i32 {
+  const v = v128.load(text + ((<usize>i) << 1));
+  const letter = i16x8.lt_u(i16x8.sub(v128.or(v, i16x8.splat(0x20)), i16x8.splat(97)), i16x8.splat(26));
+  const digit = i16x8.lt_u(i16x8.sub(v, i16x8.splat(48)), i16x8.splat(10));
+  const under = i16x8.eq(v, i16x8.splat(95));
+  return i16x8.bitmask(v128.or(v128.or(letter, digit), under));
+}
+
+/** The lanes of a window of eight that lie before the stretch's end, `left` units away. */
+function lanesBelow(left: i32): i32 {
+  return left >= 8 ? 0xff : (1 << left) - 1;
+}
+
+/**
+ * The end of the word that starts at `i` (a letter, digit or "_"): ascii-words.ts
+ * wordEnd. A run of word characters is skipped eight at a time; at the character
+ * after it, a letter-joiner between letters or a digit-joiner between digits
+ * (WB6/7, WB11/12) continues the word.
+ */
 function wordEnd(text: usize, i: i32, to: i32): i32 {
-  let prev = classAt(text, i);
   let j = i + 1;
   while (j < to) {
-    const k = classAt(text, j);
-    if (isWordClass(k)) {
-      prev = k;
-      j++;
+    const m = ~wordMask(text, j) & lanesBelow(to - j);
+    if (m == 0) {
+      j += 8;
       continue;
     }
+    j += ctz(m);
     if (j + 1 >= to) break;
+    const prev = classAt(text, j - 1);
+    const k = classAt(text, j);
     const next = classAt(text, j + 1);
     const joinsLetters = prev == LETTER && next == LETTER && (k == MID_LETTER || k == MID_NUM_LET);
     const joinsDigits = prev == DIGIT && next == DIGIT && (k == MID_NUM || k == MID_NUM_LET);
     if (!joinsLetters && !joinsDigits) break;
-    prev = next;
     j += 2;
   }
-  return j;
+  return min(j, to);
 }
 
 /** The id of text[start, end) lower-cased, or -1: FNV-1a into the host's table, compared in place. */
@@ -284,25 +309,41 @@ export function textWrite(text: usize, len: i32, outIds: usize, keep: bool, ph: 
 
 /**
  * src[from, to) (UTF-16 units, no surrogates) as UTF-8 at `at`; returns the end.
- * Written out rather than memory.copy, which V8 calls out for, and most pieces
- * are a few units long.
+ * Eight ASCII units are narrowed to bytes at a time, so `src` must be readable seven
+ * units past `to` and `out` writable seven bytes past the end; most pieces (the
+ * words and what lies between them) are one window.
  */
 function utf8Of(at: usize, src: usize, from: i32, to: i32): usize {
-  for (let i = from; i < to; i++) {
-    const c = unitAt(src, i);
-    if (c < 0x80) store<u8>(at++, <u8>c);
-    else if (c < 0x800) {
-      store<u8>(at, <u8>(0xc0 | (c >> 6)));
-      store<u8>(at + 1, <u8>(0x80 | (c & 63)));
-      at += 2;
-    } else {
-      store<u8>(at, <u8>(0xe0 | (c >> 12)));
-      store<u8>(at + 1, <u8>(0x80 | ((c >> 6) & 63)));
-      store<u8>(at + 2, <u8>(0x80 | (c & 63)));
-      at += 3;
+  let i = from;
+  while (i < to) {
+    const v = v128.load(src + ((<usize>i) << 1));
+    const n = min(8, to - i);
+    if ((i16x8.bitmask(i16x8.gt_u(v, i16x8.splat(127))) & lanesBelow(n)) == 0) {
+      v128.store64_lane(at, i8x16.narrow_i16x8_u(v, v), 0);
+      at += <usize>n;
+      i += n;
+      continue;
     }
+    at = utf8OfUnit(at, unitAt(src, i++));
   }
   return at;
+}
+
+/** One unit (not a surrogate) as UTF-8 at `at`; returns the end. */
+function utf8OfUnit(at: usize, c: u32): usize {
+  if (c < 0x80) {
+    store<u8>(at, <u8>c);
+    return at + 1;
+  }
+  if (c < 0x800) {
+    store<u8>(at, <u8>(0xc0 | (c >> 6)));
+    store<u8>(at + 1, <u8>(0x80 | (c & 63)));
+    return at + 2;
+  }
+  store<u8>(at, <u8>(0xe0 | (c >> 12)));
+  store<u8>(at + 1, <u8>(0x80 | ((c >> 6) & 63)));
+  store<u8>(at + 2, <u8>(0x80 | (c & 63)));
+  return at + 3;
 }
 
 /**
@@ -316,7 +357,10 @@ function writeWord(id: i32, pattern: i32, at: usize): usize {
   const b = load<i32>(wordStarts + ((<usize>(id + 1)) << 2));
   if (pattern == CASE_UPPER) {
     if (!(flags & WORD_ASCII)) return 0; // toUpperCase of a non-ASCII letter is Unicode's
-    for (let i = a; i < b; i++) store<u8>(at++, upperUnit(unitAt(wordUnits, i)));
+    for (let i = a; i < b; i++) {
+      store<u8>(at, upperUnit(unitAt(wordUnits, i)));
+      at++;
+    }
     return at;
   }
   if (pattern == CASE_TITLE && b > a) {

@@ -21,6 +21,9 @@ const CASE_CODE: Record<CasePattern, number> = { lower: 0, title: 1, upper: 2, o
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true }); // a leading U+FEFF is text like any other
 
+/** assembly/text.ts reads and writes eight units at a time: every buffer it reads or writes has this many bytes past its end. */
+const WINDOW_SLACK = 16;
+
 /** A named scratch buffer of at least `bytes` in the module's memory (WasmBackend's). */
 export type ScratchBuffer = (name: string, bytes: number) => number;
 
@@ -74,12 +77,12 @@ export class WasmTextKernel implements TextKernel {
     const len = text.length;
     const p = this.textBuffers(len);
     const pIds = this.buf("text.outIds", outIds.byteLength);
-    const pPh = this.buf("text.placeholder", placeholder.length * 2);
+    const pPh = this.buf("text.placeholder", placeholder.length * 2 + WINDOW_SLACK);
     new Int32Array(this.ex.memory.buffer, pIds, outIds.length).set(outIds);
     const ph = new Uint16Array(this.ex.memory.buffer, pPh, placeholder.length);
     if (copyUnitsIn(placeholder, ph) >= 0xd800 && hasSurrogate(ph)) return null;
     const k = keep ? 1 : 0;
-    const pOut = this.buf("text.out", this.ex.textOutputLength(len, pIds, k, placeholder.length) * 3);
+    const pOut = this.buf("text.out", this.ex.textOutputLength(len, pIds, k, placeholder.length) * 3 + WINDOW_SLACK);
     const n = this.ex.textWrite(p.units, len, pIds, k, pPh, placeholder.length, pOut);
     return n < 0 ? null : utf8.decode(new Uint8Array(this.ex.memory.buffer, pOut, n));
   }
@@ -106,7 +109,7 @@ export class WasmTextKernel implements TextKernel {
     const words = len + 1;
     return {
       bytes: this.buf("text.bytes", len * 3),
-      units: this.buf("text.units", len * 2),
+      units: this.buf("text.units", len * 2 + WINDOW_SLACK),
       starts: this.buf("text.starts", words * 4),
       ends: this.buf("text.ends", words * 4),
       kinds: this.buf("text.kinds", words),
@@ -123,7 +126,7 @@ export class WasmTextKernel implements TextKernel {
     const starts = new Int32Array(words.length + 1);
     words.forEach((w, i) => (starts[i + 1] = starts[i]! + w.length));
     const pSlots = this.buf("text.slots", slots.byteLength);
-    const pUnits = this.buf("text.words", starts[words.length]! * 2);
+    const pUnits = this.buf("text.words", starts[words.length]! * 2 + WINDOW_SLACK);
     const pStarts = this.buf("text.wordStarts", starts.byteLength);
     const pFlags = this.buf("text.wordFlags", words.length);
     const mem = this.ex.memory.buffer;
