@@ -13,6 +13,7 @@ import { readDataset } from "./datasets.js";
 import { ProgressBar } from "./progress.js";
 import { environment, REPO_ROOT, SHARED_DATA, writeResult } from "./results.js";
 import { measureBounds, timeBoxed, timeBoxedOn, type MachineBounds } from "./speed.js";
+import { measureThreadScaling, type ThreadScaling } from "./thread-scaling.js";
 import { asciiWordIndex, casePatternAt, wordSpans } from "@veil/core/internal";
 
 export interface SpeedOptions {
@@ -73,18 +74,20 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   const textOf = textSampler(readDataset(SST_TRAIN, { format: "space" }).map((e) => e.text));
   const minSeconds = o.smoke ? 0.05 : 1;
   const backends = ["wasm", "js"] as const;
-  const bar = new ProgressBar("speed", 4 + backends.length * 13 + (o.browser ? 1 : 0));
+  const bar = new ProgressBar("speed", 5 + backends.length * 13 + (o.browser ? 1 : 0));
   const { packLoad, veil } = await measurePackLoad(o.pack);
   bar.tick("pack load");
   const e = veil.embedding;
   const bounds: MachineBounds = await measureBounds(e.vectors, o.smoke);
   bar.tick("machine bounds");
   const ctx: RunContext = { e, textOf, minSeconds, bar, ...derivedBounds(bounds, e) };
-  const rows: SpeedRow[] = [textHandlingRow(veil, ctx)];
+  const rows: SpeedRow[] = [textHandlingRow(veil, ctx, true), textHandlingRow(veil, ctx, false)];
   veil.dispose();
   for (const name of backends) rows.push(...(await backendRows(name, ctx)));
   const fullTableSeconds = o.fullTable ? await fullTableBuild(e) : undefined;
   rows.push(...bulkRows(o, ctx));
+  const threadScaling = await measureThreadScaling(o.smoke);
+  bar.tick("two threads at once");
   const memory = { peakRssMiB: process.resourceUsage().maxRSS / 1024, heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20 };
   const browser = o.browser ? runBrowserPart() : null;
   if (browser) bar.tick("browser");
@@ -100,6 +103,7 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
     packLoad,
     rows,
     fullTableSeconds,
+    threadScaling,
     memory,
     browser,
   };
@@ -186,29 +190,37 @@ function withWordCount(text: string): { text: string; words: number } {
   return { text, words: wordSpans(text).count };
 }
 
-/** What perturb() costs before any mechanism, on its own path: the word spans, each word looked up in place, its case pattern read. */
-function textHandlingRow(veil: Veil, ctx: RunContext): SpeedRow {
+/**
+ * What perturb() costs before any mechanism, on its own path: on WebAssembly the
+ * module's text pass (spans, look-up, then the output written with each word as
+ * its own output: backends/wasm-text.ts); in JavaScript the word spans, each word
+ * looked up in place and its case pattern read.
+ */
+function textHandlingRow(veil: Veil, ctx: RunContext, useModule: boolean): SpeedRow {
+  const kernel = useModule ? backendOf(veil).text : undefined;
   const e = veil.embedding;
   const index = asciiWordIndex(e);
-  const r = timeBoxedOn(
-    (size) => ctx.textOf(size),
-    (text) => {
-      const spans = wordSpans(text);
-      let found = 0;
-      for (let i = 0; i < spans.count; i++) {
-        const [s, t] = [spans.starts[i]!, spans.ends[i]!];
-        if (index.idOf(text, s, t, e.index) >= 0) found++;
-        casePatternAt(text, s, t);
-      }
-      return found >= 0 ? spans.count : 0; // found is read, so the look-ups stay
-    },
-    2000,
-    ctx.minSeconds,
-    200_000,
-  );
+  const inModule = (text: string): number => {
+    const scanned = kernel!.scan(text)!;
+    kernel!.write(text, scanned.ids, false, "***");
+    return scanned.spans.count;
+  };
+  const inJavaScript = (text: string): number => {
+    const spans = wordSpans(text);
+    let found = 0;
+    for (let i = 0; i < spans.count; i++) {
+      const [s, t] = [spans.starts[i]!, spans.ends[i]!];
+      if (index.idOf(text, s, t, e.index) >= 0) found++;
+      casePatternAt(text, s, t);
+    }
+    return found >= 0 ? spans.count : 0; // found is read, so the look-ups stay
+  };
+  const r = timeBoxedOn((size) => ctx.textOf(size), kernel ? inModule : inJavaScript, 2000, ctx.minSeconds, 200_000);
   return {
-    what: "text handling alone (word spans with the ASCII fast path, look-up in place, case)",
-    backend: "any",
+    what: kernel
+      ? "text handling alone (the module's text pass: spans, look-up in place, output written and decoded)"
+      : "text handling alone, JavaScript path (word spans with the ASCII fast path, look-up in place, case pattern read; no output written)",
+    backend: kernel ? backendOf(veil).name : "js",
     unit: "tokens",
     count: r.units,
     seconds: r.seconds,
@@ -329,6 +341,14 @@ function tableRow(veil: Veil, backend: string, ctx: RunContext): SpeedRow {
     bound: ctx.perPass.fma,
     boundWhat: "SIMD multiply-add: 2nd flops per row",
   };
+}
+
+/** The machine's own two-thread scaling on the bounds' work: the ceiling for the two-thread rows' 1.8x target. */
+function threadScalingLines(scaling: ThreadScaling[]): string[] {
+  return scaling.map(
+    (s) =>
+      `| two threads at once on the bound's own work (${s.work}), best of 3 interleaved | worker threads | one alone ${s.oneMs.toFixed(0)} ms, two at once ${s.twoMs.toFixed(0)} ms each | 2.0×: two threads' throughput over one, perfect | ${s.ratio.toFixed(2)}× |`,
+  );
 }
 
 /**
@@ -464,6 +484,7 @@ function markdownTable(r: {
   rows: SpeedRow[];
   memory: { peakRssMiB: number };
   fullTableSeconds?: number | undefined;
+  threadScaling: ThreadScaling[];
   browser: WebResults | { error: string } | null;
   date: string;
   machine: { cpu: string };
@@ -484,6 +505,7 @@ function markdownTable(r: {
     `| pack load, first in the process | wasm | ${l(r.packLoad.first)} | | |`,
     `| pack load, again (warm) | wasm | ${l(r.packLoad.warm)} | | |`,
     `| peak memory (RSS) of the Node run | | ${r.memory.peakRssMiB.toFixed(0)} MiB | | |`,
+    ...threadScalingLines(r.threadScaling),
   );
   if (r.browser && "coldLoad" in r.browser) out.push(...browserLoadRows(r.browser));
   if (r.browser && "coldLoad" in r.browser && r.browser.packs) out.push("", ...packRows(r.browser.packs));
