@@ -68,7 +68,8 @@ test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratio
   const report = JSON.parse(readFileSync(path.join(r.out, "speed.json"), "utf8"));
   // Measured, whatever this machine's speed (speed itself is for the benchmark to report, not for a test to judge).
   for (const b of ["streamGBs", "mulAddGflops", "randomGBs"]) assert.ok(report.bounds[b] > 0 && Number.isFinite(report.bounds[b]), b);
-  for (const backend of ["wasm", "js"]) assert.equal(report.rows.filter((x: { backend: string }) => x.backend === backend).length, 14, backend);
+  // Thirteen mechanism and table rows per backend, and text handling on each path (the module's text pass, JavaScript's).
+  for (const backend of ["wasm", "js"]) assert.equal(report.rows.filter((x: { backend: string }) => x.backend === backend).length, 15, backend);
   // M4 warm (the caches a long-lived Veil keeps) and on its first call (a fresh Veil's caches empty), each against the random-byte bound.
   for (const kind of ["warm", "first call on a fresh Veil"])
     assert.ok(
@@ -81,7 +82,13 @@ test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratio
       report.rows.some((x: { what: string; bound?: number }) => x.what.startsWith(`${id} `) && x.bound! > 0),
       `${id} has a row with its bound`,
     );
-  assert.ok(report.rows.some((x: { what: string }) => x.what.startsWith("text handling alone")));
+  assert.equal(report.rows.filter((x: { what: string }) => x.what.startsWith("text handling alone")).length, 2);
+  // The machine's own two-thread ceiling, on the bounds' work.
+  assert.deepEqual(
+    report.threadScaling.map((t: { work: string }) => t.work),
+    ["multiply-add", "random bytes"],
+  );
+  for (const t of report.threadScaling) assert.ok(t.ratio > 0 && Number.isFinite(t.ratio) && Math.abs(t.ratio - (2 * t.oneMs) / t.twoMs) < 1e-9, t.work);
   for (const row of report.rows) {
     assert.ok(row.perSecond > 0 && Number.isFinite(row.perSecond), row.what);
     if (row.bound) assert.ok(Math.abs(row.ratio - row.perSecond / row.bound) < 1e-9);
