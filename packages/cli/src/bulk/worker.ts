@@ -1,7 +1,7 @@
 // A bulk worker thread: takes the pack the main thread read and verified (in
 // shared memory), then reads byte ranges of the input itself and privatizes each
 // range's lines with one perturbBatch() (privatize.ts: the same law as one
-// perturb() per record), posting the range's output back as one string.
+// perturb() per record), posting the range's output back as UTF-8 bytes.
 import { parentPort, workerData } from "node:worker_threads";
 import { openSync, readSync } from "node:fs";
 import { createVeil, type BackendPreference, type PerturbOptions } from "@veil/core";
@@ -26,6 +26,7 @@ if (setup.seed !== undefined) {
   useSeededRandom(veil, setup.seed);
 }
 const fd = openSync(setup.input, "r");
+const utf8 = new TextEncoder();
 
 /** The lines of input[start, end): the range ends after a newline (or at the end), so it splits no character. */
 function readLines(start: number, end: number): string[] {
@@ -46,6 +47,8 @@ parentPort!.on("message", (m: { id: number; start: number; end: number }) => {
     return parentPort!.postMessage({ id: m.id, error: { code: e.code, message: `${e.name}: ${e.message}` } });
   }
   if ("failed" in r) return parentPort!.postMessage({ id: m.id, failed: r.failed });
-  parentPort!.postMessage({ id: m.id, text: r.lines.length ? r.lines.join("\n") + "\n" : "", count: r.lines.length });
+  // UTF-8 here, transferred: the main thread only writes bytes (bulk.ts, RangeResult).
+  const bytes = utf8.encode(r.lines.length ? r.lines.join("\n") + "\n" : "");
+  parentPort!.postMessage({ id: m.id, bytes, count: r.lines.length }, [bytes.buffer]);
 });
 parentPort!.postMessage({ ready: true });
