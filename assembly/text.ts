@@ -3,8 +3,9 @@
 // the JavaScript path, and gives the same answers:
 //   - spans: packages/core/src/text/ascii-words.ts (asciiWords, wordEnd), the
 //     Unicode word rules restricted to ASCII, which give Intl.Segmenter's segments;
-//   - ids: packages/core/src/text/word-index.ts (AsciiWordIndex.lookup), whose
-//     open-addressing table the host copies in as it is (same hash, same slots);
+//   - ids: packages/core/src/text/word-index.ts (AsciiWordIndex.lookup): the same
+//     lower-case ASCII words in an open-addressing table of the module's own, whose
+//     slots hold a short word whole, so most look-ups read one cache line;
 //   - output: packages/core/src/text/perturb.ts (outputsOf and spliceWords) with
 //     tokenize.ts's casePatternAt and applyCase, restricted to ASCII case mapping.
 // The host's TextEncoder.encodeInto hands the text over as UTF-8 (its fastest
@@ -64,28 +65,86 @@ function upperUnit(c: u32): u16 {
 }
 
 // The vocabulary, set once per backend by `textVocabulary`.
-let slots: usize = 0; // i32 per slot: id + 1 of a lower-case ASCII word, 0 empty
-let slotMask: u32 = 0;
 let wordUnits: usize = 0; // every word's UTF-16 units, back to back
 let wordStarts: usize = 0; // i32[n + 1]: word i is wordUnits[wordStarts[i], wordStarts[i + 1])
-let wordFlags: usize = 0; // u8[n]: WORD_ASCII, WORD_JS_ONLY
+let wordFlags: usize = 0; // u8[n]: WORD_ASCII, WORD_JS_ONLY, WORD_LOOKUP
+/**
+ * Per word, 16 bytes: its first eight units as bytes (u64, zero past its length;
+ * meaningful when it is ASCII), where its units start (i32) and its length (i32).
+ * A word of eight ASCII units or fewer is written from here alone.
+ */
+let records: usize = 0;
+/**
+ * The look-up table: open addressing, at most half full, 16 bytes a slot: the word's
+ * prefix as in `records` (u64), its id + 1 (i32, 0 for an empty slot) and its length
+ * (i32). A word of eight units or fewer is matched on the slot alone.
+ */
+let table: usize = 0;
+let tableMask: u32 = 0;
 
 /** The word is all ASCII (its case can be mapped here). */
 const WORD_ASCII: u8 = 1;
 /** The word holds a surrogate: the host writes such outputs itself. */
 const WORD_JS_ONLY: u8 = 2;
+/** The word is lower-case ASCII: what an ASCII span lower-cases to can be it (word-index.ts puts the same words in its table). */
+const WORD_LOOKUP: u8 = 4;
 
 /**
- * Takes the vocabulary: the look-up table (`mask` + 1 slots, AsciiWordIndex's), each
- * word's UTF-16 units with `starts` (i32[n + 1]) and its flags (u8[n]).
+ * Takes the vocabulary: `n` words' UTF-16 units with `starts` (i32[n + 1]; readable
+ * seven units past the last) and their flags (u8[n]); fills `recs` (16 bytes a word)
+ * and the look-up table `slots` (`slotCount`, a power of two at least 2n, 16 bytes
+ * each, all zero), inserting the WORD_LOOKUP words in id order.
  */
-export function textVocabulary(table: usize, mask: u32, units: usize, starts: usize, flags: usize): void {
+export function textVocabulary(units: usize, starts: usize, flags: usize, n: i32, recs: usize, slots: usize, slotCount: u32): void {
   fillClasses();
-  slots = table;
-  slotMask = mask;
   wordUnits = units;
   wordStarts = starts;
   wordFlags = flags;
+  records = recs;
+  table = slots;
+  tableMask = slotCount - 1;
+  for (let id = 0; id < n; id++) {
+    const a = load<i32>(starts + ((<usize>id) << 2));
+    const len = load<i32>(starts + ((<usize>(id + 1)) << 2)) - a;
+    const prefix = prefixOf(narrowed(i16x8.splat(0), units, a), len); // the word's own units (no lower-casing)
+    const rec = recs + ((<usize>id) << 4);
+    store<u64>(rec, prefix);
+    store<i32>(rec, a, 8);
+    store<i32>(rec, len, 12);
+    if (load<u8>(flags + <usize>id) & WORD_LOOKUP) insert(prefix, len > 8 ? restHash(units, a + 8, a + len) : 0, len, id);
+  }
+}
+
+function insert(prefix: u64, rest: u32, len: i32, id: i32): void {
+  let at = keyHash(prefix, rest, len) & tableMask;
+  while (load<i32>(table + ((<usize>at) << 4), 8) != 0) at = (at + 1) & tableMask;
+  const slot = table + ((<usize>at) << 4);
+  store<u64>(slot, prefix);
+  store<i32>(slot, id + 1, 8);
+  store<i32>(slot, len, 12);
+}
+
+/** Units [i, i + 8) of `src` as bytes (u64), with `toLower` ORed in first (0x20 on the lanes to lower-case, or none). */
+function narrowed(toLower: v128, src: usize, i: i32): u64 {
+  const v = v128.or(v128.load(src + ((<usize>i) << 1)), toLower);
+  return i64x2.extract_lane(i8x16.narrow_i16x8_u(v, v), 0);
+}
+
+/** The first min(len, 8) bytes of `bytes`, the rest zero. */
+function prefixOf(bytes: u64, len: i32): u64 {
+  return len >= 8 ? bytes : bytes & (((<u64>1) << ((<u64>len) << 3)) - 1);
+}
+
+/** FNV-1a over the lower-cased units [from, to) of `src`: the part of a long word past its prefix. */
+function restHash(src: usize, from: i32, to: i32): u32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = (h ^ lowerUnit(unitAt(src, i))) * 0x01000193;
+  return h;
+}
+
+/** A slot index from a word's prefix, the hash of the rest and its length (a multiplicative hash, high bits). */
+function keyHash(prefix: u64, rest: u32, len: i32): u32 {
+  return <u32>(((prefix ^ ((<u64>rest) << 32) ^ (<u64>len)) * 0x9e3779b97f4a7c15) >> 32);
 }
 
 // The words found so far in the text being scanned (textScanStart resets them).
@@ -204,26 +263,33 @@ function wordEnd(text: usize, i: i32, to: i32): i32 {
   return min(j, to);
 }
 
-/** The id of text[start, end) lower-cased, or -1: FNV-1a into the host's table, compared in place. */
+/**
+ * The id of text[start, end) lower-cased, or -1: its first eight units are
+ * lower-cased and narrowed to bytes in one SIMD step, and a word that long or shorter
+ * is matched on its slot alone. The text must be readable seven units past `end`.
+ */
 function lookup(text: usize, start: i32, end: i32): i32 {
-  let h: u32 = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = (h ^ lowerUnit(unitAt(text, i))) * 0x01000193;
-  let at = h & slotMask;
-  let slot = load<i32>(slots + ((<usize>at) << 2));
+  const len = end - start;
+  const v = v128.load(text + ((<usize>start) << 1));
+  const isUpper = i16x8.lt_u(i16x8.sub(v, i16x8.splat(65)), i16x8.splat(26));
+  const prefix = prefixOf(narrowed(v128.and(isUpper, i16x8.splat(0x20)), text, start), len);
+  const rest = len > 8 ? restHash(text, start + 8, end) : 0;
+  let at = keyHash(prefix, rest, len) & tableMask;
+  let slot = table + ((<usize>at) << 4);
   // The table is at most half full, so an empty slot ends every probe.
-  while (slot != 0 && !matches(slot - 1, text, start, end)) {
-    at = (at + 1) & slotMask;
-    slot = load<i32>(slots + ((<usize>at) << 2));
+  while (load<i32>(slot, 8) != 0) {
+    if (load<i32>(slot, 12) == len && load<u64>(slot) == prefix && (len <= 8 || restMatches(load<i32>(slot, 8) - 1, text, start + 8, end)))
+      return load<i32>(slot, 8) - 1;
+    at = (at + 1) & tableMask;
+    slot = table + ((<usize>at) << 4);
   }
-  return slot - 1;
+  return -1;
 }
 
-function matches(id: i32, text: usize, start: i32, end: i32): bool {
-  const a = load<i32>(wordStarts + ((<usize>id) << 2));
-  const n = load<i32>(wordStarts + ((<usize>(id + 1)) << 2)) - a;
-  if (n != end - start) return false;
-  const w = wordUnits + ((<usize>a) << 1);
-  for (let i = 0; i < n; i++) if (<u32>load<u16>(w + ((<usize>i) << 1)) != lowerUnit(unitAt(text, start + i))) return false;
+/** Whether word `id`'s units past its prefix are text[from, end) lower-cased. */
+function restMatches(id: i32, text: usize, from: i32, end: i32): bool {
+  const w = wordUnits + ((<usize>(load<i32>(records + ((<usize>id) << 4), 8) + 8)) << 1);
+  for (let i = from; i < end; i++) if (<u32>load<u16>(w + ((<usize>(i - from)) << 1)) != lowerUnit(unitAt(text, i))) return false;
   return true;
 }
 
@@ -259,7 +325,7 @@ function spanEnd(i: i32): i32 {
 }
 
 function wordLength(id: i32): i32 {
-  return load<i32>(wordStarts + ((<usize>(id + 1)) << 2)) - load<i32>(wordStarts + ((<usize>id) << 2));
+  return load<i32>(records + ((<usize>id) << 4), 12);
 }
 
 /**
@@ -348,13 +414,23 @@ function utf8OfUnit(at: usize, c: u32): usize {
 
 /**
  * Vocabulary word `id` in case `pattern` as UTF-8 at `at` (tokenize.ts applyCase);
- * returns the end, or 0 when the host must write it.
+ * returns the end, or 0 when the host must write it. A word of eight ASCII units or
+ * fewer is written from its record as one 8-byte store (`out` has the slack).
  */
 function writeWord(id: i32, pattern: i32, at: usize): usize {
   const flags = load<u8>(wordFlags + <usize>id);
   if (flags & WORD_JS_ONLY) return 0;
-  const a = load<i32>(wordStarts + ((<usize>id) << 2));
-  const b = load<i32>(wordStarts + ((<usize>(id + 1)) << 2));
+  const rec = records + ((<usize>id) << 4);
+  const len = load<i32>(rec, 12);
+  if (flags & WORD_ASCII && len <= 8) {
+    let bytes = load<u64>(rec);
+    if (pattern == CASE_UPPER) bytes = upperBytes(bytes);
+    else if (pattern == CASE_TITLE) bytes = (bytes & ~(<u64>0xff)) | (<u64>upperUnit(<u32>(bytes & 0xff)));
+    store<u64>(at, bytes);
+    return at + <usize>len;
+  }
+  const a = load<i32>(rec, 8);
+  const b = a + len;
   if (pattern == CASE_UPPER) {
     if (!(flags & WORD_ASCII)) return 0; // toUpperCase of a non-ASCII letter is Unicode's
     for (let i = a; i < b; i++) {
@@ -370,6 +446,13 @@ function writeWord(id: i32, pattern: i32, at: usize): usize {
     return utf8Of(at, wordUnits, a + 1, b);
   }
   return utf8Of(at, wordUnits, a, b);
+}
+
+/** Each byte of `bytes` from "a" to "z" made upper case. */
+function upperBytes(bytes: u64): u64 {
+  const v = i64x2.splat(<i64>bytes);
+  const isLower = i8x16.lt_u(i8x16.sub(v, i8x16.splat(97)), i8x16.splat(26));
+  return <u64>i64x2.extract_lane(i8x16.sub(v, v128.and(isLower, i8x16.splat(0x20))), 0);
 }
 
 /**

@@ -77,7 +77,7 @@ export interface VeilWasmExports {
   temSelect(dist: number, cnt: number, halfEps: number, logCatch: number, u: number): number;
   weightSums(tile: number, n: number, scale: number, radius: number, sums: number, counts: number): void;
   weightBlock(tile: number, n: number, b: number, scale: number, radius: number, out: number): void;
-  textVocabulary(table: number, mask: number, units: number, starts: number, flags: number): void;
+  textVocabulary(units: number, starts: number, flags: number, n: number, recs: number, slots: number, slotCount: number): void;
   textLoad(bytes: number, n: number, units: number): number;
   textScanStart(starts: number, ends: number, kinds: number, cases: number, ids: number): void;
   textScan(text: number, from: number, to: number): void;

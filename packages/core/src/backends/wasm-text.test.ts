@@ -37,6 +37,11 @@ const VOCABULARY = [
   "😀x",
   "\ud800x",
   "Upper",
+  "extraordinarily",
+  "counterrevolutionary",
+  "e:mail:address",
+  "12345678",
+  "abcdefgh",
   ...Array.from({ length: 300 }, (_, i) => `w${i.toString(36)}`),
 ];
 
@@ -193,4 +198,20 @@ test("perturb() on WebAssembly (text in the module) gives the JavaScript backend
       useSeededRandom(js, 500 + c);
       assert.equal(wasm.perturb(text, options).text, js.perturb(text, options).text, `${options.mechanism}: ${JSON.stringify(text.slice(0, 80))}`);
     }
+});
+
+test("long words that share their first eight units and their length are told apart by the rest", async () => {
+  const u = new UniformStream(seededSource(404));
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const tail = (): string => Array.from({ length: 3 }, () => letters[Math.floor(u.next() * 26)]).join("");
+  const words = [...new Set(Array.from({ length: 3000 }, () => `overcast${tail()}`))];
+  const e = embeddingOf(words);
+  const kernel = await kernelOf(e);
+  // Half the words are the vocabulary's, half are near misses with the same prefix and length.
+  const text = Array.from({ length: 4000 }, (_, i) => (i % 2 ? words[Math.floor(u.next() * words.length)]! : `OVERCAST${tail().toUpperCase()}`)).join(" ");
+  const got = kernel.scan(text)!;
+  const want = javascriptWords(e, text);
+  assert.deepEqual([...got.ids], want.ids);
+  assert.deepEqual([...got.kind], want.kind);
+  assert.ok(want.kind.filter((k) => k === 0).length > 100, "near misses were met");
 });

@@ -15,6 +15,7 @@ import type { VeilWasmExports } from "./wasm-module.js";
 /** assembly/text.ts's word flags. */
 const WORD_ASCII = 1;
 const WORD_JS_ONLY = 2;
+const WORD_LOOKUP = 4;
 /** assembly/text.ts's case patterns. */
 const CASE_CODE: Record<CasePattern, number> = { lower: 0, title: 1, upper: 2, other: 3 };
 
@@ -118,29 +119,37 @@ export class WasmTextKernel implements TextKernel {
     };
   }
 
-  /** The look-up table (AsciiWordIndex's own), every word's UTF-16 units and flags, copied in once. */
+  /** Every word's UTF-16 units and flags, copied in once; the module builds its records and look-up table from them. */
   private ensureVocabulary(): void {
     if (this.vocabularyReady) return;
-    const { slots, mask } = asciiWordIndex(this.embedding).table;
     const words = this.embedding.words;
-    const starts = new Int32Array(words.length + 1);
+    const n = words.length;
+    const starts = new Int32Array(n + 1);
     words.forEach((w, i) => (starts[i + 1] = starts[i]! + w.length));
-    const pSlots = this.buf("text.slots", slots.byteLength);
-    const pUnits = this.buf("text.words", starts[words.length]! * 2 + WINDOW_SLACK);
+    let slotCount = 16;
+    while (slotCount < n * 2) slotCount *= 2; // at most half full, as word-index.ts's
+    const pUnits = this.buf("text.words", starts[n]! * 2 + WINDOW_SLACK);
     const pStarts = this.buf("text.wordStarts", starts.byteLength);
-    const pFlags = this.buf("text.wordFlags", words.length);
+    const pFlags = this.buf("text.wordFlags", n);
+    const pRecords = this.buf("text.wordRecords", n * 16);
+    const pSlots = this.buf("text.slots", slotCount * 16);
     const mem = this.ex.memory.buffer;
-    new Int32Array(mem, pSlots, slots.length).set(slots);
     new Int32Array(mem, pStarts, starts.length).set(starts);
-    const flags = new Uint8Array(mem, pFlags, words.length);
+    new Uint8Array(mem, pSlots, slotCount * 16).fill(0);
+    const flags = new Uint8Array(mem, pFlags, n);
     words.forEach((w, i) => {
       const units = new Uint16Array(mem, pUnits + starts[i]! * 2, w.length);
       const any = copyUnitsIn(w, units);
-      flags[i] = any < 128 ? WORD_ASCII : any >= 0xd800 && hasSurrogate(units) ? WORD_JS_ONLY : 0;
+      flags[i] = any < 128 ? WORD_ASCII | (isLowerAscii(units) ? WORD_LOOKUP : 0) : any >= 0xd800 && hasSurrogate(units) ? WORD_JS_ONLY : 0;
     });
-    this.ex.textVocabulary(pSlots, mask, pUnits, pStarts, pFlags);
+    this.ex.textVocabulary(pUnits, pStarts, pFlags, n, pRecords, pSlots, slotCount);
     this.vocabularyReady = true;
   }
+}
+
+/** No capital letters (the units are ASCII): the words word-index.ts's table holds, the only ones an ASCII span can lower-case to. */
+function isLowerAscii(units: Uint16Array): boolean {
+  return !units.some((c) => c >= 65 && c <= 90);
 }
 
 interface TextBuffers {

@@ -32,11 +32,6 @@ export class AsciiWordIndex {
     });
   }
 
-  /** The open-addressing table itself (id + 1 per slot, 0 empty; FNV-1a of the lower-cased word, masked): assembly/text.ts probes a copy. */
-  get table(): { slots: Int32Array; mask: number } {
-    return { slots: this.slots, mask: this.mask };
-  }
-
   /** The id of text[start, end) lower-cased, NOT_IN_VOCABULARY, or ASK_THE_MAP when the span is not all ASCII. */
   lookup(text: string, start: number, end: number): number {
     let h = 0x811c9dc5;
