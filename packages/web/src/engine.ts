@@ -27,6 +27,7 @@ import { transfer } from "comlink";
 import { deleteEntry, readCachedPack, writeCachedPack, type CacheManifest, type PackValidator } from "./cache/pack-cache.js";
 import { idbCacheStore, memoryCacheStore, type CacheStore } from "./cache/store.js";
 import { PackFetchError, wire, type Wire } from "./errors.js";
+import { packResult, type PackedResult } from "./packed-words.js";
 import { throttleProgress, type LoadProgress, type VeilEvent } from "./progress.js";
 
 export interface LoadRequest {
@@ -206,8 +207,15 @@ export class VeilEngine {
     return this.#veil;
   }
 
-  perturb(text: string, options: PerturbOptions): Promise<Wire<PerturbResult>> {
-    return wire(() => this.#require().perturbAsync(text, options));
+  /** The result with its words packed into transferred columns (packed-words.ts); the page unpacks it. */
+  async perturb(text: string, options: PerturbOptions): Promise<Wire<PackedResult>> {
+    let buffers: ArrayBuffer[] = [];
+    const w = await wire(async () => {
+      const { packed, transfer } = packResult(await this.#require().perturbAsync(text, options));
+      buffers = transfer;
+      return packed;
+    });
+    return transfer(w, buffers);
   }
 
   stats(word: string, options: MechanismOptions, o: { samples?: number; top?: number } = {}): Promise<Wire<WordStats>> {

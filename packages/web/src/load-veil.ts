@@ -21,6 +21,7 @@ import { WorkerBridge, type WorkerOption } from "./bridge.js";
 import type { VeilEngine, CacheStatus, LoadInfo, LoadRequest, PackInfo } from "./engine.js";
 import { WorkerCrashedError, unwire, type Wire } from "./errors.js";
 import { joinResults, splitText } from "./split-text.js";
+import { unpackResult } from "./packed-words.js";
 import type { LoadProgress, VeilEvent } from "./progress.js";
 
 /** What `loadVeil` takes: the pack, and how to load and run it (README "In the browser" has the table). */
@@ -289,7 +290,7 @@ function client(
       if (v === undefined) throw new InvalidOptionError(`Unknown mechanism ${JSON.stringify(String(m))}.`);
       return v;
     },
-    perturb: (text, { signal, ...o }) => call(signal, (r) => r.perturb(text, o)),
+    perturb: async (text, { signal, ...o }) => unpackResult(text, await call(signal, (r) => r.perturb(text, o))),
     stats: (word, { signal, ...o }, so) => call(signal, (r) => r.stats(word, o, so ?? {})),
     neighbours: (word, k) => call(undefined, (r) => r.neighbours(word, k)),
     realizedPrivacy: (word, o, k) => call(undefined, (r) => r.realizedPrivacy(word, o, k)),

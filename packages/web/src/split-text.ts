@@ -29,13 +29,17 @@ function safeCutFrom(text: string, at: number): number {
   return -1;
 }
 
-/** One result from the parts' results: texts joined, word offsets moved to the whole text's, privacy summed. */
+/**
+ * One result from the parts' results: texts joined, word offsets moved to the whole
+ * text's (when `words` is first read, as each part's own words are), privacy summed.
+ */
 export function joinResults(parts: { offset: number }[], results: PerturbResult[]): PerturbResult {
   const first = results[0]!;
-  return {
+  let words: PerturbResult["words"] | null = null;
+  const joined: PerturbResult = {
     ...first,
     text: results.map((r) => r.text).join(""),
-    words: results.flatMap((r, i) => r.words.map((w) => ({ ...w, start: w.start + parts[i]!.offset }))),
+    words: [],
     seeded: results.some((r) => r.seeded),
     calibrated: results.every((r) => r.calibrated),
     privacy: {
@@ -44,4 +48,9 @@ export function joinResults(parts: { offset: number }[], results: PerturbResult[
       epsilonTotal: results.reduce((s, r) => s + r.privacy.epsilonTotal, 0),
     },
   };
+  return Object.defineProperty(joined, "words", {
+    enumerable: true,
+    configurable: true,
+    get: () => (words ??= results.flatMap((r, i) => r.words.map((w) => ({ ...w, start: w.start + parts[i]!.offset })))),
+  });
 }
