@@ -5,6 +5,7 @@ import type { MechanismName, MechanismOptions } from "../mechanisms/options.js";
 import { applyCase, casePatternAt, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
 import { NOT_IN_VOCABULARY, asciiWordIndex } from "./word-index.js";
 import { isStopword } from "./stopwords.js";
+import { attachColumns, makeColumns, wordFacts, type WordColumns, type WordFacts } from "./word-columns.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
 export const MAX_TEXT_LENGTH = 1_000_000;
@@ -251,6 +252,7 @@ function assemble(backend: Backend, job: TextJob, privatized: Privatized, option
   let outputs: string[] | null = null;
   const outputsNow = (): string[] => (outputs ??= outputsOf(backend, job, privatized.out, options));
   const result = resultOf(backend, job, outputText(backend, job, privatized.out, options, outputsNow), options, seeded);
+  attachColumns(result, () => columnsOf(job, outputsNow(), privatized, options));
   if (job.spans.count < LAZY_WORDS) {
     result.words = wordResults(job, outputsNow(), privatized, options);
     return result;
@@ -334,33 +336,65 @@ function joinWords(text: string, spans: WordSpans, outputs: readonly string[]): 
   return pieces.join("");
 }
 
+/** What word i is, apart from its text, into `f` (k: its index among the vocabulary words): what a word result and its columns share. */
+function describeWord(job: TextJob, outputs: string[], privatized: Privatized, keep: boolean, i: number, k: number, f: WordFacts): void {
+  const start = job.spans.starts[i]!;
+  const output = outputs[i]!;
+  f.start = start;
+  f.length = job.spans.ends[i]! - start;
+  f.outputLength = output.length;
+  if (job.kind[i] === KNOWN) {
+    const notSensitive = privatized.unprotected?.[k] === 1;
+    f.inVocabulary = true;
+    f.protected = !notSensitive;
+    f.changed = privatized.out[k] !== job.ids[k];
+    f.reason = notSensitive ? "not-sensitive" : null;
+  } else if (job.kind[i] === STOP) {
+    f.inVocabulary = job.index.has(lookupKey(sourceOf(job, i)));
+    f.protected = f.changed = false;
+    f.reason = "stopword";
+  } else {
+    f.inVocabulary = false;
+    f.protected = !keep;
+    f.changed = !(output.length === f.length && job.text.startsWith(output, start));
+    f.reason = keep ? "out-of-vocabulary" : null;
+  }
+}
+
 /** Each word's result, from the parsed text and the outputs. */
 function wordResults(job: TextJob, outputs: string[], privatized: Privatized, options: PerturbOptions): WordResult[] {
-  const { spans, kind, ids } = job;
-  const { out: outIds, unprotected } = privatized;
   const keep = (options.oov ?? "redact") === "keep";
   const { mechanism, epsilon } = options;
   const words: WordResult[] = [];
-  // One object literal per kind of word, so every result has the same shape (V8 keeps them fast).
-  for (let i = 0, k = 0; i < spans.count; i++) {
-    const source = sourceOf(job, i);
-    const output = outputs[i]!;
-    const start = spans.starts[i]!;
-    if (kind[i] === KNOWN) {
-      const word: WordResult = { source, output, start, inVocabulary: true, protected: true, changed: outIds[k] !== ids[k], mechanism, epsilon };
-      if (unprotected?.[k] === 1) ((word.protected = false), (word.unprotectedBecause = "not-sensitive"));
-      words.push(word);
-      k++;
-    } else if (kind[i] === STOP) {
-      const inVocabulary = job.index.has(lookupKey(source));
-      words.push({ source, output, start, inVocabulary, protected: false, changed: false, mechanism, epsilon, unprotectedBecause: "stopword" });
-    } else {
-      const word: WordResult = { source, output, start, inVocabulary: false, protected: !keep, changed: output !== source, mechanism, epsilon };
-      if (keep) word.unprotectedBecause = "out-of-vocabulary";
-      words.push(word);
-    }
+  const f = wordFacts();
+  for (let i = 0, k = 0; i < job.spans.count; i++) {
+    describeWord(job, outputs, privatized, keep, i, k, f);
+    if (job.kind[i] === KNOWN) k++;
+    // One object literal for every word, so every result has the same shape (V8 keeps them fast).
+    const word: WordResult = {
+      source: sourceOf(job, i),
+      output: outputs[i]!,
+      start: f.start,
+      inVocabulary: f.inVocabulary,
+      protected: f.protected,
+      changed: f.changed,
+      mechanism,
+      epsilon,
+    };
+    if (f.reason) word.unprotectedBecause = f.reason;
+    words.push(word);
   }
   return words;
+}
+
+/** The words as columns (word-columns.ts), from the same facts, without a word object. */
+function columnsOf(job: TextJob, outputs: string[], privatized: Privatized, options: PerturbOptions): WordColumns {
+  const keep = (options.oov ?? "redact") === "keep";
+  let k = 0;
+  return makeColumns(job.spans.count, (i, f) => {
+    describeWord(job, outputs, privatized, keep, i, k, f);
+    if (job.kind[i] === KNOWN) k++;
+  });
 }
 
 /** Everything of the result but the words. */

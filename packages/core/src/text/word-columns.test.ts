@@ -1,0 +1,46 @@
+// The columns perturb() makes from what it found are the columns of its word
+// objects, and the word objects made back from them are its words: for texts
+// with out-of-vocabulary words (kept, redacted), kept stopwords, SanText+'s
+// unprotected words, case, emoji and unpaired surrogates, short and long (the
+// long ones' words are made lazily, the short ones' eagerly).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createVeil } from "../veil.js";
+import { useSeededRandom } from "../testing.js";
+import { makeIndex, type Embedding } from "../embeddings/embedding.js";
+import { toyEmbedding } from "../test-support/toy.js";
+import { wordColumns, wordsFromColumns } from "./word-columns.js";
+import type { PerturbOptions } from "./perturb.js";
+
+test("wordColumns (perturb()'s own) agree with the word objects, and wordsFromColumns gives them back", async () => {
+  const base = toyEmbedding(60, 4, 8, 51);
+  const words = ["the", "cat", "sat", "on", "mat", "dog", "ran", "far", "away", "home", "straße", "東京", ...base.words.slice(12)];
+  const e: Embedding = { ...base, words, index: makeIndex(words) };
+  for (const backend of ["wasm", "js"] as const) {
+    const veil = await createVeil({ pack: e, backend });
+    useSeededRandom(veil, 5);
+    const texts = [
+      "The CAT sat on the Zorblax mat.",
+      "\uFEFF😀 the \uD800 dog RAN far, STRASSE Straße 東京 away \uDC00home!",
+      Array.from({ length: 3000 }, (_, i) => `${words[i % words.length]}${i % 7 ? " " : ", Qwerty "}`).join(""),
+    ];
+    const settings: PerturbOptions[] = [
+      { mechanism: "exponential", epsilon: 2 },
+      { mechanism: "exponential", epsilon: 2, oov: "keep" },
+      { mechanism: "exponential", epsilon: 2, keep: "stopwords" },
+      { mechanism: "santext", epsilon: 2 },
+      { mechanism: "exponential", epsilon: 2, placeholder: "[x]" },
+    ];
+    const reasons = new Set<string | undefined>();
+    for (const text of texts)
+      for (const o of settings) {
+        const res = veil.perturb(text, o);
+        const own = wordColumns(res);
+        assert.deepEqual(own, wordColumns({ ...res, words: res.words }), `${backend}: perturb()'s columns are those of its words`);
+        assert.deepEqual(wordsFromColumns(text, res, own), res.words, `${backend}: the words again`);
+        for (const w of res.words) reasons.add(w.unprotectedBecause);
+      }
+    assert.deepEqual([...reasons].sort(), [undefined, "not-sensitive", "out-of-vocabulary", "stopword"].sort(), "every kind of word was met");
+    veil.dispose();
+  }
+});
