@@ -135,7 +135,7 @@ try {
   ];
   // SwiftShader emulates the GPU on the CPU: a small text shows the path works without taking minutes.
   step("perturb() on WASM");
-  const wasmRuns = await call("benchPerturb", "wasm", runs(1));
+  const wasmRuns = await call("benchPerturb", "wasm", runs(1), true);
   step("perturb() on WebGPU (SwiftShader: about a minute)");
   results.perturb = [...wasmRuns, ...(await call("benchPerturb", "webgpu", runs(0.05)))];
   step("M1 perturb() with one worker, then with workers: 2");
