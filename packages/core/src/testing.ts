@@ -12,6 +12,7 @@ export { compileVeilWasm, instantiateVeilWasm, type VeilWasmExports } from "./ba
 export { winnerProbabilities, poissonCdf } from "./mechanisms/truncated-gumbel.js";
 export { lambertW0 } from "./math/lambert-w.js";
 export { nthOutside } from "./mechanisms/tem.js";
+export { everyWordKind, WORD_KINDS_VOCABULARY, EVERY_REASON } from "./testing-word-kinds.js";
 
 /** Switches a Veil to the seeded stream `seed`. */
 export function useSeededRandom(veil: Veil, seed: number): void {
