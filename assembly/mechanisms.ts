@@ -2,8 +2,8 @@
 // reference twin is packages/core/src/backends/js.ts; both draw the same uniforms
 // in the same order.
 
-import { uniform, skipUniforms } from "./random";
-import { poissonFromCdf } from "./samplers";
+import { uniform, takeDraws, uniformAt } from "./random";
+import { poissonOf } from "./samplers";
 import { dist64 } from "./distances";
 
 /**
@@ -11,7 +11,8 @@ import { dist64 } from "./distances";
  * Poisson table (capped at K), candidates = the word (distance 0) and its k
  * nearest neighbours, truncated Gumbel(0, b) noise on [-m, m] for each, output the
  * argmin of distance - noise (ties: lower vocabulary id). Always consumes 1 + (K+1)
- * uniforms per word, whatever k is, so randomness use does not depend on the input.
+ * uniforms per word, whatever k is, so randomness use does not depend on the input
+ * (taken at once: random.ts takeDraws).
  *
  * The argmin is taken in its exponential-race form (docs/mechanisms.md, M4, "How the
  * sampler finds the argmin"): with V = F(-m) + U (F(m) - F(-m)), the noise is
@@ -24,7 +25,7 @@ import { dist64 } from "./distances";
  * `distCache` (f64[n*K]) memoises exact float64 distances from a word to its
  * table neighbours (see `cachedDistance`); `scaleCache` (f64[n*K]) memoises
  * c = exp(d/b) for the b of this call (the host clears it when b changes; 0 means
- * not computed, and c >= 1). `scratch` is f64[3(K+1)].
+ * not computed, and c >= 1). `scratch` is f64[3(K+1) + K + 2] (the last K + 2 for draws across a refill).
  */
 export function gumbelBatch(
   ids: usize,
@@ -46,9 +47,12 @@ export function gumbelBatch(
   const lnT = Math.log(tangentAt);
   const invT = 1.0 / tangentAt;
   const rowBytes = (<usize>d) << 2;
+  const spill = scratch + ((<usize>(3 * (K + 1))) << 3);
   for (let i = 0; i < count; i++) {
     const w = load<i32>(ids + ((<usize>i) << 2));
-    const k = poissonFromCdf(cdf, K);
+    // The word's K + 2 uniforms at once, in stream order: k's, then the race's k + 1, then the unused rest.
+    const draws = takeDraws(K + 2, spill);
+    const k = poissonOf(cdf, K, uniformAt(draws, 0));
     const base = <usize>w * <usize>K;
     const x = vecs + <usize>w * rowBytes;
     for (let j = 0; j < k; j++) {
@@ -62,19 +66,18 @@ export function gumbelBatch(
       }
       store<f64>(scratch + ((<usize>(j + 1)) << 3), c);
     }
-    const first = drawRace(scratch, k, fLow, fRange, lnT, invT);
+    const first = drawRace(scratch, k, draws + 8, fLow, fRange, lnT, invT);
     store<i32>(out + ((<usize>i) << 2), raceWinner(scratch, k, first, w, table + (base << 2)));
-    skipUniforms(K - k);
   }
 }
 
 /**
- * Draws the k + 1 uniforms of one word's race. `scratch` holds three rows of k + 1
+ * The k + 1 uniforms of one word's race, from `draws` (random.ts takeDraws). `scratch` holds three rows of k + 1
  * f64: c (c_0 = 1 for the word itself, set here; c_1..c_k already written), then
  * V, then the lower bound L = c (1 - ln t - V/t) <= c E (the tangent of -ln at t).
  * Returns the candidate with the smallest bound, whose key is computed first.
  */
-function drawRace(scratch: usize, k: i32, fLow: f64, fRange: f64, lnT: f64, invT: f64): i32 {
+function drawRace(scratch: usize, k: i32, draws: usize, fLow: f64, fRange: f64, lnT: f64, invT: f64): i32 {
   const n = <usize>(k + 1);
   const vRow = scratch + (n << 3),
     lRow = scratch + (n << 4);
@@ -83,7 +86,7 @@ function drawRace(scratch: usize, k: i32, fLow: f64, fRange: f64, lnT: f64, invT
   let firstBound = Infinity;
   for (let j = 0; j <= k; j++) {
     const off = (<usize>j) << 3;
-    const v = fLow + uniform() * fRange;
+    const v = fLow + uniformAt(draws, j) * fRange;
     const bound = load<f64>(scratch + off) * (1.0 - lnT - v * invT);
     store<f64>(vRow + off, v);
     store<f64>(lRow + off, bound);

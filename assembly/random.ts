@@ -33,7 +33,43 @@ export function uniform(): f64 {
   if (pos + 8 > POOL_BYTES) refill();
   const x = load<u64>(pool + <usize>pos);
   pos += 8;
+  return uniformOf(x);
+}
+
+/** The uniform of one 8-byte draw (its top 52 bits). */
+// @ts-ignore: decorator
+@inline
+export function uniformOf(x: u64): f64 {
   return (<f64>(x >> 12) + 0.5) * 2.220446049250313e-16; // 2^-52
+}
+
+/**
+ * The next `count` draws' bytes at once (8 each, read with `uniformAt`): where they
+ * lie in the pool, in place; across a refill, gathered into `spill` (count * 8
+ * bytes). Either way the pool moves past them and the uniforms are those `count`
+ * calls to uniform() would give, so a loop that knows how many it needs checks
+ * the pool once instead of once a draw.
+ */
+export function takeDraws(count: i32, spill: usize): usize {
+  const bytes = count << 3;
+  if (pos + bytes <= POOL_BYTES) {
+    const at = pool + <usize>pos;
+    pos += bytes;
+    return at;
+  }
+  for (let t = 0; t < count; t++) {
+    if (pos + 8 > POOL_BYTES) refill();
+    store<u64>(spill + ((<usize>t) << 3), load<u64>(pool + <usize>pos));
+    pos += 8;
+  }
+  return spill;
+}
+
+/** Uniform `t` of draws taken with `takeDraws`. */
+// @ts-ignore: decorator
+@inline
+export function uniformAt(draws: usize, t: i32): f64 {
+  return uniformOf(load<u64>(draws + ((<usize>t) << 3)));
 }
 
 /** Skips `count` uniforms' worth of bytes (keeps randomness use independent of the input). */

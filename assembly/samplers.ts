@@ -20,14 +20,13 @@ export function truncatedGumbel(b: f64, fLow: f64, fRange: f64): f64 {
 }
 
 /**
- * Poisson by inversion against a cumulative table `cdf[0..kMax]` (last entry 1: the cap):
- * the first k with u <= cdf[k], which, cdf being non-decreasing, is the number of
- * entries below u among the first kMax. Counted without branches, two lanes at a time.
+ * Poisson by inversion of the uniform `u` against a cumulative table `cdf[0..kMax]` (last
+ * entry 1: the cap): the first k with u <= cdf[k], which, cdf being non-decreasing, is the
+ * number of entries below u among the first kMax. Counted without branches, two lanes at a time.
  */
 // @ts-ignore: decorator
 @inline
-export function poissonFromCdf(cdf: usize, kMax: i32): i32 {
-  const u = uniform();
+export function poissonOf(cdf: usize, kMax: i32, u: f64): i32 {
   const uu = f64x2.splat(u);
   let below = i64x2.splat(0);
   let k = 0;

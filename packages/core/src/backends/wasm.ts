@@ -159,7 +159,7 @@ export class WasmBackend implements Backend {
     const pIds = this.buf("ids", m * 4);
     const pOut = this.buf("out", m * 4);
     const pCdf = this.buf("cdf", p.poissonCdf.byteLength);
-    const pRace = this.buf("race", 3 * (e.K + 1) * 8);
+    const pRace = this.buf("race", (3 * (e.K + 1) + e.K + 2) * 8); // assembly/mechanisms.ts gumbelBatch: the race rows, then draws across a refill
     const pScale = this.scaleCacheFor(p.b);
     this.i32(pIds, m).set(ids);
     this.f64(pCdf, p.poissonCdf.length).set(p.poissonCdf);
