@@ -1,11 +1,10 @@
 // The WebAssembly backend's text pass (assembly/text.ts). A text goes into the
 // module's memory once, through TextEncoder.encodeInto (in Node about 50 times
 // faster than a charCodeAt loop; in Chromium about as fast) and widened there to
-// UTF-16 units, so offsets stay
-// the string's; the words of its ASCII stretches are found and looked up there,
-// those of any other stretch here through Intl.Segmenter (tokenize.ts) and added
-// in order; after the mechanism the output is written there as UTF-8 and decoded
-// once. Profiled on M4 over 120,000 words of SST-2, the JavaScript path (spans,
+// UTF-16 units, so offsets stay the string's; the words of its ASCII stretches
+// are found and looked up there, those of any other stretch here through
+// Intl.Segmenter (tokenize.ts) and added in order; after the mechanism the output
+// is written there as UTF-8 and decoded once. Profiled on M4 over 120,000 words of SST-2, the JavaScript path (spans,
 // look-up, case, splice) took about 60% of perturb().
 import type { Embedding } from "../embeddings/embedding.js";
 import type { ScannedText, TextKernel } from "../text/text-kernel.js";
