@@ -6,7 +6,7 @@
 import { distTile, PANEL } from "./distances";
 import { topkFeed } from "./topk";
 
-export { resetRandomPool, skipUniforms, drawUniforms } from "./random";
+export { resetRandomPool, drawUniforms } from "./random";
 export { laplaceNoise } from "./samplers";
 export { packPanels, rowNorms, distTile, dist64, sqrtRow } from "./distances";
 export { topkInit } from "./topk";

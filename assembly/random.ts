@@ -72,19 +72,6 @@ export function uniformAt(draws: usize, t: i32): f64 {
   return uniformOf(load<u64>(draws + ((<usize>t) << 3)));
 }
 
-/** Skips `count` uniforms' worth of bytes (keeps randomness use independent of the input). */
-export function skipUniforms(count: i32): void {
-  // The same bytes uniform() would read, without converting them: a refill comes
-  // exactly where `count` calls to uniform() would make it.
-  let left = count;
-  while (left > 0) {
-    if (pos + 8 > POOL_BYTES) refill();
-    const take = min(left, (POOL_BYTES - pos) >> 3);
-    pos += take << 3;
-    left -= take;
-  }
-}
-
 /** Writes `count` uniforms (f64) to `out`. */
 export function drawUniforms(out: usize, count: i32): void {
   for (let i = 0; i < count; i++) store<f64>(out + (<usize>i << 3), uniform());

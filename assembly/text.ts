@@ -66,7 +66,6 @@ function upperUnit(c: u32): u16 {
 
 // The vocabulary, set once per backend by `textVocabulary`.
 let wordUnits: usize = 0; // every word's UTF-16 units, back to back
-let wordStarts: usize = 0; // i32[n + 1]: word i is wordUnits[wordStarts[i], wordStarts[i + 1])
 let wordFlags: usize = 0; // u8[n]: WORD_ASCII, WORD_JS_ONLY, WORD_LOOKUP
 /**
  * Per word, 16 bytes: its first eight units as bytes (u64, zero past its length;
@@ -98,7 +97,6 @@ const WORD_LOOKUP: u8 = 4;
 export function textVocabulary(units: usize, starts: usize, flags: usize, n: i32, recs: usize, slots: usize, slotCount: u32): void {
   fillClasses();
   wordUnits = units;
-  wordStarts = starts;
   wordFlags = flags;
   records = recs;
   table = slots;

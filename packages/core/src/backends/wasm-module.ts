@@ -7,7 +7,6 @@ export interface VeilWasmExports {
   alloc(size: number): number;
   free(ptr: number): void;
   resetRandomPool(): void;
-  skipUniforms(count: number): void;
   drawUniforms(out: number, count: number): void;
   laplaceNoise(out: number, d: number, epsilon: number): void;
   packPanels(vecs: number, n: number, d: number, panels: number, norms: number): void;

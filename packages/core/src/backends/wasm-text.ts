@@ -4,8 +4,9 @@
 // UTF-16 units, so offsets stay the string's; the words of its ASCII stretches
 // are found and looked up there, those of any other stretch here through
 // Intl.Segmenter (tokenize.ts) and added in order; after the mechanism the output
-// is written there as UTF-8 and decoded once. Profiled on M4 over 120,000 words of SST-2, the JavaScript path (spans,
-// look-up, case, splice) took about 60% of perturb().
+// is written there as UTF-8 and decoded once. Profiled on M4 over 120,000 words
+// of SST-2, the JavaScript path (spans, look-up, case, splice) took about 60% of
+// perturb().
 import type { Embedding } from "../embeddings/embedding.js";
 import type { ScannedText, TextKernel } from "../text/text-kernel.js";
 import { casePatternAt, forEachStretch, segmentWithIntl, type CasePattern } from "../text/tokenize.js";
@@ -66,11 +67,8 @@ export class WasmTextKernel implements TextKernel {
   private load(text: string, p: TextBuffers): boolean | null {
     const { read, written } = encoder.encodeInto(text, new Uint8Array(this.ex.memory.buffer, p.bytes, text.length * 3));
     if (read !== text.length) return null; // cannot happen: three bytes a unit always fit
-    if (written === text.length) {
-      this.ex.textLoad(p.bytes, written, p.units);
-      return true;
-    }
-    return this.ex.textLoad(p.bytes, written, p.units) === text.length ? false : null;
+    if (this.ex.textLoad(p.bytes, written, p.units) !== text.length) return null;
+    return written === text.length; // one byte a unit: all ASCII
   }
 
   write(text: string, outIds: Int32Array, keep: boolean, placeholder: string): string | null {
