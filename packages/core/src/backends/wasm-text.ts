@@ -10,7 +10,8 @@
 import type { Embedding } from "../embeddings/embedding.js";
 import type { ScannedText, TextKernel } from "../text/text-kernel.js";
 import { casePatternAt, forEachStretch, segmentWithIntl, type CasePattern } from "../text/tokenize.js";
-import { asciiWordIndex } from "../text/word-index.js";
+import { asciiWordIndex, isLowerAscii, lookupTableSize } from "../text/word-index.js";
+import { hasSurrogate } from "../text/utf16.js";
 import type { VeilWasmExports } from "./wasm-module.js";
 
 /** assembly/text.ts's word flags. */
@@ -124,8 +125,7 @@ export class WasmTextKernel implements TextKernel {
     const n = words.length;
     const starts = new Int32Array(n + 1);
     words.forEach((w, i) => (starts[i + 1] = starts[i]! + w.length));
-    let slotCount = 16;
-    while (slotCount < n * 2) slotCount *= 2; // at most half full, as word-index.ts's
+    const slotCount = lookupTableSize(n);
     const pUnits = this.buf("text.words", starts[n]! * 2 + WINDOW_SLACK);
     const pStarts = this.buf("text.wordStarts", starts.byteLength);
     const pFlags = this.buf("text.wordFlags", n);
@@ -138,16 +138,11 @@ export class WasmTextKernel implements TextKernel {
     words.forEach((w, i) => {
       const units = new Uint16Array(mem, pUnits + starts[i]! * 2, w.length);
       const any = copyUnitsIn(w, units);
-      flags[i] = any < 128 ? WORD_ASCII | (isLowerAscii(units) ? WORD_LOOKUP : 0) : any >= 0xd800 && hasSurrogate(units) ? WORD_JS_ONLY : 0;
+      flags[i] = any < 128 ? WORD_ASCII | (isLowerAscii(w) ? WORD_LOOKUP : 0) : any >= 0xd800 && hasSurrogate(units) ? WORD_JS_ONLY : 0;
     });
     this.ex.textVocabulary(pUnits, pStarts, pFlags, n, pRecords, pSlots, slotCount);
     this.vocabularyReady = true;
   }
-}
-
-/** No capital letters (the units are ASCII): the words word-index.ts's table holds, the only ones an ASCII span can lower-case to. */
-function isLowerAscii(units: Uint16Array): boolean {
-  return !units.some((c) => c >= 65 && c <= 90);
 }
 
 interface TextBuffers {
@@ -165,8 +160,4 @@ function copyUnitsIn(s: string, out: Uint16Array): number {
   let any = 0;
   for (let i = 0; i < s.length; i++) any |= out[i] = s.charCodeAt(i);
   return any;
-}
-
-function hasSurrogate(units: Uint16Array): boolean {
-  return units.some((c) => (c & 0xf800) === 0xd800);
 }

@@ -5,6 +5,7 @@ import type { MechanismName, MechanismOptions } from "../mechanisms/options.js";
 import { applyCase, casePatternAt, lookupKey, wordSpans, type WordSpans } from "./tokenize.js";
 import { NOT_IN_VOCABULARY, asciiWordIndex } from "./word-index.js";
 import { isStopword } from "./stopwords.js";
+import { hasSurrogate } from "./utf16.js";
 import { attachColumns, makeColumns, wordFacts, type WordColumns, type WordFacts } from "./word-columns.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
@@ -318,7 +319,7 @@ function spliceWords(text: string, spans: WordSpans, outputs: readonly string[])
   }
   for (let j = prev; j < text.length; j++) any |= buf[at++] = text.charCodeAt(j);
   // `any` ORs every code unit: below 0xD800 means no surrogate at all; otherwise look.
-  if (any >= 0xd800 && buf.some((c) => (c & 0xf800) === 0xd800)) return joinWords(text, spans, outputs);
+  if (any >= 0xd800 && hasSurrogate(buf)) return joinWords(text, spans, outputs);
   return utf16.decode(buf);
 }
 

@@ -20,8 +20,7 @@ export class AsciiWordIndex {
   private readonly slots: Int32Array;
   private readonly mask: number;
   constructor(private readonly words: readonly string[]) {
-    let size = 16;
-    while (size < words.length * 2) size *= 2;
+    const size = lookupTableSize(words.length);
     this.slots = new Int32Array(size); // id + 1; 0 is empty
     this.mask = size - 1;
     words.forEach((w, id) => {
@@ -85,7 +84,15 @@ function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-function isLowerAscii(w: string): boolean {
+/** Slots of an open-addressing table for `n` words: a power of two, at most half full (this index's, and assembly/text.ts's). */
+export function lookupTableSize(n: number): number {
+  let size = 16;
+  while (size < n * 2) size *= 2;
+  return size;
+}
+
+/** Whether `w` is lower-case ASCII: the only words an ASCII span can lower-case to, so the only ones a look-up table of ASCII spans holds. */
+export function isLowerAscii(w: string): boolean {
   for (let i = 0; i < w.length; i++) {
     const c = w.charCodeAt(i);
     if (c > 127 || (c >= 65 && c <= 90)) return false;
