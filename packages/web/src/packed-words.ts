@@ -6,7 +6,7 @@
 // the page makes the word objects from them, the input and the output text when
 // `words` is first read, so a caller that only sends `text` never pays for them.
 import type { PerturbResult } from "@veil/core";
-import { wordColumns, wordsFromColumns, type WordColumns } from "@veil/core/internal";
+import { withLazyWords, wordColumns, wordsFromColumns, type WordColumns } from "@veil/core/internal";
 
 /** A result without its word objects, and its words as columns. */
 export interface PackedResult {
@@ -29,10 +29,5 @@ export function packResult(res: PerturbResult): { packed: PackedResult; transfer
 
 /** The result again (page side), its `words` made from the columns and the two texts when first read. */
 export function unpackResult(input: string, { result, words }: PackedResult): PerturbResult {
-  let list: PerturbResult["words"] | null = null;
-  return Object.defineProperty({ ...result, words: [] as PerturbResult["words"] }, "words", {
-    enumerable: true,
-    configurable: true,
-    get: () => (list ??= wordsFromColumns(input, result, words)),
-  });
+  return withLazyWords({ ...result, words: [] }, () => wordsFromColumns(input, result, words));
 }

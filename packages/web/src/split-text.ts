@@ -5,6 +5,7 @@
 // isSafeCut, where its tokenizer cuts too), so each part's words are exactly
 // the whole text's words.
 import { isSafeCut, type PerturbResult } from "@veil/core";
+import { withLazyWords } from "@veil/core/internal";
 
 /** Below this many UTF-16 units a text stays in one piece: the workers' round trips would cost more than they save. */
 export const MIN_PART = 2048;
@@ -35,7 +36,6 @@ function safeCutFrom(text: string, at: number): number {
  */
 export function joinResults(parts: { offset: number }[], results: PerturbResult[]): PerturbResult {
   const first = results[0]!;
-  let words: PerturbResult["words"] | null = null;
   const joined: PerturbResult = {
     ...first,
     text: results.map((r) => r.text).join(""),
@@ -48,9 +48,5 @@ export function joinResults(parts: { offset: number }[], results: PerturbResult[
       epsilonTotal: results.reduce((s, r) => s + r.privacy.epsilonTotal, 0),
     },
   };
-  return Object.defineProperty(joined, "words", {
-    enumerable: true,
-    configurable: true,
-    get: () => (words ??= results.flatMap((r, i) => r.words.map((w) => ({ ...w, start: w.start + parts[i]!.offset })))),
-  });
+  return withLazyWords(joined, () => results.flatMap((r, i) => r.words.map((w) => ({ ...w, start: w.start + parts[i]!.offset }))));
 }

@@ -6,7 +6,7 @@ import { applyCase, casePatternAt, lookupKey, wordSpans, type WordSpans } from "
 import { NOT_IN_VOCABULARY, asciiWordIndex } from "./word-index.js";
 import { isStopword } from "./stopwords.js";
 import { hasSurrogate } from "./utf16.js";
-import { attachColumns, makeColumns, wordFacts, type WordColumns, type WordFacts } from "./word-columns.js";
+import { attachColumns, makeColumns, wordFacts, withLazyWords, type WordColumns, type WordFacts } from "./word-columns.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
 export const MAX_TEXT_LENGTH = 1_000_000;
@@ -258,12 +258,7 @@ function assemble(backend: Backend, job: TextJob, privatized: Privatized, option
     result.words = wordResults(job, outputsNow(), privatized, options);
     return result;
   }
-  let words: WordResult[] | null = null;
-  return Object.defineProperty(result, "words", {
-    enumerable: true,
-    configurable: true,
-    get: () => (words ??= wordResults(job, outputsNow(), privatized, options)),
-  });
+  return withLazyWords(result, () => wordResults(job, outputsNow(), privatized, options));
 }
 
 /**

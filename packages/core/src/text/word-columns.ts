@@ -90,6 +90,12 @@ function columnsFromWords(words: readonly WordResult[]): WordColumns {
   });
 }
 
+/** `result` with its `words` made by `make` when first read, then kept (a long text's 100,000 objects cost a caller that only sends `text` nothing). */
+export function withLazyWords<T extends { words: WordResult[] }>(result: T, make: () => WordResult[]): T {
+  let words: WordResult[] | null = null;
+  return Object.defineProperty(result, "words", { enumerable: true, configurable: true, get: () => (words ??= make()) });
+}
+
 /** The word objects again, from the columns, the input and the result's output text. */
 export function wordsFromColumns(input: string, result: Pick<PerturbResult, "text" | "mechanism" | "epsilon">, c: WordColumns): WordResult[] {
   const { mechanism, epsilon } = result;
