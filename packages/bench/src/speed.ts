@@ -14,7 +14,8 @@ export interface MachineBounds {
   randomGBs: number;
 }
 
-interface BoundsExports {
+/** assembly/bounds.ts's exports. */
+export interface BoundsExports {
   memory: WebAssembly.Memory;
   alloc(size: number): number;
   streamSum(ptr: number, bytes: number): number;
@@ -23,10 +24,15 @@ interface BoundsExports {
 
 const best = (runs: number, f: () => number): number => Math.max(...Array.from({ length: runs }, f));
 
+/** bounds.wasm (assembly/bounds.ts, built beside this file), instantiated. */
+export async function loadBounds(): Promise<BoundsExports> {
+  const { instance } = await WebAssembly.instantiate(await readFile(new URL("./bounds.wasm", import.meta.url)), { env: { abort: () => {} } });
+  return instance.exports as unknown as BoundsExports;
+}
+
 /** Measures the bounds; `vectors` are the pack's vectors (a pass over them is M1's and M2's unit of work). */
 export async function measureBounds(vectors: Float32Array, quick = false): Promise<MachineBounds> {
-  const wasm = (await WebAssembly.instantiate(await readFile(new URL("./bounds.wasm", import.meta.url)), { env: { abort: () => {} } })).instance
-    .exports as unknown as BoundsExports;
+  const wasm = await loadBounds();
   const bytes = Math.floor(vectors.byteLength / 64) * 64;
   const ptr = wasm.alloc(bytes + 64);
   const base = Math.ceil(ptr / 64) * 64;

@@ -1,15 +1,10 @@
 // One worker of thread-scaling.ts: prepares its work, says "ready", waits on the
 // shared flag, does the work and posts how long it took (ms).
 import { parentPort, workerData } from "node:worker_threads";
-import { readFile } from "node:fs/promises";
-
-interface Bounds {
-  mulAdd(iters: number, m: number, c: number): number;
-}
+import { loadBounds } from "./speed.js";
 
 const { flag, work, quick } = workerData as { flag: SharedArrayBuffer; work: "multiply-add" | "random bytes"; quick: boolean };
-const wasm = (await WebAssembly.instantiate(await readFile(new URL("./bounds.wasm", import.meta.url)), { env: { abort: () => {} } })).instance
-  .exports as unknown as Bounds;
+const wasm = await loadBounds();
 const pool = new Uint8Array(65536);
 const iters = quick ? 2_000_000 : 40_000_000;
 const calls = quick ? 400 : 8000;
