@@ -52,10 +52,6 @@ function classAt(text: usize, i: i32): u8 {
   return c < 128 ? load<u8>(CLASS + <usize>c) : OTHER;
 }
 
-function isWordClass(k: u8): bool {
-  return k == LETTER || k == DIGIT || k == UNDER;
-}
-
 function lowerUnit(c: u32): u32 {
   return c - 65 < 26 ? c + 32 : c;
 }
