@@ -13,40 +13,84 @@ import { OutputLaw } from "./law.js";
 export function custextWeights(e: Embedding, g: CustextGroups, w: number, epsilon: number): { members: Int32Array; probs: Float64Array } {
   const gi = g.groupOf[w]!;
   const members = g.members.subarray(g.start[gi]!, g.start[gi + 1]!);
-  const dist = Float64Array.from(members, (y) => (y === w ? 0 : wordDistance(e, w, y)));
+  const s = members.length;
+  const probs = new Float64Array(s);
   let m = Infinity,
     M = -Infinity;
-  for (const x of dist) ((m = Math.min(m, x)), (M = Math.max(M, x)));
+  for (let j = 0; j < s; j++) {
+    const x = members[j] === w ? 0 : wordDistance(e, w, members[j]!);
+    probs[j] = x;
+    ((m = Math.min(m, x)), (M = Math.max(M, x)));
+  }
   const span = M - m;
   // Every score is in [0, 1]; relative to the top score 1, weights are exp(−ε·(1 − score)/2).
-  const probs = Float64Array.from(dist, (x) => Math.exp((-epsilon / 2) * (span > 0 ? (x - m) / span : 0)));
   let total = 0;
-  for (const x of probs) total += x;
-  for (let j = 0; j < probs.length; j++) probs[j] = probs[j]! / total;
+  for (let j = 0; j < s; j++) total += probs[j] = Math.exp((-epsilon / 2) * (span > 0 ? (probs[j]! - m) / span : 0));
+  for (let j = 0; j < s; j++) probs[j] = probs[j]! / total;
   return { members, probs };
+}
+
+/**
+ * Every word's cumulative probabilities for one ε, filled as words are met and
+ * kept while a Veil uses that ε (as M4 keeps its exp(d/b) per table slot): a
+ * text's words then cost one inversion each, not a group's distances and exps.
+ * A group G (|G| = s) gets its s × s sums when one of its words is first met
+ * (word at place p of G: row p − start[G]), so memory follows the groups a
+ * corpus meets: at most Σ s² float64 over the pack, 8 MB for 50,000 words in
+ * groups of 20. Each row adds `custextWeights`' probabilities in member order,
+ * as the law's inversion does (docs/mechanisms.md, M8).
+ */
+class CustextLawTable {
+  private readonly place: Int32Array;
+  private readonly sums: (Float64Array | undefined)[];
+  private readonly ready: Uint8Array;
+
+  constructor(
+    private readonly e: Embedding,
+    private readonly g: CustextGroups,
+    readonly epsilon: number,
+  ) {
+    this.place = new Int32Array(e.n);
+    g.members.forEach((w, p) => (this.place[w] = p));
+    this.sums = new Array<Float64Array | undefined>(g.start.length - 1);
+    this.ready = new Uint8Array(e.n);
+  }
+
+  /** Word w's output for uniform u: the member at which the cumulative probability first reaches u (the last one against rounding). */
+  pick(w: number, u: number): number {
+    const gi = this.g.groupOf[w]!;
+    const first = this.g.start[gi]!;
+    const s = this.g.start[gi + 1]! - first;
+    const sums = (this.sums[gi] ??= new Float64Array(s * s));
+    const at = (this.place[w]! - first) * s;
+    if (!this.ready[w]) this.fill(w, sums, at);
+    for (let j = 0; j < s - 1; j++) if (u <= sums[at + j]!) return this.g.members[first + j]!;
+    return this.g.members[first + s - 1]!;
+  }
+
+  private fill(w: number, sums: Float64Array, at: number): void {
+    const { probs } = custextWeights(this.e, this.g, w, this.epsilon);
+    let acc = 0;
+    for (let j = 0; j < probs.length; j++) sums[at + j] = acc += probs[j]!;
+    this.ready[w] = 1;
+  }
+}
+
+/** The law table of the latest ε per pack and group size (a new ε replaces it: one table each, not one per ε ever used). */
+const lawTables = new WeakMap<CustextGroups, CustextLawTable>();
+
+function lawTableFor(e: Embedding, g: CustextGroups, epsilon: number): CustextLawTable {
+  let t = lawTables.get(g);
+  if (t?.epsilon !== epsilon) lawTables.set(g, (t = new CustextLawTable(e, g, epsilon)));
+  return t;
 }
 
 /** M8 for every id: one uniform per word against its group's cumulative probabilities. */
 export function custextMechanism(backend: Backend, ids: Int32Array, epsilon: number, groupSize: number): Int32Array {
   const e = backend.embedding;
-  const g = custextGroups(e, groupSize);
+  const laws = lawTableFor(e, custextGroups(e, groupSize), epsilon);
   const us = backend.uniforms(ids.length);
-  const laws = new Map<number, { members: Int32Array; probs: Float64Array }>();
-  return ids.map((w, i) => {
-    let law = laws.get(w);
-    if (!law) laws.set(w, (law = custextWeights(e, g, w, epsilon)));
-    return pickByInversion(law.members, law.probs, us[i]!);
-  });
-}
-
-/** The member at which the cumulative probability first reaches u (the last one against rounding). */
-function pickByInversion(members: Int32Array, probs: Float64Array, u: number): number {
-  let acc = 0;
-  for (let j = 0; j < members.length; j++) {
-    acc += probs[j]!;
-    if (u <= acc) return members[j]!;
-  }
-  return members[members.length - 1]!;
+  return ids.map((w, i) => laws.pick(w, us[i]!));
 }
 
 /** The exact law of M8 for word w. */

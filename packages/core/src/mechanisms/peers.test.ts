@@ -17,6 +17,7 @@ import { computeCustextGroups, computeWordOrder, custextGroups, wordOrder } from
 import { mahalanobisFactors, normalisedCovariance } from "./mahalanobis.js";
 import { geometricOffset } from "./diffractor.js";
 import { rankFromUniform } from "./laplace-rank.js";
+import { custextWeights } from "./custext.js";
 
 const toy = toyEmbedding(60, 5, 16, 3);
 const N = 200_000;
@@ -87,6 +88,31 @@ test("M6 with t = 0 is M1, and SanText with s = 1 is M2 (same seed, same outputs
   const [m7, m2] = same({ mechanism: "santext", epsilon: 3, s: 1 }, { mechanism: "exponential", epsilon: 3 });
   assert.deepEqual(m7, m2);
   assert.ok(m2.some((y, i) => y !== ids[i]));
+});
+
+test("M8's kept law table gives the exact inversion of each word's law, through changes of epsilon and group size", async () => {
+  const v = await veil("wasm", 3);
+  const ids = Int32Array.from({ length: 3000 }, (_, i) => (i * 7 + (i >> 4)) % toy.n);
+  for (const [epsilon, groupSize] of [
+    [2, 10],
+    [5, 10],
+    [2, 10],
+    [2, 20],
+    [5, 10],
+  ] as const) {
+    useSeededRandom(v, 90);
+    const us = backendOf(v).uniforms(ids.length);
+    useSeededRandom(v, 90);
+    const out = v.privatizeIds(ids, { mechanism: "custext", epsilon, groupSize });
+    const g = custextGroups(toy, groupSize);
+    const expected = ids.map((w, i) => {
+      const { members, probs } = custextWeights(toy, g, w, epsilon);
+      let acc = 0;
+      const j = probs.findIndex((p) => us[i]! <= (acc += p));
+      return members[j < 0 ? members.length - 1 : j]!;
+    });
+    assert.deepEqual(out, expected, `epsilon ${epsilon}, groups of ${groupSize}`);
+  }
 });
 
 test("SanText+ marks the non-sensitive words it kept as unprotected, and only those", async () => {
