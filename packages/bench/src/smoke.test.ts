@@ -93,6 +93,11 @@ test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratio
     assert.ok(row.perSecond > 0 && Number.isFinite(row.perSecond), row.what);
     if (row.bound) assert.ok(Math.abs(row.ratio - row.perSecond / row.bound) < 1e-9);
   }
+  // Each Node row with a bound is held against the rates measured beside it: M1's bound is one multiply-add pass at that rate.
+  const node = report.rows.filter((x: { backend: string; bound?: number }) => (x.backend === "wasm" || x.backend === "js") && x.bound);
+  for (const row of node) assert.ok(row.boundsBeside.mulAddGflops > 0 && row.boundsBeside.randomGBs > 0, row.what);
+  for (const row of node.filter((x: { what: string }) => x.what.startsWith("M1 ")))
+    assert.ok(Math.abs(row.bound / ((row.boundsBeside.mulAddGflops * 1e9) / (2 * report.pack.n * report.pack.d)) - 1) < 1e-9, row.backend);
   assert.ok(report.memory.peakRssMiB > 10);
   assert.match(readFileSync(path.join(r.out, "speed.md"), "utf8"), /\| M1 multivariate Laplace perturb\(\), eps 10 \| wasm \|/);
 });

@@ -12,7 +12,7 @@ import { backendOf } from "@veil/core/testing";
 import { readDataset } from "./datasets.js";
 import { ProgressBar } from "./progress.js";
 import { environment, REPO_ROOT, SHARED_DATA, writeResult } from "./results.js";
-import { measureBounds, timeBoxed, timeBoxedOn, type MachineBounds } from "./speed.js";
+import { computeBoundsMeter, measureBounds, timeBoxed, timeBoxedOn, type ComputeBounds, type MachineBounds } from "./speed.js";
 import { measureThreadScaling, type ThreadScaling } from "./thread-scaling.js";
 import { asciiWordIndex, casePatternAt, wordSpans } from "@veil/core/internal";
 
@@ -36,7 +36,15 @@ export interface SpeedRow {
   bound?: number;
   boundWhat?: string;
   ratio?: number;
+  /** The compute bounds measured just before and just after the row (Node rows), the better of each: what `bound` is made from. */
+  boundsBeside?: ComputeBounds;
 }
+
+/** A row's bound from the bounds as measured beside it, and the row's in-vocabulary tokens per distinct word. */
+type BoundOf = (b: DerivedBounds, tokensPerDistinct: number) => { bound: number; boundWhat: string };
+
+/** A Node row before its bound: what was timed, and its tokens per distinct word where the bound counts passes per distinct word. */
+type TimedRow = SpeedRow & { tokensPerDistinct?: number };
 
 /** One loadVeil() in Chromium: wall time in the page, and the engine's own split of it. */
 interface LoadTimes {
@@ -89,7 +97,7 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   const e = veil.embedding;
   const bounds: MachineBounds = await measureBounds(e.vectors, o.smoke);
   bar.tick("machine bounds");
-  const ctx: RunContext = { e, textOf, minSeconds, bar, ...derivedBounds(bounds, e) };
+  const ctx: RunContext = { e, textOf, minSeconds, bar, meter: await computeBoundsMeter(), ...derivedBounds(bounds, e) };
   const rows: SpeedRow[] = [textHandlingRow(veil, ctx, true), textHandlingRow(veil, ctx, false)];
   veil.dispose();
   for (const name of backends) rows.push(...(await backendRows(name, ctx)));
@@ -123,11 +131,28 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
 }
 
 /** What the measuring steps share: the embedding, the text, the time per measurement, the progress bar, the bounds derived for each row. */
-interface RunContext extends ReturnType<typeof derivedBounds> {
+interface RunContext extends DerivedBounds {
   e: Embedding;
   textOf: (words: number) => string;
   minSeconds: number;
   bar: ProgressBar;
+  /** The compute bounds now (speed.ts computeBoundsMeter), for holding a row against the machine as it was while the row ran. */
+  meter: () => ComputeBounds;
+}
+
+type DerivedBounds = ReturnType<typeof derivedBounds>;
+
+/**
+ * Times `timed` with the compute bounds measured just before and just after it,
+ * and holds the row against the better of each (the best-of rule the run-start
+ * bounds follow): a slow stretch of the machine then lowers the bound with the row.
+ */
+async function beside(ctx: RunContext, timed: () => TimedRow | Promise<TimedRow>, boundOf: BoundOf): Promise<SpeedRow> {
+  const before = ctx.meter();
+  const { tokensPerDistinct, ...row } = await timed();
+  const after = ctx.meter();
+  const boundsBeside = { mulAddGflops: Math.max(before.mulAddGflops, after.mulAddGflops), randomGBs: Math.max(before.randomGBs, after.randomGBs) };
+  return withRatio({ ...row, ...boundOf(derivedBounds({ ...ctx.bounds, ...boundsBeside }, ctx.e), tokensPerDistinct ?? 1), boundsBeside });
 }
 
 /** About `words` words of real text (whole words, from the start of the corpus). */
@@ -244,33 +269,36 @@ async function backendRows(name: "wasm" | "js", ctx: RunContext): Promise<SpeedR
   const veil = await createVeil({ pack: ctx.e, backend: name });
   const js = name === "js";
   const rows: SpeedRow[] = [];
-  const push = (r: SpeedRow): void => {
-    rows.push(withRatio(r));
+  const push = async (timed: () => TimedRow | Promise<TimedRow>, boundOf?: BoundOf): Promise<void> => {
+    const r = boundOf ? await beside(ctx, timed, boundOf) : await timed();
+    rows.push(r);
     ctx.bar.tick(`${r.backend} ${r.what}`);
   };
-  const perturb = (
-    what: string,
-    opts: MechanismOptions,
-    start: number,
-    bound?: (tokensPerDistinct: number) => { bound: number; boundWhat: string },
-    warm = 0,
-  ) => push(perturbRow(veil, name, what, opts, start, ctx, bound, warm));
+  const perturb = (what: string, opts: MechanismOptions, start: number, boundOf?: BoundOf, warm = 0) =>
+    push(() => perturbRow(veil, name, what, opts, start, ctx, warm), boundOf);
   const m4: MechanismOptions = { mechanism: "gumbel", epsilon: 50 };
-  perturb("M4 truncated Gumbel perturb(), eps 50, warm", m4, 2000, () => ctx.m4, PERTURB_WORDS_MAX);
-  push(await firstCallRow(name, "M4 truncated Gumbel perturb(), eps 50, first call on a fresh Veil (caches cold)", m4, ctx, () => ctx.m4));
-  push(samplerRow(veil, name, ctx));
-  perturb("M1 multivariate Laplace perturb(), eps 10", { mechanism: "laplace", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
-  perturb("M2 exponential perturb(), eps 3", { mechanism: "exponential", epsilon: 3 }, js ? 8 : 200, ctx.passBound);
-  perturb("M3 TEM perturb(), eps 3 (radius beyond the table)", { mechanism: "tem", epsilon: 3 }, js ? 8 : 200, ctx.passBound);
-  perturb("M3 TEM perturb(), eps 15 (radius inside the table), warm", { mechanism: "tem", epsilon: 15 }, 2000, undefined, PERTURB_WORDS_MAX);
+  const m4Bound: BoundOf = (b) => b.m4;
+  const onePass: BoundOf = (b) => b.passBound(1);
+  const perDistinct: BoundOf = (b, t) => b.passBound(t);
+  const oneUniform: BoundOf = (b) => b.randomBound(1);
+  await perturb("M4 truncated Gumbel perturb(), eps 50, warm", m4, 2000, m4Bound, PERTURB_WORDS_MAX);
+  await push(() => firstCallRow(name, "M4 truncated Gumbel perturb(), eps 50, first call on a fresh Veil (caches cold)", m4, ctx), m4Bound);
+  await push(() => samplerRow(veil, name, ctx), m4Bound);
+  await perturb("M1 multivariate Laplace perturb(), eps 10", { mechanism: "laplace", epsilon: 10 }, js ? 8 : 200, onePass);
+  await perturb("M2 exponential perturb(), eps 3", { mechanism: "exponential", epsilon: 3 }, js ? 8 : 200, perDistinct);
+  await perturb("M3 TEM perturb(), eps 3 (radius beyond the table)", { mechanism: "tem", epsilon: 3 }, js ? 8 : 200, perDistinct);
+  await perturb("M3 TEM perturb(), eps 15 (radius inside the table), warm", { mechanism: "tem", epsilon: 15 }, 2000, undefined, PERTURB_WORDS_MAX);
   // The peers' mechanisms, each against its own bound (M5, M6, M10: M1's; M7: M2's on V_S; M8, M9: random bytes).
-  perturb("M5 Mahalanobis perturb(), eps 10", { mechanism: "mahalanobis", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
-  perturb("M6 Vickrey perturb(), eps 10", { mechanism: "vickrey", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
-  perturb("M7 SanText+ perturb(), eps 3", { mechanism: "santext", epsilon: 3 }, js ? 8 : 200, ctx.sensitivePassBound);
-  perturb("M8 CusText perturb(), eps 3, warm", { mechanism: "custext", epsilon: 3 }, 2000, () => ctx.randomBound(1), PERTURB_WORDS_MAX);
-  perturb("M9 1-Diffractor perturb(), eps 1", { mechanism: "diffractor", epsilon: 1 }, 2000, () => ctx.randomBound(1));
-  perturb("M10 rank-based Laplace perturb(), eps 10", { mechanism: "laplace-rank", epsilon: 10 }, js ? 8 : 200, () => ctx.passBound(1));
-  push(tableRow(veil, name, ctx));
+  await perturb("M5 Mahalanobis perturb(), eps 10", { mechanism: "mahalanobis", epsilon: 10 }, js ? 8 : 200, onePass);
+  await perturb("M6 Vickrey perturb(), eps 10", { mechanism: "vickrey", epsilon: 10 }, js ? 8 : 200, onePass);
+  await perturb("M7 SanText+ perturb(), eps 3", { mechanism: "santext", epsilon: 3 }, js ? 8 : 200, (b, t) => b.sensitivePassBound(t));
+  await perturb("M8 CusText perturb(), eps 3, warm", { mechanism: "custext", epsilon: 3 }, 2000, oneUniform, PERTURB_WORDS_MAX);
+  await perturb("M9 1-Diffractor perturb(), eps 1", { mechanism: "diffractor", epsilon: 1 }, 2000, oneUniform);
+  await perturb("M10 rank-based Laplace perturb(), eps 10", { mechanism: "laplace-rank", epsilon: 10 }, js ? 8 : 200, onePass);
+  await push(
+    () => tableRow(veil, name, ctx),
+    (b) => ({ bound: b.perPass.fma, boundWhat: "SIMD multiply-add: 2nd flops per row" }),
+  );
   veil.dispose();
   return rows;
 }
@@ -283,16 +311,7 @@ const PERTURB_WORDS_MAX = 200_000;
  * word. `warm` > 0: one untimed call on that many words first, so the per-word caches a long-lived
  * Veil keeps (M4's distances and exp(d/b), M3's table distances, M8's cumulative probabilities) hold the words the timed call meets.
  */
-function perturbRow(
-  veil: Veil,
-  backend: string,
-  what: string,
-  opts: MechanismOptions,
-  start: number,
-  ctx: RunContext,
-  bound?: (tokensPerDistinct: number) => { bound: number; boundWhat: string },
-  warm = 0,
-): SpeedRow {
+function perturbRow(veil: Veil, backend: string, what: string, opts: MechanismOptions, start: number, ctx: RunContext, warm = 0): TimedRow {
   if (warm > 0) veil.perturb(ctx.textOf(warm), opts);
   // Only perturb() is timed: the text is made, and the last result's words counted, outside it
   // (reading `words` of a long text makes its 100,000 result objects, which a caller sending `text` never does).
@@ -304,7 +323,7 @@ function perturbRow(
     ctx.minSeconds,
     PERTURB_WORDS_MAX,
   );
-  return { what, backend, unit: "tokens", count: r.units, seconds: r.seconds, perSecond: r.perSecond, ...bound?.(tokensPerDistinct(last!)) };
+  return { what, backend, unit: "tokens", count: r.units, seconds: r.seconds, perSecond: r.perSecond, tokensPerDistinct: tokensPerDistinct(last!) };
 }
 
 /** In-vocabulary tokens per distinct in-vocabulary word of a result. */
@@ -314,32 +333,26 @@ function tokensPerDistinct(res: ReturnType<Veil["perturb"]>): number {
 }
 
 /** One timed perturb() of PERTURB_WORDS_MAX words on a Veil just made: every word's caches start empty. */
-async function firstCallRow(
-  backend: "wasm" | "js",
-  what: string,
-  opts: MechanismOptions,
-  ctx: RunContext,
-  bound: (tokensPerDistinct: number) => { bound: number; boundWhat: string },
-): Promise<SpeedRow> {
+async function firstCallRow(backend: "wasm" | "js", what: string, opts: MechanismOptions, ctx: RunContext): Promise<TimedRow> {
   const fresh = await createVeil({ pack: ctx.e, backend });
   const { text, words } = withWordCount(ctx.textOf(PERTURB_WORDS_MAX));
   const t = performance.now();
   const res = fresh.perturb(text, opts);
   const seconds = (performance.now() - t) / 1000;
   fresh.dispose();
-  return { what, backend, unit: "tokens", count: words, seconds, perSecond: words / seconds, ...bound(tokensPerDistinct(res)) };
+  return { what, backend, unit: "tokens", count: words, seconds, perSecond: words / seconds, tokensPerDistinct: tokensPerDistinct(res) };
 }
 
 /** M4's sampler alone: ids in, ids out, no text handling. */
-function samplerRow(veil: Veil, backend: string, ctx: RunContext): SpeedRow {
+function samplerRow(veil: Veil, backend: string, ctx: RunContext): TimedRow {
   const ids = new Int32Array(2_000_000);
   for (let i = 0; i < ids.length; i++) ids[i] = (i * 2654435761) % 20000;
   const r = timeBoxed((size) => (veil.privatizeIds(ids.subarray(0, size), { mechanism: "gumbel", epsilon: 50 }), size), 20_000, ctx.minSeconds, ids.length);
-  return { what: "M4 sampler alone (ids in, ids out)", backend, unit: "tokens", count: r.units, seconds: r.seconds, perSecond: r.perSecond, ...ctx.m4 };
+  return { what: "M4 sampler alone (ids in, ids out)", backend, unit: "tokens", count: r.units, seconds: r.seconds, perSecond: r.perSecond };
 }
 
 /** Exact 64-NN table rows per second on one thread. */
-function tableRow(veil: Veil, backend: string, ctx: RunContext): SpeedRow {
+function tableRow(veil: Veil, backend: string, ctx: RunContext): TimedRow {
   const b = backendOf(veil);
   const r = timeBoxed((size) => (b.knn(Math.min(64, ctx.e.n - 1), 0, size), size), backend === "js" ? 2 : 100, ctx.minSeconds * 2, ctx.e.n);
   return {
@@ -349,8 +362,6 @@ function tableRow(veil: Veil, backend: string, ctx: RunContext): SpeedRow {
     count: r.units,
     seconds: r.seconds,
     perSecond: r.perSecond,
-    bound: ctx.perPass.fma,
-    boundWhat: "SIMD multiply-add: 2nd flops per row",
   };
 }
 
@@ -492,6 +503,23 @@ function browserRows(browser: WebResults, ctx: RunContext): SpeedRow[] {
 
 const fmt = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString("en") : x.toPrecision(3));
 
+/** How the Node rows' bounds were taken, and how far the machine drifted between them. */
+function besideLine(rows: SpeedRow[]): string {
+  const beside = rows.flatMap((x) => (x.boundsBeside ? [x.boundsBeside] : []));
+  if (!beside.length) return "";
+  const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+  return (
+    "Each Node row with a bound is held against the multiply-add and random-byte rates measured just before and just after it (the better of each; " +
+    `over the run ${range(
+      beside.map((b) => b.mulAddGflops),
+      1,
+    )} GFLOP/s and ${range(
+      beside.map((b) => b.randomGBs),
+      2,
+    )} GB/s); the Chromium rows are held against the run's start.`
+  );
+}
+
 function markdownTable(r: {
   bounds: MachineBounds;
   perPassBounds: { streamWordsPerSecond: number };
@@ -505,9 +533,9 @@ function markdownTable(r: {
   machine: { cpu: string };
 }): string {
   const out = [
-    `Speed, one run, ${r.date.slice(0, 10)}, ${r.machine.cpu}, one thread. Bounds measured in the same run: streaming read of the vectors ${r.bounds.streamGBs.toFixed(1)} GB/s, WASM SIMD multiply-add ${r.bounds.mulAddGflops.toFixed(1)} GFLOP/s, crypto.getRandomValues ${r.bounds.randomGBs.toFixed(2)} GB/s.`,
+    `Speed, one run, ${r.date.slice(0, 10)}, ${r.machine.cpu}, one thread. Bounds measured at the run's start: streaming read of the vectors ${r.bounds.streamGBs.toFixed(1)} GB/s, WASM SIMD multiply-add ${r.bounds.mulAddGflops.toFixed(1)} GFLOP/s, crypto.getRandomValues ${r.bounds.randomGBs.toFixed(2)} GB/s. ${besideLine(r.rows)}`,
     "",
-    "| what | backend | measured | bound (same run) | ratio |",
+    "| what | backend | measured | bound (measured beside the row) | ratio |",
     "| --- | --- | --- | --- | --- |",
   ];
   for (const row of r.rows)

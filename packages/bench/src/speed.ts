@@ -44,21 +44,41 @@ export async function measureBounds(vectors: Float32Array, quick = false): Promi
     for (let i = 0; i < passes; i++) wasm.streamSum(base, bytes);
     return (passes * bytes) / ((performance.now() - t) / 1000) / 1e9;
   });
-  const iters = quick ? 2_000_000 : 20_000_000;
   wasm.mulAdd(1000, 0.9999, 1e-4);
-  const mulAddGflops = best(5, () => {
-    const t = performance.now();
-    wasm.mulAdd(iters, 0.9999, 1e-4);
-    return (iters * 12 * 4 * 2) / ((performance.now() - t) / 1000) / 1e9;
-  });
+  const mulAddGflops = best(5, () => mulAddRate(wasm, quick ? 2_000_000 : 20_000_000));
   const pool = new Uint8Array(65536);
-  const calls = quick ? 200 : 2000;
-  const randomGBs = best(5, () => {
-    const t = performance.now();
-    for (let i = 0; i < calls; i++) crypto.getRandomValues(pool);
-    return (calls * pool.length) / ((performance.now() - t) / 1000) / 1e9;
-  });
+  const randomGBs = best(5, () => randomRate(pool, quick ? 200 : 2000));
   return { streamGBs, streamBytes: bytes, mulAddGflops, randomGBs };
+}
+
+/** GFLOP/s of one run of assembly/bounds.ts mulAdd: 12 independent f32x4 chains, 2 flops per lane. */
+function mulAddRate(wasm: BoundsExports, iters: number): number {
+  const t = performance.now();
+  wasm.mulAdd(iters, 0.9999, 1e-4);
+  return (iters * 12 * 4 * 2) / ((performance.now() - t) / 1000) / 1e9;
+}
+
+/** GB/s of `calls` crypto.getRandomValues calls filling `pool`. */
+function randomRate(pool: Uint8Array, calls: number): number {
+  const t = performance.now();
+  for (let i = 0; i < calls; i++) crypto.getRandomValues(pool);
+  return (calls * pool.length) / ((performance.now() - t) / 1000) / 1e9;
+}
+
+/** The two compute bounds as measured at one moment: multiply-add GFLOP/s and random-byte GB/s. */
+export type ComputeBounds = Pick<MachineBounds, "mulAddGflops" | "randomGBs">;
+
+/**
+ * A short measurement of the compute bounds, for taking beside a row: this
+ * machine's speed drifts while a run goes on (by a third within a minute), so a
+ * row is held against the machine as it was while the row ran, not at the
+ * run's start. Each call is the best of 5 short runs of each (about 0.1 s in all).
+ */
+export async function computeBoundsMeter(): Promise<() => ComputeBounds> {
+  const wasm = await loadBounds();
+  const pool = new Uint8Array(65536);
+  wasm.mulAdd(1000, 0.9999, 1e-4);
+  return () => ({ mulAddGflops: best(5, () => mulAddRate(wasm, 5_000_000)), randomGBs: best(5, () => randomRate(pool, 500)) });
 }
 
 export interface Rate {
