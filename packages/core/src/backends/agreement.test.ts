@@ -45,6 +45,25 @@ test("distance rows agree to float tolerance; the word itself and its neighbours
   });
 });
 
+test("a distance row from column `from` on is the full row's tail, column for column, on both backends", async () => {
+  const e = toyEmbedding(500, 20, 16, 4);
+  const ids = Int32Array.of(0, 17, 499, 250, 140, 17);
+  for (const b of [new JsBackend(e), await createWasmBackend(e)]) {
+    const full: Float64Array[] = [];
+    b.forEachDistanceRow(ids, (_i, r) => full.push(r.slice()));
+    for (const from of [1, 8, 137, 499]) {
+      b.forEachDistanceRow(
+        ids,
+        (i, r) => {
+          assert.equal(r.length, e.n - from, `${b.name} from ${from}`);
+          assert.deepEqual(r, full[i]!.subarray(from), `${b.name} row ${i} from ${from}`);
+        },
+        from,
+      );
+    }
+  }
+});
+
 test("exact nearest word of arbitrary points agrees (M1's search)", async () => {
   const e = toyEmbedding(800, 30, 0, 5);
   const js = new JsBackend(e),

@@ -84,11 +84,12 @@ export interface Backend {
   /** Exact distances from w to its first k table neighbours. */
   neighbourDistances(w: number, k: number): Float64Array;
   /**
-   * Float64 distances from each word to every vocabulary word, one row at a time.
-   * The row is only valid during the callback. Entries for the word itself (0) and
-   * its table neighbours are exact; see the backend for the rest.
+   * Float64 distances from each word to the vocabulary words [from, n) (all of them
+   * by default), one row at a time: row[j] = d(w, from + j). The row is only valid
+   * during the callback. Entries for the word itself (0) and its table neighbours
+   * are exact; see the backend for the rest. A column's value does not depend on `from`.
    */
-  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void;
+  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void, from?: number): void;
   /**
    * M2's and M3's weights for each word: exp(−scale·d(w, y)) over the vocabulary for d
    * within `radius` (Infinity for all), else 0 (docs/mechanisms.md, M2, "The weights

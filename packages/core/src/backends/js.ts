@@ -88,11 +88,11 @@ export class JsBackend implements Backend {
     return this.scaleCache;
   }
 
-  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {
+  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void, from = 0): void {
     const e = this.embedding;
-    const row = new Float64Array(e.n);
+    const row = new Float64Array(e.n - from);
     ids.forEach((w, i) => {
-      for (let y = 0; y < e.n; y++) row[y] = y === w ? 0 : wordDistance(e, w, y);
+      for (let y = from; y < e.n; y++) row[y - from] = y === w ? 0 : wordDistance(e, w, y);
       fn(i, row);
     });
   }

@@ -106,10 +106,14 @@ export const NEAREST_SHORTLIST = 8;
  * Makes a float32 distance row exact where the probability mass is (M2 and M3:
  * docs/mechanisms.md, M2): the word itself at 0 and its table neighbours at
  * their float64 distances (`neighbourDistances`, the backend's cached ones).
+ * The row holds the columns [from, n) (row[j] is word from + j).
  */
-export function exactWhereTheMassIs(e: Embedding, w: number, row: Float64Array, neighbourDistances: (w: number, k: number) => Float64Array): void {
-  row[w] = 0;
+export function exactWhereTheMassIs(e: Embedding, w: number, row: Float64Array, neighbourDistances: (w: number, k: number) => Float64Array, from = 0): void {
+  if (w >= from) row[w - from] = 0;
   if (!e.neighbours) return;
   const nd = neighbourDistances(w, e.K);
-  for (let j = 0; j < e.K; j++) row[e.neighbours[w * e.K + j]!] = nd[j]!;
+  for (let j = 0; j < e.K; j++) {
+    const y = e.neighbours[w * e.K + j]!;
+    if (y >= from) row[y - from] = nd[j]!;
+  }
 }

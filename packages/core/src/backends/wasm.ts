@@ -329,16 +329,24 @@ export class WasmBackend implements Backend {
     return nearestTwoBatch(count, (i) => found[i]!);
   }
 
-  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {
+  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void, from = 0): void {
     const e = this.embedding;
-    const pRow = this.buf("row64", e.n * 8);
-    this.buf("weights", e.n * 8); // reserved now so a sampler called from `fn` never grows memory under `row`
-    this.forEachTileRow(ids, (i, w, tile) => {
-      this.ex.sqrtRow(tile, e.n, pRow);
-      const row = this.f64(pRow, e.n);
-      exactWhereTheMassIs(e, w, row, (x, k) => this.neighbourDistances(x, k));
-      fn(i, row);
-    });
+    const cols = e.n - from;
+    const pRow = this.buf("row64", cols * 8);
+    this.buf("weights", cols * 8); // reserved now so a sampler called from `fn` never grows memory under `row`
+    // The tile starts at the panel holding column `from`; `skip` columns of it come before `from`.
+    const firstPanel = Math.floor(from / 8);
+    const skip = from - firstPanel * 8;
+    this.forEachTileRow(
+      ids,
+      (i, w, tile) => {
+        this.ex.sqrtRow(tile + skip * 4, cols, pRow);
+        const row = this.f64(pRow, cols);
+        exactWhereTheMassIs(e, w, row, (x, k) => this.neighbourDistances(x, k), from);
+        fn(i, row);
+      },
+      firstPanel,
+    );
   }
 
   /** The float32 kernel of assembly/weights.ts on each word's tile row, with float64-exact weights for the word and its table neighbours. */
@@ -377,13 +385,17 @@ export class WasmBackend implements Backend {
     return { ids, weights };
   }
 
-  /** Runs the distance kernel on `ids`, 16 words at a time, and hands each word's row of float32 squared distances (a pointer into the tile) to `fn`. */
-  private forEachTileRow(ids: Int32Array, fn: (i: number, w: number, tile: number) => void): void {
+  /**
+   * Runs the distance kernel on `ids`, 16 words at a time, and hands each word's
+   * row of float32 squared distances (a pointer into the tile) to `fn`: the
+   * columns from panel `firstPanel` (column 8·firstPanel) to the end.
+   */
+  private forEachTileRow(ids: Int32Array, fn: (i: number, w: number, tile: number) => void, firstPanel = 0): void {
     this.ensurePanels();
     const e = this.embedding;
     const d = e.d;
     const nPanels = Math.ceil(e.n / 8);
-    const stride = nPanels * 8;
+    const stride = (nPanels - firstPanel) * 8;
     const block = 16;
     const pQ = this.buf("rq", block * d * 4);
     const pQn = this.buf("rqn", block * 4);
@@ -395,7 +407,7 @@ export class WasmBackend implements Backend {
       qv.fill(0);
       for (let q = 0; q < nq; q++) qv.set(e.vectors.subarray(ids[i0 + q]! * d, (ids[i0 + q]! + 1) * d), q * d);
       this.ex.rowNorms(pQ, nq4, d, pQn);
-      this.ex.distTile(pQ, pQn, nq4, d, this.panels, this.vNorms, 0, nPanels, pTile, stride);
+      this.ex.distTile(pQ, pQn, nq4, d, this.panels, this.vNorms, firstPanel, nPanels, pTile, stride);
       for (let q = 0; q < nq; q++) fn(i0 + q, ids[i0 + q]!, pTile + q * stride * 4);
     }
   }

@@ -34,16 +34,21 @@ export function santextMechanism(backend: Backend, ids: Int32Array, epsilon: num
     else unprotected[i] = 1;
   });
   const { unique, occurrences } = groupOccurrences(Int32Array.from(resample, (i) => ids[i]!));
-  backend.forEachDistanceRow(unique, (g, row) => {
-    const at = occurrences[g]!.map((k) => resample[k]!);
-    const ys = drawFromRow(
-      backend,
-      row.subarray(lo),
-      epsilon / 2,
-      Float64Array.from(at, (i) => us[2 * i + 1]!),
-    );
-    at.forEach((i, k) => (out[i] = lo + ys[k]!));
-  });
+  // Only V_S's columns are computed: the draw is over them alone.
+  backend.forEachDistanceRow(
+    unique,
+    (g, row) => {
+      const at = occurrences[g]!.map((k) => resample[k]!);
+      const ys = drawFromRow(
+        backend,
+        row,
+        epsilon / 2,
+        Float64Array.from(at, (i) => us[2 * i + 1]!),
+      );
+      at.forEach((i, k) => (out[i] = lo + ys[k]!));
+    },
+    lo,
+  );
   return { out, unprotected };
 }
 
@@ -54,9 +59,11 @@ export function santextLaw(backend: Backend, w: number, epsilon: number, s: numb
   const resampled = w >= lo ? 1 : p;
   const support: number[] = [];
   const probs: number[] = [];
-  backend.forEachDistanceRow(Int32Array.of(w), (_i, row) => {
-    expWeights(row.subarray(lo), epsilon / 2).forEach((q, j) => (support.push(lo + j), probs.push(resampled * q)));
-  });
+  backend.forEachDistanceRow(
+    Int32Array.of(w),
+    (_i, row) => expWeights(row, epsilon / 2).forEach((q, j) => (support.push(lo + j), probs.push(resampled * q))),
+    lo,
+  );
   if (w < lo) (support.push(w), probs.push(1 - p));
   return new OutputLaw(Int32Array.from(support), Float64Array.from(probs), n);
 }

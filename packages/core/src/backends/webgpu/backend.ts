@@ -191,15 +191,15 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Serves rows computed by `prefetchRows` (float32 on the GPU, exact where the mass is); otherwise WebAssembly. */
-  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void): void {
+  forEachDistanceRow(ids: Int32Array, fn: (i: number, row: Float64Array) => void, from = 0): void {
     const rows = this.rows;
-    if (!rows || !ids.every((w) => rows.has(w))) return this.inner.forEachDistanceRow(ids, fn);
+    if (!rows || !ids.every((w) => rows.has(w))) return this.inner.forEachDistanceRow(ids, fn, from);
     const e = this.embedding;
-    const row = new Float64Array(e.n);
+    const row = new Float64Array(e.n - from);
     ids.forEach((w, i) => {
       const d2 = rows.get(w)!;
-      for (let j = 0; j < e.n; j++) row[j] = Math.sqrt(d2[j]!);
-      exactWhereTheMassIs(e, w, row, (x, k) => this.inner.neighbourDistances(x, k));
+      for (let j = from; j < e.n; j++) row[j - from] = Math.sqrt(d2[j]!);
+      exactWhereTheMassIs(e, w, row, (x, k) => this.inner.neighbourDistances(x, k), from);
       fn(i, row);
     });
   }
