@@ -97,7 +97,7 @@ export async function runSpeed(o: SpeedOptions): Promise<void> {
   const e = veil.embedding;
   const bounds: MachineBounds = await measureBounds(e.vectors, o.smoke);
   bar.tick("machine bounds");
-  const ctx: RunContext = { e, textOf, minSeconds, bar, meter: await computeBoundsMeter(), ...derivedBounds(bounds, e) };
+  const ctx: RunContext = { e, textOf, minSeconds, bar, meter: await computeBoundsMeter(o.smoke), ...derivedBounds(bounds, e) };
   const rows: SpeedRow[] = [textHandlingRow(veil, ctx, true), textHandlingRow(veil, ctx, false)];
   veil.dispose();
   for (const name of backends) rows.push(...(await backendRows(name, ctx)));

@@ -45,11 +45,15 @@ export async function measureBounds(vectors: Float32Array, quick = false): Promi
     return (passes * bytes) / ((performance.now() - t) / 1000) / 1e9;
   });
   wasm.mulAdd(1000, 0.9999, 1e-4);
-  const mulAddGflops = best(5, () => mulAddRate(wasm, quick ? 2_000_000 : 20_000_000));
+  const mulAddGflops = best(5, () => mulAddRate(wasm, quick ? MULADD_ITERS / 10 : MULADD_ITERS));
   const pool = new Uint8Array(65536);
-  const randomGBs = best(5, () => randomRate(pool, quick ? 200 : 2000));
+  const randomGBs = best(5, () => randomRate(pool, quick ? RANDOM_CALLS / 10 : RANDOM_CALLS));
   return { streamGBs, streamBytes: bytes, mulAddGflops, randomGBs };
 }
+
+/** One timed run of each bound: about 45 ms of multiply-add and 35 ms of random bytes here. */
+const MULADD_ITERS = 20_000_000;
+const RANDOM_CALLS = 2000;
 
 /** GFLOP/s of one run of assembly/bounds.ts mulAdd: 12 independent f32x4 chains, 2 flops per lane. */
 function mulAddRate(wasm: BoundsExports, iters: number): number {
@@ -69,16 +73,18 @@ function randomRate(pool: Uint8Array, calls: number): number {
 export type ComputeBounds = Pick<MachineBounds, "mulAddGflops" | "randomGBs">;
 
 /**
- * A short measurement of the compute bounds, for taking beside a row: this
- * machine's speed drifts while a run goes on (by a third within a minute), so a
- * row is held against the machine as it was while the row ran, not at the
- * run's start. Each call is the best of 5 short runs of each (about 0.1 s in all).
+ * The compute bounds measured again, for taking beside a row: this machine's
+ * speed drifts while a run goes on (by a third within a minute), so a row is held
+ * against the machine as it was while the row ran, not at the run's start. Each
+ * call is what `measureBounds` does for these two (best of 5 runs of the same
+ * length, about 0.4 s in all; `quick` as there).
  */
-export async function computeBoundsMeter(): Promise<() => ComputeBounds> {
+export async function computeBoundsMeter(quick = false): Promise<() => ComputeBounds> {
   const wasm = await loadBounds();
   const pool = new Uint8Array(65536);
   wasm.mulAdd(1000, 0.9999, 1e-4);
-  return () => ({ mulAddGflops: best(5, () => mulAddRate(wasm, 5_000_000)), randomGBs: best(5, () => randomRate(pool, 500)) });
+  const [iters, calls] = quick ? [MULADD_ITERS / 10, RANDOM_CALLS / 10] : [MULADD_ITERS, RANDOM_CALLS];
+  return () => ({ mulAddGflops: best(5, () => mulAddRate(wasm, iters)), randomGBs: best(5, () => randomRate(pool, calls)) });
 }
 
 export interface Rate {
