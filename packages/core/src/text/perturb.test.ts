@@ -18,7 +18,7 @@ import {
   UnknownMechanismError,
   UnknownWordError,
 } from "../errors.js";
-import { MAX_TEXT_LENGTH } from "./perturb.js";
+import { MAX_TEXT_LENGTH, type PerturbOptions } from "./perturb.js";
 import type { MechanismOptions } from "../mechanisms/options.js";
 
 // A toy embedding whose words are real English words, so texts read naturally.
@@ -102,6 +102,12 @@ test("oov: keep lets unknown words through and marks them unprotected", async ()
       ["sat", true, true],
     ],
   );
+  // An unknown word is changed when redacted, not when kept, nor when the placeholder is the word itself (both backends: the module writes these).
+  for (const backend of ["js", "wasm"] as const) {
+    const b = await createVeil({ pack: e, backend });
+    const changed = (o: Partial<PerturbOptions>) => b.perturb("Alice sat", { mechanism: "exponential", epsilon: 1000, ...o }).words[0]!.changed;
+    assert.deepEqual([changed({ oov: "keep" }), changed({}), changed({ placeholder: "Alice" })], [false, true, false], backend);
+  }
 });
 
 test("bad input gets typed errors", async () => {

@@ -6,7 +6,7 @@ import { applyCase, casePatternAt, lookupKey, wordSpans, type WordSpans } from "
 import { NOT_IN_VOCABULARY, asciiWordIndex } from "./word-index.js";
 import { isStopword } from "./stopwords.js";
 import { hasSurrogate } from "./utf16.js";
-import { attachColumns, makeColumns, wordFacts, withLazyWords, type WordColumns, type WordFacts } from "./word-columns.js";
+import { attachColumns, emptyColumns, putWord, wordFacts, withLazyWords, type WordColumns, type WordFacts } from "./word-columns.js";
 
 /** The largest text `perturb` accepts, in UTF-16 code units. Split longer texts. */
 export const MAX_TEXT_LENGTH = 1_000_000;
@@ -170,7 +170,7 @@ export function perturbTexts(backend: Backend, texts: readonly string[], options
   const rewrite = (t: string): string => {
     const job = findWords(backend, t, prepared);
     const outIds = privatizeDetailed(backend, job.ids, forIds(prepared)).out;
-    return outputText(backend, job, outIds, options, () => outputsOf(backend, job, outIds, options));
+    return outputText(backend, job, outIds, options, () => outputsOf(backend, job, outIds, options)).text;
   };
   if (sep === null) return texts.map((t) => (t === "" ? "" : rewrite(t))); // every separator is taken: one text at a time
   const out: string[] = [];
@@ -252,8 +252,13 @@ const LAZY_WORDS = 2000;
 function assemble(backend: Backend, job: TextJob, privatized: Privatized, options: PerturbOptions, seeded: boolean): PerturbResult {
   let outputs: string[] | null = null;
   const outputsNow = (): string[] => (outputs ??= outputsOf(backend, job, privatized.out, options));
-  const result = resultOf(backend, job, outputText(backend, job, privatized.out, options, outputsNow), options, seeded);
-  attachColumns(result, () => columnsOf(job, outputsNow(), privatized, options));
+  const written = outputText(backend, job, privatized.out, options, outputsNow);
+  const result = resultOf(backend, job, written.text, options, seeded);
+  // Where the module wrote the text, its case mapping was ASCII's (or none), which keeps a vocabulary word's length:
+  // the columns need no output strings (in a worker, making 100,000 of them cost a third of perturb()).
+  const lengths = written.byModule ? wordLengths(backend.embedding.words) : null;
+  const outputLength: OutputLength = lengths ? (_i, k) => lengths[privatized.out[k]!]! : (i) => outputsNow()[i]!.length;
+  attachColumns(result, () => columnsOf(job, outputLength, privatized, options));
   if (job.spans.count < LAZY_WORDS) {
     result.words = wordResults(job, outputsNow(), privatized, options);
     return result;
@@ -265,10 +270,10 @@ function assemble(backend: Backend, job: TextJob, privatized: Privatized, option
  * The output text: written by the backend's text pass when it found the words and
  * can write every one (text/text-kernel.ts), else spliced here from `outputs()`.
  */
-function outputText(backend: Backend, job: TextJob, outIds: Int32Array, options: PerturbOptions, outputs: () => string[]): string {
+function outputText(backend: Backend, job: TextJob, outIds: Int32Array, options: PerturbOptions, outputs: () => string[]): { text: string; byModule: boolean } {
   const keep = (options.oov ?? "redact") === "keep";
   const written = job.scanned ? backend.text!.write(job.text, outIds, keep, options.placeholder ?? DEFAULT_PLACEHOLDER) : null;
-  return written ?? spliceWords(job.text, job.spans, outputs());
+  return written !== null ? { text: written, byModule: true } : { text: spliceWords(job.text, job.spans, outputs()), byModule: false };
 }
 
 /** What each word-like segment becomes: a vocabulary word's output in the source's case, a kept word as it was, or the placeholder. */
@@ -332,39 +337,55 @@ function joinWords(text: string, spans: WordSpans, outputs: readonly string[]): 
   return pieces.join("");
 }
 
+const lengthsOf = new WeakMap<readonly string[], Int32Array>();
+
+/** Each vocabulary word's length (UTF-16), in one array: reading 100,000 scattered strings' lengths cost more than the columns' other work. */
+function wordLengths(vocab: readonly string[]): Int32Array {
+  let l = lengthsOf.get(vocab);
+  if (!l) lengthsOf.set(vocab, (l = Int32Array.from(vocab, (w) => w.length)));
+  return l;
+}
+
+/** The length of word i's output (k: its index among the vocabulary words); only vocabulary words' are asked for. */
+type OutputLength = (i: number, k: number) => number;
+
 /** What word i is, apart from its text, into `f` (k: its index among the vocabulary words): what a word result and its columns share. */
-function describeWord(job: TextJob, outputs: string[], privatized: Privatized, keep: boolean, i: number, k: number, f: WordFacts): void {
+function describeWord(job: TextJob, outputLength: OutputLength, privatized: Privatized, options: PerturbOptions, i: number, k: number, f: WordFacts): void {
   const start = job.spans.starts[i]!;
-  const output = outputs[i]!;
   f.start = start;
   f.length = job.spans.ends[i]! - start;
-  f.outputLength = output.length;
   if (job.kind[i] === KNOWN) {
     const notSensitive = privatized.unprotected?.[k] === 1;
+    f.outputLength = outputLength(i, k);
     f.inVocabulary = true;
     f.protected = !notSensitive;
     f.changed = privatized.out[k] !== job.ids[k];
     f.reason = notSensitive ? "not-sensitive" : null;
   } else if (job.kind[i] === STOP) {
+    f.outputLength = f.length; // kept as it is
     f.inVocabulary = job.index.has(lookupKey(sourceOf(job, i)));
     f.protected = f.changed = false;
     f.reason = "stopword";
   } else {
+    // Out of the vocabulary: kept as it is, or the placeholder (outputsOf).
+    const keep = (options.oov ?? "redact") === "keep";
+    const placeholder = options.placeholder ?? DEFAULT_PLACEHOLDER;
+    f.outputLength = keep ? f.length : placeholder.length;
     f.inVocabulary = false;
     f.protected = !keep;
-    f.changed = !(output.length === f.length && job.text.startsWith(output, start));
+    f.changed = !keep && !(placeholder.length === f.length && job.text.startsWith(placeholder, start));
     f.reason = keep ? "out-of-vocabulary" : null;
   }
 }
 
 /** Each word's result, from the parsed text and the outputs. */
 function wordResults(job: TextJob, outputs: string[], privatized: Privatized, options: PerturbOptions): WordResult[] {
-  const keep = (options.oov ?? "redact") === "keep";
   const { mechanism, epsilon } = options;
   const words: WordResult[] = [];
   const f = wordFacts();
+  const outputLength: OutputLength = (i) => outputs[i]!.length;
   for (let i = 0, k = 0; i < job.spans.count; i++) {
-    describeWord(job, outputs, privatized, keep, i, k, f);
+    describeWord(job, outputLength, privatized, options, i, k, f);
     if (job.kind[i] === KNOWN) k++;
     // One object literal for every word, so every result has the same shape (V8 keeps them fast).
     const word: WordResult = {
@@ -383,14 +404,20 @@ function wordResults(job: TextJob, outputs: string[], privatized: Privatized, op
   return words;
 }
 
-/** The words as columns (word-columns.ts), from the same facts, without a word object. */
-function columnsOf(job: TextJob, outputs: string[], privatized: Privatized, options: PerturbOptions): WordColumns {
-  const keep = (options.oov ?? "redact") === "keep";
-  let k = 0;
-  return makeColumns(job.spans.count, (i, f) => {
-    describeWord(job, outputs, privatized, keep, i, k, f);
+/**
+ * The words as columns (word-columns.ts), from the same facts, without a word
+ * object: its own loop, not makeColumns' callback, so describeWord is called from
+ * one place and inlined (a 100,000-word text's columns took 10 ms through the callback here).
+ */
+function columnsOf(job: TextJob, outputLength: OutputLength, privatized: Privatized, options: PerturbOptions): WordColumns {
+  const c = emptyColumns(job.spans.count);
+  const f = wordFacts();
+  for (let i = 0, k = 0, shift = 0; i < job.spans.count; i++) {
+    describeWord(job, outputLength, privatized, options, i, k, f);
+    shift = putWord(c, i, f, shift);
     if (job.kind[i] === KNOWN) k++;
-  });
+  }
+  return c;
 }
 
 /** Everything of the result but the words. */
