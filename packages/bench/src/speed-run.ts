@@ -507,17 +507,12 @@ const fmt = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString("en"
 function besideLine(rows: SpeedRow[]): string {
   const beside = rows.flatMap((x) => (x.boundsBeside ? [x.boundsBeside] : []));
   if (!beside.length) return "";
-  const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
-  return (
-    "Each Node row with a bound is held against the multiply-add and random-byte rates measured just before and just after it (the better of each; " +
-    `over the run ${range(
-      beside.map((b) => b.mulAddGflops),
-      1,
-    )} GFLOP/s and ${range(
-      beside.map((b) => b.randomGBs),
-      2,
-    )} GB/s); the Chromium rows are held against the run's start.`
-  );
+  const range = (key: keyof ComputeBounds, digits: number): string => {
+    const xs = beside.map((b) => b[key]);
+    return `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+  };
+  const [flops, bytes] = [range("mulAddGflops", 1), range("randomGBs", 2)];
+  return `Each Node row with a bound is held against the multiply-add and random-byte rates measured just before and just after it (the better of each; over the run ${flops} GFLOP/s and ${bytes} GB/s); the Chromium rows are held against the run's start.`;
 }
 
 function markdownTable(r: {
