@@ -53,32 +53,26 @@ export function wordFacts(): WordFacts {
   return { start: 0, length: 0, outputLength: 0, inVocabulary: false, protected: false, changed: false, reason: null };
 }
 
-/** Empty columns for `n` words. */
-export function emptyColumns(n: number): WordColumns {
-  return { starts: new Int32Array(n), lengths: new Int32Array(n), outputStarts: new Int32Array(n), outputLengths: new Int32Array(n), flags: new Uint8Array(n) };
-}
-
-/**
- * Writes word i's facts into the columns; `shift` is how far the output has moved
- * against the input before it, and the shift after it is returned.
- */
-export function putWord(c: WordColumns, i: number, w: WordFacts, shift: number): number {
-  c.starts[i] = w.start;
-  c.lengths[i] = w.length;
-  c.outputStarts[i] = w.start + shift;
-  c.outputLengths[i] = w.outputLength;
-  const reason = w.reason ? REASONS.indexOf(w.reason) + 1 : 0;
-  c.flags[i] = (w.inVocabulary ? IN_VOCABULARY : 0) | (w.protected ? PROTECTED : 0) | (w.changed ? CHANGED : 0) | (reason << 3);
-  return shift + w.outputLength - w.length;
-}
-
-/** Columns of `n` words, each described by `fill(i, facts)` in order. */
+/** Columns of `n` words, each described by `fill(i, facts)` in order; the output offsets are accumulated here. */
 export function makeColumns(n: number, fill: (i: number, facts: WordFacts) => void): WordColumns {
-  const c = emptyColumns(n);
+  const c: WordColumns = {
+    starts: new Int32Array(n),
+    lengths: new Int32Array(n),
+    outputStarts: new Int32Array(n),
+    outputLengths: new Int32Array(n),
+    flags: new Uint8Array(n),
+  };
   const w = wordFacts();
-  for (let i = 0, shift = 0; i < n; i++) {
+  let shift = 0; // how far the output has moved against the input so far
+  for (let i = 0; i < n; i++) {
     fill(i, w);
-    shift = putWord(c, i, w, shift);
+    c.starts[i] = w.start;
+    c.lengths[i] = w.length;
+    c.outputStarts[i] = w.start + shift;
+    c.outputLengths[i] = w.outputLength;
+    shift += w.outputLength - w.length;
+    const reason = w.reason ? REASONS.indexOf(w.reason) + 1 : 0;
+    c.flags[i] = (w.inVocabulary ? IN_VOCABULARY : 0) | (w.protected ? PROTECTED : 0) | (w.changed ? CHANGED : 0) | (reason << 3);
   }
   return c;
 }
