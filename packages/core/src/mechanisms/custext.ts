@@ -8,6 +8,7 @@ import type { Backend } from "../backends/backend.js";
 import { custextGroups, type CustextGroups } from "../embeddings/derived.js";
 import { wordDistance, type Embedding } from "../embeddings/embedding.js";
 import { OutputLaw } from "./law.js";
+import { WEIGHT_EXPONENT_FLOOR } from "../backends/weight-row.js";
 
 /** Word w's output group and the normalised probability of each member (float64, exact distances). */
 export function custextWeights(e: Embedding, g: CustextGroups, w: number, epsilon: number): { members: Int32Array; probs: Float64Array } {
@@ -23,9 +24,11 @@ export function custextWeights(e: Embedding, g: CustextGroups, w: number, epsilo
     ((m = Math.min(m, x)), (M = Math.max(M, x)));
   }
   const span = M - m;
-  // Every score is in [0, 1]; relative to the top score 1, weights are exp(−ε·(1 − score)/2).
+  // Every score is in [0, 1]; relative to the top score 1, weights are exp(−ε·(1 − score)/2), the exponent
+  // floored as M2's is (weight-row.ts): above ε = 1416 a member would otherwise get weight 0 for one input
+  // and not for another, an unbounded loss where ε-DP is claimed.
   let total = 0;
-  for (let j = 0; j < s; j++) total += probs[j] = Math.exp((-epsilon / 2) * (span > 0 ? (probs[j]! - m) / span : 0));
+  for (let j = 0; j < s; j++) total += probs[j] = Math.exp(Math.max((-epsilon / 2) * (span > 0 ? (probs[j]! - m) / span : 0), WEIGHT_EXPONENT_FLOOR));
   for (let j = 0; j < s; j++) probs[j] = probs[j]! / total;
   return { members, probs };
 }

@@ -115,6 +115,19 @@ test("M8's kept law table gives the exact inversion of each word's law, through 
   }
 });
 
+test("M8's weights are floored as M2's: no member of a group is impossible, even at a huge epsilon", async () => {
+  const v = await veil("js", 4);
+  for (const epsilon of [2, 1500, 1e6]) {
+    const g = custextGroups(toy, 10);
+    for (const w of [0, 17, 59]) {
+      const { probs } = custextWeights(toy, g, w, epsilon);
+      assert.ok(Math.min(...probs) > 0, `epsilon ${epsilon}, word ${w}: a member has probability 0`);
+      assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+    }
+  }
+  assert.ok(Math.min(...v.law(toy.words[17]!, { mechanism: "custext", epsilon: 1e6, groupSize: 10 })!.probs) > 0);
+});
+
 test("SanText+ marks the non-sensitive words it kept as unprotected, and only those", async () => {
   const v = await veil("js", 2);
   const text = toy.words.join(" ");
