@@ -44,11 +44,7 @@ export async function measureBounds(vectors: Float32Array, quick = false): Promi
     for (let i = 0; i < passes; i++) wasm.streamSum(base, bytes);
     return (passes * bytes) / ((performance.now() - t) / 1000) / 1e9;
   });
-  wasm.mulAdd(1000, 0.9999, 1e-4);
-  const mulAddGflops = best(5, () => mulAddRate(wasm, quick ? MULADD_ITERS / 10 : MULADD_ITERS));
-  const pool = new Uint8Array(65536);
-  const randomGBs = best(5, () => randomRate(pool, quick ? RANDOM_CALLS / 10 : RANDOM_CALLS));
-  return { streamGBs, streamBytes: bytes, mulAddGflops, randomGBs };
+  return { streamGBs, streamBytes: bytes, ...meterOn(wasm, quick)() };
 }
 
 /** One timed run of each bound: about 45 ms of multiply-add and 35 ms of random bytes here. */
@@ -80,7 +76,11 @@ export type ComputeBounds = Pick<MachineBounds, "mulAddGflops" | "randomGBs">;
  * length, about 0.4 s in all; `quick` as there).
  */
 export async function computeBoundsMeter(quick = false): Promise<() => ComputeBounds> {
-  const wasm = await loadBounds();
+  return meterOn(await loadBounds(), quick);
+}
+
+/** The two compute bounds' measurement on a loaded bounds.wasm: best of 5 runs of each (a tenth as long when `quick`). */
+function meterOn(wasm: BoundsExports, quick: boolean): () => ComputeBounds {
   const pool = new Uint8Array(65536);
   wasm.mulAdd(1000, 0.9999, 1e-4);
   const [iters, calls] = quick ? [MULADD_ITERS / 10, RANDOM_CALLS / 10] : [MULADD_ITERS, RANDOM_CALLS];
