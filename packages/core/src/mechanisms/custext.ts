@@ -41,12 +41,12 @@ export function custextWeights(e: Embedding, g: CustextGroups, w: number, epsilo
  * (word at place p of G: row p − start[G]), so memory follows the groups a
  * corpus meets: at most Σ s² float64 over the pack, 8 MB for 50,000 words in
  * groups of 20. Each row adds `custextWeights`' probabilities in member order,
- * as the law's inversion does (docs/mechanisms.md, M8).
+ * as the law's inversion does (docs/mechanisms.md, M8); a row not filled yet ends
+ * in 0, a filled one in their total (about 1: every probability is positive).
  */
 class CustextLawTable {
   private readonly place: Int32Array;
   private readonly sums: (Float64Array | undefined)[];
-  private readonly ready: Uint8Array;
 
   constructor(
     private readonly e: Embedding,
@@ -56,7 +56,6 @@ class CustextLawTable {
     this.place = new Int32Array(e.n);
     g.members.forEach((w, p) => (this.place[w] = p));
     this.sums = new Array<Float64Array | undefined>(g.start.length - 1);
-    this.ready = new Uint8Array(e.n);
   }
 
   /** Word w's output for uniform u: the member at which the cumulative probability first reaches u (the last one against rounding). */
@@ -66,7 +65,7 @@ class CustextLawTable {
     const s = this.g.start[gi + 1]! - first;
     const sums = (this.sums[gi] ??= new Float64Array(s * s));
     const at = (this.place[w]! - first) * s;
-    if (!this.ready[w]) this.fill(w, sums, at);
+    if (sums[at + s - 1] === 0) this.fill(w, sums, at);
     for (let j = 0; j < s - 1; j++) if (u <= sums[at + j]!) return this.g.members[first + j]!;
     return this.g.members[first + s - 1]!;
   }
@@ -75,7 +74,6 @@ class CustextLawTable {
     const { probs } = custextWeights(this.e, this.g, w, this.epsilon);
     let acc = 0;
     for (let j = 0; j < probs.length; j++) sums[at + j] = acc += probs[j]!;
-    this.ready[w] = 1;
   }
 }
 
