@@ -20,6 +20,8 @@ async function expectAccessible(page: Page, state: string): Promise<void> {
 
 // Beside the Playwright results, whatever the working directory.
 const shotDir = () => path.resolve(test.info().project.testDir, "../test-results/screens");
+/** The words of the text in the box, as the output marks them (runs of letters, digits and apostrophes). */
+const wordCount = (page: Page) => page.$eval("#text", (t) => ((t as HTMLTextAreaElement).value.match(/[\p{L}\p{N}']+/gu) ?? []).length);
 const ready = (page: Page) => page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
 
 test("load, perturb every sample with every mechanism, inspect a word, see epsilon move N_w, reload from cache", async ({ page }) => {
@@ -44,8 +46,13 @@ test("load, perturb every sample with every mechanism, inspect a word, see epsil
     for (const m of sample === "review" ? ALL : ALL.slice(0, 4)) {
       await page.click(`[data-sample=${sample}]`);
       await page.check(`input[name=mechanism][value=${m}]`);
+      const before = Number((await page.locator("#output").getAttribute("data-renders")) ?? 0);
       await page.click("#perturb");
-      await expect(page.locator("#output button.w").first()).toBeVisible();
+      // A new output from this mechanism, every word in it shown. (Not necessarily a button:
+      // SanText+ may keep every common word of the review, unprotected, about 1 run in 40.)
+      await expect(page.locator("#output")).toHaveAttribute("data-mechanism", m);
+      await expect.poll(async () => Number(await page.locator("#output").getAttribute("data-renders"))).toBeGreaterThan(before);
+      await expect(page.locator("#output .w")).toHaveCount(await wordCount(page));
       await expect(page.locator("#privacy")).toContainText("Total privacy loss");
       await expect(page.locator("#eps-error")).toBeHidden();
     }

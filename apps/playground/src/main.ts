@@ -270,6 +270,9 @@ function renderOutput(r: PerturbResult): void {
   });
   parts.push(escapeHtml(text.slice(at)));
   out.innerHTML = parts.join("");
+  // Which call this output is from, for whoever watches the page (the e2e tests wait on it).
+  out.dataset.mechanism = r.mechanism;
+  out.dataset.renders = String(Number(out.dataset.renders ?? 0) + 1);
   const changed = r.words.filter((w) => w.changed).length;
   const unprotected = r.words.filter((w) => w.unprotectedBecause === "stopword" || w.unprotectedBecause === "not-sensitive").length;
   $("privacy").innerHTML =
