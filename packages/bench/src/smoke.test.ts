@@ -99,5 +99,14 @@ test("bench:speed --smoke: every mechanism on JS and WASM, with bounds and ratio
   for (const row of node.filter((x: { what: string }) => x.what.startsWith("M1 ")))
     assert.ok(Math.abs(row.bound / ((row.boundsBeside.mulAddGflops * 1e9) / (2 * report.pack.n * report.pack.d)) - 1) < 1e-9, row.backend);
   assert.ok(report.memory.peakRssMiB > 10);
+  // The pack loads count the memory they wrote first, read against this machine's price for it.
+  const { first, warm, firstWrite } = report.packLoad;
+  assert.ok(firstWrite.msPerMiB > 0 && firstWrite.bytesPerFault >= 4096 * 0.9, JSON.stringify(firstWrite));
+  for (const x of [first, warm])
+    assert.ok(x.faults * firstWrite.bytesPerFault > report.pack.n * report.pack.d * 4, "a load writes at least its float32 vectors");
+  assert.match(
+    readFileSync(path.join(r.out, "speed.md"), "utf8"),
+    /\| pack load, again \(warm\) \| wasm \| read .* MiB written for the first time \([\d,]+ page faults\) \| first write of fresh memory: [\d.]+ ms\/MiB/,
+  );
   assert.match(readFileSync(path.join(r.out, "speed.md"), "utf8"), /\| M1 multivariate Laplace perturb\(\), eps 10 \| wasm \|/);
 });

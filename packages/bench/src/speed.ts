@@ -47,6 +47,33 @@ export async function measureBounds(vectors: Float32Array, quick = false): Promi
   return { streamGBs, streamBytes: bytes, ...meterOn(wasm, quick)() };
 }
 
+/** The first write to fresh memory: what the operating system charges per page it maps in. */
+export interface FirstWriteRate {
+  /** Milliseconds per MiB of memory written for the first time, best of 3 runs of 64 MiB. */
+  msPerMiB: number;
+  /** Bytes each page fault mapped in (4096 where pages are 4 KB; more with huge pages). */
+  bytesPerFault: number;
+}
+
+/** Minor page faults of this process so far (process.resourceUsage). */
+export const pageFaults = (): number => process.resourceUsage().minorPageFault;
+
+/**
+ * Writes 64 MiB of newly allocated memory, three times: a load that makes its arrays pays this for
+ * every MiB it writes first, whatever the code does, so the pack load rows are read against it.
+ */
+export function measureFirstWrite(): FirstWriteRate {
+  const MIB = 64;
+  const runs = Array.from({ length: 3 }, () => {
+    const f0 = pageFaults();
+    const t = performance.now();
+    new Uint8Array(MIB * 2 ** 20).fill(1);
+    return { ms: performance.now() - t, faults: pageFaults() - f0 };
+  });
+  const fastest = runs.reduce((a, r) => (r.ms < a.ms ? r : a));
+  return { msPerMiB: fastest.ms / MIB, bytesPerFault: (MIB * 2 ** 20) / Math.max(1, fastest.faults) };
+}
+
 /** One timed run of each bound: about 45 ms of multiply-add and 35 ms of random bytes here. */
 const MULADD_ITERS = 20_000_000;
 const RANDOM_CALLS = 2000;
