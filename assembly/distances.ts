@@ -104,6 +104,25 @@ export function distTile(q: usize, qNorms: usize, nq: i32, d: i32, panels: usize
   }
 }
 
+/**
+ * An int8 pack's vectors as the float32 values they mean, in place: the n*d int8 values sit in the
+ * last quarter of `out` (f32[n*d]) and are scaled forwards, value i to out[i] = f32(q[i]) * scales[i % d].
+ * Forwards is safe: value i's four bytes end at 4i + 3, below where value i + 1 is read (3nd + i + 1).
+ * One rounding of an exact product (an 8-bit integer times a float32), as vector-codec.ts int8Values'
+ * Math.fround(q * scale): the same float32 bits.
+ */
+export function int8ToF32InPlace(out: usize, scales: usize, n: i32, d: i32): void {
+  const count = <usize>n * <usize>d;
+  const src = out + 3 * count;
+  let i: usize = 0;
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) {
+      store<f32>(out + (i << 2), <f32>load<i8>(src + i) * load<f32>(scales + ((<usize>j) << 2)));
+      i++;
+    }
+  }
+}
+
 /** Exact float64 Euclidean distance between two stored float32 vectors. */
 export function dist64(x: usize, y: usize, d: i32): f64 {
   let acc0 = f64x2.splat(0);

@@ -8,7 +8,7 @@ import { topkFeed } from "./topk";
 
 export { resetRandomPool, drawUniforms } from "./random";
 export { laplaceNoise } from "./samplers";
-export { packPanels, rowNorms, distTile, dist64, sqrtRow } from "./distances";
+export { packPanels, rowNorms, distTile, dist64, sqrtRow, int8ToF32InPlace } from "./distances";
 export { topkInit } from "./topk";
 export { gumbelBatch, neighbourDistances, expSample, expSampleMany, temSelect, temSelectMany } from "./mechanisms";
 export { weightSums, weightBlock } from "./weights";

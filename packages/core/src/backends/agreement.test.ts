@@ -172,6 +172,37 @@ test("int8 and float16 packs: the table is built on the stored values, backends 
   }
 });
 
+test("an int8 pack with its table: WebAssembly scales the stored values itself, to the embedding's float32 bits, and agrees with JavaScript", async () => {
+  const { writePack } = await import("../embeddings/pack-writer.js");
+  const { readPack, storedInt8 } = await import("../embeddings/pack-reader.js");
+  const { encodeVectors } = await import("../embeddings/vector-codec.js");
+  const src = toyEmbedding(300, 12, 0, 8);
+  const enc = encodeVectors(src.vectors, src.d, "int8");
+  const table = buildNeighbourTable(new JsBackend({ ...src, vectors: enc.values }), 16);
+  const bytes = await writePack({ words: src.words, d: src.d, vectors: enc, neighbours: table.ids, K: 16, dMin: table.dMin, dMax: table.dMax });
+  const e = await readPack(bytes);
+  assert.ok(storedInt8(e), "readPack keeps the stored int8 values of the embedding it returns");
+  assert.equal(storedInt8({ ...e }), undefined, "a copy may carry other vectors: it gets none");
+  const wasm = await createWasmBackend(e);
+  // The module's own copy, scaled in place from the int8 values (the embedding's vectors are not read for it).
+  const own = new Float32Array(
+    (wasm as unknown as { ex: { memory: WebAssembly.Memory } }).ex.memory.buffer,
+    (wasm as unknown as { vecs: number }).vecs,
+    e.n * e.d,
+  );
+  assert.deepEqual(new Uint32Array(own.slice().buffer), new Uint32Array(enc.values.slice().buffer), "the same float32 bits as int8Values");
+  const js = await createVeil({ pack: e, backend: "js" });
+  const viaWasm = await createVeil({ pack: e, backend: "wasm" });
+  const ids = Int32Array.from({ length: 2000 }, (_, i) => (i * 7919) % src.n);
+  for (const m of MECHANISMS) {
+    const o: MechanismOptions = { mechanism: m, epsilon: m === "gumbel" ? viaWasm.minEpsilon("gumbel") * 2 : m === "diffractor" ? 0.5 : 6 };
+    useSeededRandom(js, 5);
+    useSeededRandom(viaWasm, 5);
+    assert.deepEqual(viaWasm.privatizeIds(ids, o), js.privatizeIds(ids, o), m);
+  }
+  wasm.dispose();
+});
+
 test("the peers' variants agree too: Vickrey on M5's noise, 1-Diffractor's list-tem, CusText+ and the stopword option", async () => {
   const e = toyEmbedding(400, 16, 32, 9);
   const words = e.words.map((w, i) => (i === 5 ? "the" : i === 9 ? "of" : w)); // two stopwords in the vocabulary

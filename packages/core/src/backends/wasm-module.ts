@@ -11,6 +11,7 @@ export interface VeilWasmExports {
   laplaceNoise(out: number, d: number, epsilon: number): void;
   packPanels(vecs: number, n: number, d: number, panels: number, norms: number): void;
   rowNorms(vecs: number, count: number, d: number, out: number): void;
+  int8ToF32InPlace(out: number, scales: number, n: number, d: number): void;
   distTile(q: number, qNorms: number, nq: number, d: number, panels: number, vNorms: number, p0: number, p1: number, out: number, stride: number): void;
   dist64(x: number, y: number, d: number): number;
   sqrtRow(inp: number, n: number, out: number): void;

@@ -8,6 +8,7 @@
 // certified: if the float32 error bound could let a word outside it win, the row
 // is rescanned in float64 (counted in `rescanned`).
 import type { Embedding } from "../embeddings/embedding.js";
+import { storedInt8 } from "../embeddings/pack-reader.js";
 import { cryptoSource, type RandomSource } from "../random/source.js";
 import { emptyKnnResult, type Backend, type GumbelSamplerParams, type KnnProgress, type KnnResult, type NearestTwoBatch } from "./backend.js";
 import {
@@ -77,8 +78,7 @@ export class WasmBackend implements Backend {
     this.source = source;
     this.text = new WasmTextKernel(ex, embedding, (name, bytes) => this.buf(name, bytes));
     const e = embedding;
-    this.vecs = ex.alloc(e.vectors.byteLength);
-    this.u8(this.vecs, e.vectors.byteLength).set(new Uint8Array(e.vectors.buffer, e.vectors.byteOffset, e.vectors.byteLength));
+    this.vecs = this.placeVectors(e);
     if (e.neighbours) {
       this.table = ex.alloc(e.neighbours.byteLength);
       this.i32(this.table, e.neighbours.length).set(e.neighbours);
@@ -91,6 +91,25 @@ export class WasmBackend implements Backend {
       this.table = 0;
       this.distCache = 0;
     }
+  }
+
+  /**
+   * The float32 vectors in the module's memory. An int8 pack's are scaled there from its stored
+   * values (assembly/distances.ts int8ToF32InPlace, the same bits as the embedding's own), so
+   * `embedding.vectors` is not read: made lazily by readPack, it is then never made unless a
+   * JavaScript step needs it.
+   */
+  private placeVectors(e: Embedding): number {
+    const count = e.n * e.d;
+    const ptr = this.ex.alloc(count * 4);
+    const int8 = storedInt8(e);
+    if (int8) {
+      const pScales = this.buf("scales", e.d * 4);
+      this.f32(pScales, e.d).set(int8.scales);
+      new Int8Array(this.ex.memory.buffer, ptr + 3 * count, count).set(int8.q);
+      this.ex.int8ToF32InPlace(ptr, pScales, e.n, e.d);
+    } else this.u8(ptr, count * 4).set(new Uint8Array(e.vectors.buffer, e.vectors.byteOffset, count * 4));
+    return ptr;
   }
 
   /** Called from inside WebAssembly when its random pool runs dry. */

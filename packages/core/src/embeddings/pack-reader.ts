@@ -152,10 +152,53 @@ function parseSections(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boo
   const index = makeIndex(words);
   if (index.size !== h.n) throw new EmbeddingFormatError("bad-words", "the word list has repeated words");
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new EmbeddingFormatError("unsupported-platform", "big-endian platforms are not supported");
-  const vectors = readVectors(bytes, h, lay, adopt);
-  const neighbours = h.K > 0 ? readTable(bytes, h, lay, adopt, vectors, orderedTable) : null;
+  const read = readVectors(bytes, h, lay, adopt);
+  const vectorsOf = read instanceof Float32Array ? () => read : lazyInt8Values(read, h.d);
+  const neighbours = h.K > 0 ? readTable(bytes, h, lay, adopt, vectorsOf, orderedTable) : null;
   const stored = { vectorType: vectorTypeOf(h.vectorType)!, idBytes: h.idBytes, formatVersion: h.version, tableCoding: h.tableCoding };
-  return { n: h.n, d: h.d, K: h.K, words, vectors, neighbours, dMin: h.dMin, dMax: h.dMax, metadata, sha256: toHex(h.sha256), index, stored };
+  const sha256 = toHex(h.sha256);
+  const embedding: Embedding = {
+    n: h.n,
+    d: h.d,
+    K: h.K,
+    words,
+    get vectors() {
+      return vectorsOf();
+    },
+    neighbours,
+    dMin: h.dMin,
+    dMax: h.dMax,
+    metadata,
+    sha256,
+    index,
+    stored,
+  };
+  if (!(read instanceof Float32Array)) int8Of.set(embedding, read);
+  return embedding;
+}
+
+/** int8 vectors as stored: value (i, j) means fround(q[i * d + j] * scales[j]) (vector-codec.ts, int8Values). */
+export interface StoredInt8 {
+  readonly q: Int8Array;
+  readonly scales: Float32Array;
+}
+
+/** The stored int8 values of embeddings readPack made (a copy made by spreading is not one of them: its vectors may be another's). */
+const int8Of = new WeakMap<Embedding, StoredInt8>();
+
+/** An int8 pack's stored values, when `e` is the embedding readPack returned for it: a backend may scale them itself instead of reading `e.vectors`. */
+export function storedInt8(e: Embedding): StoredInt8 | undefined {
+  return int8Of.get(e);
+}
+
+/**
+ * An int8 pack's float32 values, made at their first read. A warm start that runs on WebAssembly
+ * never reads them: the module scales the int8 values into its own memory (WasmBackend), so the load
+ * writes 20 MB less (on the default pack) and skips a cold pass over five million values.
+ */
+function lazyInt8Values(stored: StoredInt8, d: number): () => Float32Array {
+  let values: Float32Array | null = null;
+  return () => (values ??= int8Values(stored.q, stored.scales, d));
 }
 
 function readMetadata(bytes: Uint8Array, h: PackHeader, lay: Layout): PackMetadata {
@@ -193,11 +236,15 @@ function section(bytes: Uint8Array, from: number, to: number, adopt: boolean): {
   return { buffer: bytes.slice(from, to).buffer, offset: 0 };
 }
 
-/** The float32 vectors the stored ones mean (float16 widened, int8 scaled; see vector-codec.ts), all finite. */
-function readVectors(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean): Float32Array {
+/**
+ * The float32 vectors the stored ones mean (float16 widened; see vector-codec.ts), all finite; for
+ * int8, the stored values and their scales (a copy unless adopting: they are read later, after the
+ * SHA-256 was checked, so the caller's buffer must not be able to change them).
+ */
+function readVectors(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean): Float32Array | StoredInt8 {
   const type: VectorType = vectorTypeOf(h.vectorType)!;
   const count = h.n * h.d;
-  let vectors: Float32Array;
+  let vectors: Float32Array | StoredInt8;
   if (type === "f32") {
     const s = section(bytes, lay.vectors, lay.vectors + count * 4, adopt);
     vectors = new Float32Array(s.buffer, s.offset, count);
@@ -209,24 +256,25 @@ function readVectors(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boole
     // 127 * scale must stay a finite float32, so that every value is finite without a pass over them.
     if (!scales.every((x) => x > 0 && Number.isFinite(Math.fround(x * 127))))
       throw new EmbeddingFormatError("bad-vectors", "an int8 scale is not a positive number whose 127 multiple is a finite float32");
-    vectors = int8Values(new Int8Array(bytes.buffer, bytes.byteOffset + lay.vectors, count), scales, h.d);
+    const q = adopt ? new Int8Array(bytes.buffer, bytes.byteOffset + lay.vectors, count) : new Int8Array(bytes.slice(lay.vectors, lay.vectors + count).buffer);
+    vectors = { q, scales };
   }
   for (let i = lay.vectors + count * (type === "f32" ? 4 : type === "f16" ? 2 : 1); i < lay.table; i++)
     if (bytes[i] !== 0) throw new EmbeddingFormatError("bad-padding", "padding after the vectors is not zero");
   // int8 values are finite by construction (a small integer times a scale checked above): no pass over them.
-  if (type !== "int8")
+  if (vectors instanceof Float32Array)
     for (let i = 0; i < vectors.length; i++) {
       if (!Number.isFinite(vectors[i]!)) throw new EmbeddingFormatError("bad-vectors", `vector component ${i} (word ${Math.floor(i / h.d)}) is not finite`);
     }
   return vectors;
 }
 
-function readTable(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean, vectors: Float32Array, orderedTable?: Int32Array): Int32Array {
+function readTable(bytes: Uint8Array, h: PackHeader, lay: Layout, adopt: boolean, vectorsOf: () => Float32Array, orderedTable?: Int32Array): Int32Array {
   let neighbours: Int32Array;
   if (h.tableCoding === "sets" && orderedTable?.length === h.n * h.K) {
     neighbours = orderedTable.slice(); // the caller's array stays the caller's
   } else if (h.tableCoding === "sets") {
-    neighbours = decodeTableSets(bytes.subarray(lay.table, lay.end), h.n, h.K, vectors, h.d);
+    neighbours = decodeTableSets(bytes.subarray(lay.table, lay.end), h.n, h.K, vectorsOf(), h.d);
   } else if (h.idBytes === 2) {
     const s = section(bytes, lay.table, lay.end, true); // widened once into int32: a view is enough
     neighbours = Int32Array.from(new Uint16Array(s.buffer, s.offset, h.n * h.K));
